@@ -1,0 +1,36 @@
+//! cargo-otel: OpenTelemetry for a Rust crate in one command.
+//!
+//! The binary is thin: [`cli`] turns arguments into plain option structs and
+//! each command runs as `ops::<command>::run(shell, options)`. Everything the
+//! user sees goes through one [`Shell`].
+
+pub mod changeset;
+pub mod cli;
+pub mod codegen;
+pub mod manifest;
+pub mod ops;
+pub mod paths;
+pub mod project;
+pub mod receiver;
+pub mod shell;
+pub mod wiring;
+
+pub use shell::Shell;
+
+/// Exit code for a command that failed; the reason is on stderr.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for an invalid command line (clap's own convention).
+pub const EXIT_USAGE: u8 = 2;
+
+/// A command with its options, ready to run.
+#[derive(Debug)]
+pub enum Command {
+    Init(ops::init::InitOptions),
+}
+
+/// Runs one command.
+pub fn run(shell: &Shell, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Init(options) => ops::init::run(shell, &options),
+    }
+}

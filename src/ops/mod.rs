@@ -1,0 +1,3 @@
+//! One module per command: plain options in, effects and messages out.
+
+pub mod init;

@@ -1,0 +1,215 @@
+//! Which package, and which of its targets, a command works on.
+//!
+//! Found with `cargo metadata --no-deps`: it needs no dependency resolution,
+//! so it is fast and works offline.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use cargo_metadata::{Metadata, MetadataCommand, Package, TargetKind};
+
+use crate::manifest::LocalManifest;
+
+/// How the user pointed at a package: `--manifest-path`, `-p`, `--bin`.
+#[derive(Debug, Default, Clone)]
+pub struct Selection {
+    pub manifest_path: Option<PathBuf>,
+    pub package: Option<String>,
+    pub bin: Option<String>,
+}
+
+/// The package to instrument, in its workspace.
+#[derive(Debug)]
+pub struct Project {
+    pub workspace_root: PathBuf,
+    /// The workspace's root `Cargo.toml`; the package's own one when it is its
+    /// own workspace.
+    pub workspace_manifest: PathBuf,
+    pub package_name: String,
+    pub package_manifest: PathBuf,
+    pub target: Target,
+}
+
+/// The crate root that gets the `otel` module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Bin { name: String, root: PathBuf },
+    Lib { root: PathBuf },
+}
+
+impl Project {
+    pub fn package_root(&self) -> &Path {
+        self.package_manifest
+            .parent()
+            .expect("a manifest path has a parent")
+    }
+
+    pub fn is_workspace_member(&self) -> bool {
+        self.workspace_manifest != self.package_manifest
+    }
+}
+
+/// Finds the project the way cargo does: `--manifest-path`, else the nearest
+/// `Cargo.toml` from `cwd` upwards, then the package by `-p` or by manifest.
+pub fn locate(selection: &Selection, cwd: &Path) -> anyhow::Result<Project> {
+    let manifest = find_manifest(selection.manifest_path.as_deref(), cwd)?;
+    // Our own parse first: its errors name the file, line and column.
+    LocalManifest::load(&manifest)?;
+    let metadata = cargo_metadata(&manifest)?;
+    let package = select_package(&metadata, &manifest, selection.package.as_deref())?;
+    let target = select_target(package, selection.bin.as_deref())?;
+    Ok(Project {
+        workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
+        workspace_manifest: metadata
+            .workspace_root
+            .join("Cargo.toml")
+            .into_std_path_buf(),
+        package_name: package.name.to_string(),
+        package_manifest: package.manifest_path.clone().into_std_path_buf(),
+        target,
+    })
+}
+
+fn find_manifest(explicit: Option<&Path>, cwd: &Path) -> anyhow::Result<PathBuf> {
+    if let Some(path) = explicit {
+        let path = cwd.join(path);
+        if path.file_name().is_none_or(|name| name != "Cargo.toml") {
+            bail!(
+                "the manifest path must point to a `Cargo.toml` file: `{}`",
+                path.display()
+            );
+        }
+        if !path.is_file() {
+            bail!("manifest path `{}` does not exist", path.display());
+        }
+        return std::fs::canonicalize(&path)
+            .with_context(|| format!("failed to resolve `{}`", path.display()));
+    }
+    cwd.ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|candidate| candidate.is_file())
+        .with_context(|| {
+            format!(
+                "could not find `Cargo.toml` in `{}` or any parent directory\n\
+                 help: run this inside a Cargo project, or pass `--manifest-path`",
+                cwd.display()
+            )
+        })
+}
+
+fn cargo_metadata(manifest: &Path) -> anyhow::Result<Metadata> {
+    let result = MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .exec();
+    result.map_err(|error| match error {
+        cargo_metadata::Error::CargoMetadata { stderr } => anyhow::anyhow!(
+            "cargo could not read the workspace of `{}`:\n{}",
+            manifest.display(),
+            stderr.trim().trim_start_matches("error: ")
+        ),
+        other => anyhow::Error::new(other).context("failed to run `cargo metadata`"),
+    })
+}
+
+fn select_package<'m>(
+    metadata: &'m Metadata,
+    manifest: &Path,
+    spec: Option<&str>,
+) -> anyhow::Result<&'m Package> {
+    let members = metadata.workspace_packages();
+    let names = || {
+        let mut names: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        names.join(", ")
+    };
+    if let Some(spec) = spec {
+        let (name, version) = spec.split_once('@').unwrap_or((spec, ""));
+        return members
+            .iter()
+            .copied()
+            .find(|p| {
+                p.name.as_str() == name && (version.is_empty() || p.version.to_string() == version)
+            })
+            .with_context(|| {
+                format!(
+                    "package `{spec}` not found in the workspace at `{}`\n\
+                     help: the workspace has these packages: {}",
+                    metadata.workspace_root,
+                    names()
+                )
+            });
+    }
+    let manifest = std::fs::canonicalize(manifest).unwrap_or_else(|_| manifest.to_path_buf());
+    let own = members
+        .iter()
+        .copied()
+        .find(|p| std::fs::canonicalize(&p.manifest_path).is_ok_and(|path| path == manifest));
+    own.with_context(|| {
+        format!(
+            "`{}` is a virtual manifest: a workspace with no package of its own\n\
+             help: choose a package with `-p`: {}",
+            manifest.display(),
+            names()
+        )
+    })
+}
+
+fn select_target(package: &Package, bin: Option<&str>) -> anyhow::Result<Target> {
+    let bins: Vec<_> = package
+        .targets
+        .iter()
+        .filter(|t| t.kind.contains(&TargetKind::Bin))
+        .collect();
+    let bin_names = || {
+        bins.iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let as_target = |t: &cargo_metadata::Target| Target::Bin {
+        name: t.name.clone(),
+        root: t.src_path.clone().into_std_path_buf(),
+    };
+    if let Some(wanted) = bin {
+        return match bins.iter().find(|t| t.name == wanted) {
+            Some(t) => Ok(as_target(t)),
+            None if bins.is_empty() => bail!(
+                "package `{}` has no binaries, so `--bin {wanted}` matches nothing",
+                package.name
+            ),
+            None => bail!(
+                "no binary `{wanted}` in package `{}`\nhelp: its binaries are: {}",
+                package.name,
+                bin_names()
+            ),
+        };
+    }
+    if let [only] = bins.as_slice() {
+        return Ok(as_target(only));
+    }
+    if bins.is_empty() {
+        let lib = package.targets.iter().find(|t| t.is_lib());
+        return match lib {
+            Some(lib) => Ok(Target::Lib {
+                root: lib.src_path.clone().into_std_path_buf(),
+            }),
+            None => bail!(
+                "package `{}` has neither a binary nor a library target",
+                package.name
+            ),
+        };
+    }
+    let preferred = package
+        .default_run
+        .as_deref()
+        .unwrap_or(package.name.as_str());
+    match bins.iter().find(|t| t.name == preferred) {
+        Some(t) => Ok(as_target(t)),
+        None => bail!(
+            "package `{}` has several binaries: {}\nhelp: choose one with `--bin NAME`",
+            package.name,
+            bin_names()
+        ),
+    }
+}

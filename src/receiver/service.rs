@@ -1,0 +1,151 @@
+//! The three OTLP/gRPC collector services (traces, metrics, logs) and the optional API-key
+//! check in front of them.
+
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::{
+    logs::v1::{
+        ExportLogsServiceRequest, ExportLogsServiceResponse,
+        logs_service_server::{LogsService, LogsServiceServer},
+    },
+    metrics::v1::{
+        ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+        metrics_service_server::{MetricsService, MetricsServiceServer},
+    },
+    trace::v1::{
+        ExportTraceServiceRequest, ExportTraceServiceResponse,
+        trace_service_server::{TraceService, TraceServiceServer},
+    },
+};
+use tonic::{
+    Request, Response, Status,
+    service::{Interceptor, interceptor::InterceptedService},
+};
+
+use super::{API_KEY_HEADER, store::Store};
+
+/// Implements all three collector services by appending every request to one [`Store`].
+#[derive(Clone, Debug)]
+pub(super) struct Collector {
+    store: Store,
+}
+
+impl Collector {
+    pub(super) fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let request = request.into_inner();
+        self.store
+            .modify(|telemetry| telemetry.push_traces(request));
+        // `partial_success: None` means everything was accepted.
+        Ok(Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Collector {
+    async fn export(
+        &self,
+        request: Request<ExportMetricsServiceRequest>,
+    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        let request = request.into_inner();
+        self.store
+            .modify(|telemetry| telemetry.push_metrics(request));
+        Ok(Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Collector {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        let request = request.into_inner();
+        self.store.modify(|telemetry| telemetry.push_logs(request));
+        Ok(Response::new(ExportLogsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+/// Rejects requests whose `x-otlp-api-key` metadata does not match the configured key, the
+/// way the Aspire dashboard does in its `ApiKey` authentication mode. It runs on the request
+/// headers, before the message is decoded, so a rejected export is never stored.
+#[derive(Clone)]
+pub(super) struct ApiKeyCheck {
+    expected: Option<Arc<[u8]>>,
+}
+
+impl ApiKeyCheck {
+    /// `None` accepts every request.
+    pub(super) fn new(expected: Option<&str>) -> Self {
+        Self {
+            expected: expected.map(|key| Arc::from(key.as_bytes())),
+        }
+    }
+}
+
+impl Interceptor for ApiKeyCheck {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Some(expected) = &self.expected else {
+            return Ok(request);
+        };
+        match request.metadata().get(API_KEY_HEADER) {
+            Some(presented) if constant_time_eq(presented.as_bytes(), expected) => Ok(request),
+            // The messages name the header so that a user staring at an exporter error knows
+            // which setting (`OTEL_EXPORTER_OTLP_HEADERS`) to fix; they never echo the key.
+            Some(_) => Err(Status::unauthenticated(format!(
+                "invalid `{API_KEY_HEADER}`"
+            ))),
+            None => Err(Status::unauthenticated(format!(
+                "missing `{API_KEY_HEADER}`"
+            ))),
+        }
+    }
+}
+
+/// Compares without an early exit, so response timing does not reveal how much of a guessed
+/// key was right (the same precaution Aspire takes). The length is not secret.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+pub(super) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKeyCheck>;
+pub(super) type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
+pub(super) type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
+
+/// The three services, wired to `store` and guarded by `check`.
+pub(super) fn services(store: Store, check: &ApiKeyCheck) -> (Traces, Metrics, Logs) {
+    let collector = Collector::new(store);
+    (
+        TraceServiceServer::with_interceptor(collector.clone(), check.clone()),
+        MetricsServiceServer::with_interceptor(collector.clone(), check.clone()),
+        LogsServiceServer::with_interceptor(collector, check.clone()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn constant_time_eq_compares_whole_slices() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

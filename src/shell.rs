@@ -1,0 +1,106 @@
+//! All user-facing output: cargo-style status lines on stderr, data on stdout.
+
+use std::{fmt, io::Write as _};
+
+use anstyle::{AnsiColor, Effects, Style};
+
+const STATUS: Style = AnsiColor::BrightGreen.on_default().effects(Effects::BOLD);
+const WARNING: Style = AnsiColor::BrightYellow.on_default().effects(Effects::BOLD);
+const ERROR: Style = AnsiColor::BrightRed.on_default().effects(Effects::BOLD);
+const NOTE: Style = AnsiColor::BrightCyan.on_default().effects(Effects::BOLD);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Where messages go and how loud they are. `--quiet` hides status lines,
+/// notes and warnings, never errors.
+#[derive(Debug)]
+pub struct Shell {
+    verbosity: Verbosity,
+}
+
+impl Shell {
+    pub fn new(color: colorchoice::ColorChoice, verbosity: Verbosity) -> Self {
+        // anstream reads this global, and also honours NO_COLOR and CLICOLOR_FORCE.
+        color.write_global();
+        Self { verbosity }
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// `      Adding opentelemetry v0.33.1 to dependencies`: the verb right-aligned
+    /// in twelve columns, like cargo.
+    pub fn status(&self, verb: &str, message: impl fmt::Display) {
+        if self.verbosity >= Verbosity::Normal {
+            self.stderr_line(&format!("{STATUS}{verb:>12}{STATUS:#} {message}"));
+        }
+    }
+
+    /// A status line shown only with `--verbose`.
+    pub fn verbose_status(&self, verb: &str, message: impl fmt::Display) {
+        if self.verbosity >= Verbosity::Verbose {
+            self.status(verb, message);
+        }
+    }
+
+    pub fn warn(&self, message: impl fmt::Display) {
+        if self.verbosity >= Verbosity::Normal {
+            self.labelled(WARNING, "warning", &message.to_string());
+        }
+    }
+
+    pub fn note(&self, message: impl fmt::Display) {
+        if self.verbosity >= Verbosity::Normal {
+            self.labelled(NOTE, "note", &message.to_string());
+        }
+    }
+
+    /// `error: <message>`, then each cause under `Caused by:`.
+    pub fn error(&self, error: &anyhow::Error) {
+        self.labelled(ERROR, "error", &error.to_string());
+        for cause in error.chain().skip(1) {
+            self.stderr_line(&format!(
+                "\nCaused by:\n  {}",
+                indent_tail(&cause.to_string())
+            ));
+        }
+    }
+
+    /// Data the user asked for (a diff, an environment to export): stdout,
+    /// whatever the verbosity.
+    pub fn data(&self, text: &str) {
+        let mut out = anstream::stdout().lock();
+        // A closed pipe (`| head`) is not worth an error.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    /// `label: first line`, later lines as they are, with `help:` lines styled.
+    fn labelled(&self, style: Style, label: &str, message: &str) {
+        let mut lines = message.lines();
+        let first = lines.next().unwrap_or_default();
+        let mut text = format!("{style}{label}{style:#}: {first}");
+        for line in lines {
+            match line.strip_prefix("help: ") {
+                Some(help) => text.push_str(&format!("\n{NOTE}help{NOTE:#}: {help}")),
+                None => text.push_str(&format!("\n{line}")),
+            }
+        }
+        self.stderr_line(&text);
+    }
+
+    fn stderr_line(&self, line: &str) {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(err, "{line}");
+    }
+}
+
+fn indent_tail(text: &str) -> String {
+    text.replace('\n', "\n  ")
+}

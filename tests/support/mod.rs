@@ -1,0 +1,58 @@
+//! Helpers shared by the integration tests: hermetic commands and fixture copies.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+/// Environment prefixes that would leak the outer cargo, Docker or OpenTelemetry
+/// configuration into a test (cargo sets many `CARGO_*` for the test process).
+const LEAKY_ENV_PREFIXES: [&str; 4] = ["CARGO_", "DOCKER_", "OTEL_", "OTLP_"];
+
+/// Removes every variable that could make a test depend on the machine it runs on.
+pub(crate) fn hermetic(cmd: &mut Command) -> &mut Command {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if LEAKY_ENV_PREFIXES.iter().any(|p| key.starts_with(p)) || key == "RUST_LOG" {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd.env("CARGO_TERM_COLOR", "never")
+}
+
+/// The real `cargo-otel` binary, invoked the way cargo invokes it (`cargo-otel otel ...`),
+/// with a hermetic environment and `dir` as its working directory.
+pub(crate) fn cargo_otel(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-otel"));
+    hermetic(&mut cmd).current_dir(dir).arg("otel");
+    cmd
+}
+
+/// `cargo` itself, hermetic, in `dir`.
+pub(crate) fn cargo(dir: &Path) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    hermetic(&mut cmd).current_dir(dir);
+    cmd
+}
+
+/// Copies the directory tree `from` into `to` (created if missing).
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Root of this repository (for fixtures under `tests/`).
+pub(crate) fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

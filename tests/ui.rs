@@ -1,0 +1,234 @@
+//! UI tests: the real binary over fixture trees.
+//!
+//! Each case is a folder `tests/ui/<case>/` with
+//! * `in/`: the project before the command;
+//! * `case`: `args: ...` (after `cargo otel`), optional `cwd: dir` (inside the
+//!   project), `status: N` (the expected exit code, 0 if absent) and
+//!   `readonly: path` (made read-only before the run);
+//! * `out/`: the project afterwards (absent: the command must change nothing);
+//! * `stdout`, `stderr`: what the command prints, with the project's
+//!   temporary path written as `[ROOT]`.
+//!
+//! A file whose first line is `[generated: otel.rs]` stands for the module
+//! this version generates, followed by the file's other lines (so an edited
+//! module is the marker plus the edit). Run with `SNAPSHOTS=overwrite` to
+//! rewrite `out/`, `stdout` and `stderr` from what the binary does.
+
+mod support;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+const GENERATED_MARKER: &str = "[generated: otel.rs]";
+
+macro_rules! ui_cases {
+    ($($case:ident,)*) => {
+        $(
+            #[test]
+            fn $case() {
+                run_case(stringify!($case));
+            }
+        )*
+    };
+}
+
+ui_cases! {
+    plain_bin,
+    commented_sorted_manifest,
+    unsorted_manifest,
+    workspace_dependencies,
+    workspace_member_without_shared_dependencies,
+    async_current_thread,
+    main_returns_result,
+    edition_2024,
+    library_only,
+    bin_in_src_bin,
+    several_bins_without_choice,
+    already_initialized,
+    user_edited_module,
+    foreign_module,
+    existing_compose_file,
+    conflicting_versions,
+    conflicting_versions_force,
+    compatible_dependencies_gain_features,
+    renamed_dependency,
+    invalid_toml,
+    virtual_manifest_without_package,
+    unknown_package,
+    not_a_cargo_project,
+    main_does_not_parse,
+    macro_generated_main,
+    read_only_manifest,
+    dry_run,
+    help,
+    init_help,
+    version,
+}
+
+struct Case {
+    args: Vec<String>,
+    cwd: Option<String>,
+    status: i32,
+    readonly: Option<String>,
+}
+
+fn run_case(name: &str) {
+    let dir = support::repo_root().join("tests/ui").join(name);
+    let case = read_case(&dir.join("case"));
+    let sandbox = tempfile::tempdir().unwrap();
+    let root = sandbox.path().join("project");
+    if dir.join("in").exists() {
+        copy_expanding(&dir.join("in"), &root);
+    } else {
+        std::fs::create_dir_all(&root).unwrap();
+    }
+    if let Some(path) = &case.readonly {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(root.join(path), std::fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    let cwd = case.cwd.as_ref().map_or(root.clone(), |c| root.join(c));
+    let output = support::cargo_otel(&cwd).args(&case.args).output().unwrap();
+    let normalize = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let canonical = std::fs::canonicalize(&root).unwrap();
+        text.replace(&canonical.display().to_string(), "[ROOT]")
+            .replace(&root.display().to_string(), "[ROOT]")
+    };
+    let (stdout, stderr) = (normalize(&output.stdout), normalize(&output.stderr));
+    let after = read_tree(&root);
+    let expected_tree = if dir.join("out").exists() {
+        read_tree(&dir.join("out"))
+    } else {
+        read_tree(&dir.join("in"))
+    };
+
+    if std::env::var_os("SNAPSHOTS").is_some_and(|v| v == "overwrite") {
+        overwrite(&dir, &stdout, &stderr, &after);
+        return;
+    }
+    assert_eq!(
+        output.status.code(),
+        Some(case.status),
+        "exit code of `{name}`; stderr:\n{stderr}"
+    );
+    assert_text(&dir.join("stderr"), &stderr);
+    assert_text(&dir.join("stdout"), &stdout);
+    assert_trees(&expected_tree, &after);
+}
+
+fn read_case(path: &Path) -> Case {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut case = Case {
+        args: Vec::new(),
+        cwd: None,
+        status: 0,
+        readonly: None,
+    };
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (key, value) = line.split_once(':').expect("`key: value` lines");
+        let value = value.trim().to_owned();
+        match key.trim() {
+            "args" => case.args = value.split_whitespace().map(str::to_owned).collect(),
+            "cwd" => case.cwd = Some(value),
+            "status" => case.status = value.parse().unwrap(),
+            "readonly" => case.readonly = Some(value),
+            other => panic!("unknown key `{other}` in {}", path.display()),
+        }
+    }
+    case
+}
+
+/// The files of a tree, by relative path, with the generated module folded
+/// back into its marker.
+fn read_tree(root: &Path) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    if !root.exists() {
+        return files;
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.insert(
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    fold_generated(&text),
+                );
+            }
+        }
+    }
+    files
+}
+
+fn generated_module() -> String {
+    cargo_otel::codegen::otel_module().unwrap()
+}
+
+fn fold_generated(text: &str) -> String {
+    match text.strip_prefix(&generated_module()) {
+        Some(rest) => format!("{GENERATED_MARKER}\n{rest}"),
+        None => text.to_owned(),
+    }
+}
+
+fn expand_generated(text: &str) -> String {
+    match text.strip_prefix(GENERATED_MARKER) {
+        Some(rest) => format!(
+            "{}{}",
+            generated_module(),
+            rest.strip_prefix('\n').unwrap_or(rest)
+        ),
+        None => text.to_owned(),
+    }
+}
+
+fn copy_expanding(from: &Path, to: &Path) {
+    support::copy_tree(from, to);
+    for (path, text) in read_tree(to) {
+        std::fs::write(to.join(path), expand_generated(&text)).unwrap();
+    }
+}
+
+fn assert_text(expected_path: &Path, actual: &str) {
+    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
+    if expected != actual {
+        panic!(
+            "{} differs (SNAPSHOTS=overwrite updates it)\n--- expected\n{expected}\n--- actual\n{actual}",
+            expected_path.display()
+        );
+    }
+}
+
+fn assert_trees(expected: &BTreeMap<PathBuf, String>, actual: &BTreeMap<PathBuf, String>) {
+    let names = |tree: &BTreeMap<PathBuf, String>| tree.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(expected), names(actual), "the files after the run");
+    for (path, text) in expected {
+        assert_eq!(
+            text,
+            &actual[path],
+            "contents of `{}` after the run",
+            path.display()
+        );
+    }
+}
+
+fn overwrite(dir: &Path, stdout: &str, stderr: &str, after: &BTreeMap<PathBuf, String>) {
+    std::fs::write(dir.join("stdout"), stdout).unwrap();
+    std::fs::write(dir.join("stderr"), stderr).unwrap();
+    let out = dir.join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let input = read_tree(&dir.join("in"));
+    if after == &input {
+        return; // Unchanged: no `out/`.
+    }
+    for (path, text) in after {
+        let target = out.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, text).unwrap();
+    }
+}

@@ -1,0 +1,13 @@
+mod clock;
+mod config;
+mod otel;
+
+use std::time::Duration;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let _otel = otel::init().expect("failed to initialize OpenTelemetry");
+    // Tick once.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    clock::tick(config::load());
+}

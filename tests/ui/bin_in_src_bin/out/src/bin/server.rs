@@ -1,0 +1,7 @@
+#[path = "../otel.rs"]
+mod otel;
+
+fn main() {
+    let _otel = otel::init().expect("failed to initialize OpenTelemetry");
+    suite::run();
+}

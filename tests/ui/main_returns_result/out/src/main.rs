@@ -1,0 +1,10 @@
+use anyhow::{Context, Result};
+
+mod otel;
+
+fn main() -> Result<()> {
+    let _otel = otel::init()?;
+    let text = std::fs::read_to_string("input.txt").context("reading input")?;
+    println!("{}", text.len());
+    Ok(())
+}
