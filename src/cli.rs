@@ -5,7 +5,16 @@ use std::{ffi::OsString, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::{Command, Shell, ops::init::InitOptions, shell::Verbosity};
+use crate::{
+    Command, Shell,
+    backend::Caps,
+    ops::{
+        dash::{BuildFlags, DashOptions},
+        init::InitOptions,
+        serve::ServeOptions,
+    },
+    shell::Verbosity,
+};
 
 /// Cargo runs `cargo-otel otel <args>`; this wrapper makes that parse as `cargo otel <args>`.
 #[derive(Debug, Parser)]
@@ -68,6 +77,113 @@ enum OtelCommand {
     /// Add OpenTelemetry to a package: dependencies, an `otel` module, the call
     /// in `main` and a compose file for the Aspire dashboard
     Init(InitArgs),
+    /// Build and run a program with its traces, metrics and logs shown in a dashboard
+    Dash(DashArgs),
+    /// Run the built-in telemetry backend (OTLP receiver and web view) on its own
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct DashArgs {
+    /// Run this binary
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Target Selection",
+        conflicts_with = "example"
+    )]
+    bin: Option<String>,
+    /// Run this example
+    #[arg(long, value_name = "NAME", help_heading = "Target Selection")]
+    example: Option<String>,
+    /// Build in release mode
+    #[arg(short, long)]
+    release: bool,
+    /// Space or comma separated list of features to activate
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FEATURES",
+        help_heading = "Feature Selection"
+    )]
+    features: Vec<String>,
+    /// Activate all available features
+    #[arg(long, help_heading = "Feature Selection")]
+    all_features: bool,
+    /// Do not activate the `default` feature
+    #[arg(long, help_heading = "Feature Selection")]
+    no_default_features: bool,
+    /// Where the telemetry goes: `local`, the dashboard built into cargo-otel
+    #[arg(long, value_enum, default_value_t = BackendChoice::Local)]
+    backend: BackendChoice,
+    /// Keep the dashboard up after the program exits, until Ctrl-C (the
+    /// default when run from a terminal)
+    #[arg(long)]
+    keep: bool,
+    /// Let anyone on this machine in: no browser token, no OTLP API key
+    #[arg(long)]
+    anonymous: bool,
+    /// OTLP/gRPC port (default 4317, or a free one if taken; 0 picks a free one)
+    #[arg(long, value_name = "PORT")]
+    grpc_port: Option<u16>,
+    /// OTLP/HTTP port (default 4318, or a free one if taken; 0 picks a free one)
+    #[arg(long, value_name = "PORT")]
+    http_port: Option<u16>,
+    /// Dashboard port (default 18888, or a free one if taken; 0 picks a free one)
+    #[arg(long, value_name = "PORT")]
+    ui_port: Option<u16>,
+    /// Arguments for the program
+    #[arg(last = true, value_name = "ARGS")]
+    app_args: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BackendChoice {
+    Local,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// OTLP/gRPC port (0 picks a free one)
+    #[arg(long, value_name = "PORT", default_value_t = 4317)]
+    grpc_port: u16,
+    /// OTLP/HTTP port (0 picks a free one)
+    #[arg(long, value_name = "PORT", default_value_t = 4318)]
+    http_port: u16,
+    /// Web view port (0 picks a free one)
+    #[arg(long, value_name = "PORT", default_value_t = 18888)]
+    ui_port: u16,
+    /// Let anyone on this machine in: no browser token, no OTLP API key
+    #[arg(long)]
+    anonymous: bool,
+    /// Use this OTLP API key instead of a fresh random one
+    #[arg(
+        long,
+        value_name = "KEY",
+        conflicts_with = "anonymous",
+        env = "CARGO_OTEL_API_KEY",
+        hide_env_values = true
+    )]
+    api_key: Option<String>,
+    /// Traces to keep before evicting the oldest
+    #[arg(long, value_name = "N", default_value_t = Caps::default().traces)]
+    max_traces: usize,
+    /// Spans to keep (across all traces) before evicting the oldest trace
+    #[arg(long, value_name = "N", default_value_t = Caps::default().spans)]
+    max_spans: usize,
+    /// Log records to keep before evicting the oldest
+    #[arg(long, value_name = "N", default_value_t = Caps::default().logs)]
+    max_logs: usize,
+    /// Metric points to keep before evicting the oldest
+    #[arg(long, value_name = "N", default_value_t = Caps::default().metric_points)]
+    max_metric_points: usize,
+    /// Write everything received to FILE as OTLP/JSON lines when stopped
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Mimic the Aspire dashboard container: ports 18888/18889/18890 on all
+    /// interfaces, `Dashboard__*` settings from the environment (for images)
+    #[arg(long, hide = true)]
+    aspire_compat: bool,
 }
 
 #[derive(Debug, Args)]
@@ -126,8 +242,47 @@ impl Cli {
                 dry_run: init.dry_run,
                 force: init.force,
             }),
+            OtelCommand::Serve(serve) => Command::Serve(serve.into_options()),
+            OtelCommand::Dash(dash) => Command::Dash(DashOptions {
+                manifest_path: global.manifest_path,
+                package: global.package,
+                bin: dash.bin,
+                example: dash.example,
+                build: BuildFlags {
+                    release: dash.release,
+                    features: dash.features,
+                    all_features: dash.all_features,
+                    no_default_features: dash.no_default_features,
+                },
+                keep: dash.keep,
+                anonymous: dash.anonymous,
+                grpc_port: dash.grpc_port,
+                http_port: dash.http_port,
+                ui_port: dash.ui_port,
+                app_args: dash.app_args,
+            }),
         };
         (shell, command)
+    }
+}
+
+impl ServeArgs {
+    fn into_options(self) -> ServeOptions {
+        ServeOptions {
+            grpc_port: Some(self.grpc_port),
+            http_port: Some(self.http_port),
+            ui_port: Some(self.ui_port),
+            anonymous: self.anonymous,
+            api_key: self.api_key,
+            caps: Caps {
+                traces: self.max_traces,
+                spans: self.max_spans,
+                logs: self.max_logs,
+                metric_points: self.max_metric_points,
+            },
+            save: self.save,
+            aspire_compat: self.aspire_compat,
+        }
     }
 }
 
@@ -159,7 +314,9 @@ mod tests {
             &["cargo-otel", "init", "--dry-run"][..],
         ] {
             let (_, command) = parse(args.iter().map(OsString::from)).into_parts();
-            let Command::Init(options) = command;
+            let Command::Init(options) = command else {
+                panic!("not init")
+            };
             assert!(options.dry_run);
         }
     }

@@ -4,9 +4,11 @@
 //! each command runs as `ops::<command>::run(shell, options)`. Everything the
 //! user sees goes through one [`Shell`].
 
+pub mod backend;
 pub mod changeset;
 pub mod cli;
 pub mod codegen;
+pub mod fingerprint;
 pub mod manifest;
 pub mod ops;
 pub mod paths;
@@ -26,11 +28,15 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Debug)]
 pub enum Command {
     Init(ops::init::InitOptions),
+    Serve(ops::serve::ServeOptions),
+    Dash(ops::dash::DashOptions),
 }
 
-/// Runs one command.
-pub fn run(shell: &Shell, command: Command) -> anyhow::Result<()> {
+/// Runs one command; returns the exit code (`dash` passes on the program's).
+pub fn run(shell: &Shell, command: Command) -> anyhow::Result<u8> {
     match command {
-        Command::Init(options) => ops::init::run(shell, &options),
+        Command::Init(options) => ops::init::run(shell, &options).map(|()| 0),
+        Command::Serve(options) => ops::serve::run(shell, &options).map(|()| 0),
+        Command::Dash(options) => ops::dash::run(shell, &options),
     }
 }

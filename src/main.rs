@@ -6,7 +6,7 @@ fn main() -> ExitCode {
     let cli = cargo_otel::cli::parse(std::env::args_os());
     let (shell, command) = cli.into_parts();
     match cargo_otel::run(&shell, command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             shell.error(&error);
             ExitCode::from(cargo_otel::EXIT_FAILURE)

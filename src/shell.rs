@@ -1,6 +1,9 @@
 //! All user-facing output: cargo-style status lines on stderr, data on stdout.
 
-use std::{fmt, io::Write as _};
+use std::{
+    fmt,
+    io::{IsTerminal as _, Write as _},
+};
 
 use anstyle::{AnsiColor, Effects, Style};
 
@@ -18,7 +21,7 @@ pub enum Verbosity {
 
 /// Where messages go and how loud they are. `--quiet` hides status lines,
 /// notes and warnings, never errors.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Shell {
     verbosity: Verbosity,
 }
@@ -39,6 +42,14 @@ impl Shell {
     pub fn status(&self, verb: &str, message: impl fmt::Display) {
         if self.verbosity >= Verbosity::Normal {
             self.stderr_line(&format!("{STATUS}{verb:>12}{STATUS:#} {message}"));
+        }
+    }
+
+    /// A status line in error colours, for a failure that is news rather than
+    /// the command's own error (a failed request in the telemetry feed).
+    pub fn failure_status(&self, verb: &str, message: impl fmt::Display) {
+        if self.verbosity >= Verbosity::Normal {
+            self.stderr_line(&format!("{ERROR}{verb:>12}{ERROR:#} {message}"));
         }
     }
 
@@ -69,6 +80,17 @@ impl Shell {
                 "\nCaused by:\n  {}",
                 indent_tail(&cause.to_string())
             ));
+        }
+    }
+
+    /// `url` as a clickable link (OSC 8) where stderr is a terminal that gets
+    /// colours, else as plain text.
+    pub fn link(&self, url: &str) -> String {
+        let styled = colorchoice::ColorChoice::global() != colorchoice::ColorChoice::Never;
+        if styled && std::io::stderr().is_terminal() {
+            format!("\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\")
+        } else {
+            url.to_owned()
         }
     }
 

@@ -24,7 +24,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cargo_otel::receiver::{OtlpReceiver, PointValue, ReceiverConfig, Telemetry};
+use cargo_otel::{
+    backend::{
+        Backend, BackendConfig,
+        model::{LogQuery, MetricQuery, TraceQuery},
+    },
+    receiver::{OtlpReceiver, PointValue, ReceiverConfig, Telemetry},
+};
 
 /// How long telemetry may take to show up after the program has exited. It has normally all
 /// arrived already (the guard waits for the exports), so this only absorbs scheduling noise.
@@ -104,6 +110,83 @@ fn wrong_api_key_is_rejected_and_the_program_still_exits_promptly() {
         receiver.snapshot().is_empty(),
         "rejected telemetry was stored\n{run}"
     );
+}
+
+/// The same program against the built-in backend: what it exports is what the web view shows.
+#[test]
+fn sync_main_exports_to_the_local_backend() {
+    let app = &apps().sync;
+    let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
+    let mut config = BackendConfig::loopback("e2e");
+    for addr in [&mut config.grpc, &mut config.http, &mut config.ui] {
+        addr.set_port(0);
+    }
+    config.api_key = Some(API_KEY.to_owned());
+    let backend = runtime
+        .block_on(Backend::start(config))
+        .expect("start the backend");
+    let env: Vec<(&str, String)> = backend.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.run(&env).assert_success();
+
+    let store = backend.store();
+    let traces = store.traces(&TraceQuery::default());
+    assert_eq!(traces.len(), 1, "{traces:?}");
+    assert_eq!(
+        (traces[0].root_name.as_str(), traces[0].service.as_str()),
+        (SPAN_NAME, "sync-app")
+    );
+    let logs = store.logs(&LogQuery {
+        q: Some(LOG_BODY.to_owned()),
+        ..LogQuery::default()
+    });
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(
+        logs[0].trace_id, traces[0].trace_id,
+        "the log is correlated with its span"
+    );
+    let metrics = store.metrics(&MetricQuery {
+        q: Some(COUNTER_NAME.to_owned()),
+        ..MetricQuery::default()
+    });
+    assert_eq!(metrics.len(), 1, "{metrics:?}");
+    assert_eq!(metrics[0].latest, 3.0);
+    runtime.block_on(backend.stop()).expect("stop the backend");
+}
+
+/// `cargo otel dash` builds and runs the crate against the built-in backend and exits with the
+/// program's code once it is done (stdin is not a terminal, so the dashboard does not linger).
+#[test]
+fn dash_runs_the_crate_against_the_local_backend() {
+    let apps = apps();
+    let output = support::cargo_otel(&apps.standalone)
+        .args([
+            "dash",
+            "--grpc-port",
+            "0",
+            "--http-port",
+            "0",
+            "--ui-port",
+            "0",
+        ])
+        .env("CARGO_TARGET_DIR", &apps.target_dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cargo otel dash");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("demo-multi finished"));
+    for expected in [
+        "   Dashboard http://localhost:",
+        "/login?t=",
+        "       Trace demo-multi e2e.work (",
+        "    Finished `demo-multi` exited with code 0; the dashboard received 1 span, 1 log record and 1 metric point",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in:\n{stderr}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +385,10 @@ struct Apps {
     multi: App,
     current: App,
     sync: App,
+    /// The instrumented sources of `demo-multi`, for running it through `cargo otel dash`.
+    standalone: PathBuf,
+    target_dir: PathBuf,
+    _sources: tempfile::TempDir,
 }
 
 /// Builds all fixtures on first use. A failure is remembered, so the other tests fail at once
@@ -327,8 +414,7 @@ fn build_apps() -> Apps {
     // Shared across runs and fixtures: the OpenTelemetry stack is compiled once.
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target");
     // A temporary directory outside this repository, so cargo cannot mistake an enclosing
-    // manifest for the fixtures' workspace root. The sources are only needed until the build
-    // is done (the binaries live in `target_dir`), so it is deleted when this returns.
+    // manifest for the fixtures' workspace root. It lives as long as the test process.
     let scratch = tempfile::tempdir().expect("create a temporary directory");
     let fixtures = support::repo_root().join("tests/fixtures/e2e");
 
@@ -347,6 +433,9 @@ fn build_apps() -> Apps {
         multi: App::new("demo-multi", &target_dir),
         current: App::new("current-app", &target_dir),
         sync: App::new("sync-app", &target_dir),
+        standalone,
+        target_dir,
+        _sources: scratch,
     }
 }
 

@@ -64,6 +64,8 @@ ui_cases! {
     dry_run,
     help,
     init_help,
+    dash_help,
+    serve_help,
     version,
 }
 

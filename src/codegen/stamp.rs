@@ -54,12 +54,8 @@ pub(super) fn provenance(syntax: Syntax, text: &str) -> Provenance {
     }
 }
 
-/// FNV-1a: stable across Rust versions and platforms (unlike `DefaultHasher`),
-/// and an edit detector needs nothing stronger.
 fn checksum(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    crate::fingerprint::fnv1a64(text.as_bytes())
 }
 
 #[cfg(test)]

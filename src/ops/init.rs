@@ -31,6 +31,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
         manifest_path: options.manifest_path.clone(),
         package: options.package.clone(),
         bin: options.bin.clone(),
+        example: None,
     };
     let project = project::locate(&selection, &cwd)?;
     shell.verbose_status("Selected", describe(&project));
@@ -138,7 +139,7 @@ impl Plan {
 
     fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
         let (root, is_bin) = match &project.target {
-            Target::Bin { root, .. } => (root, true),
+            Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
             Target::Lib { root } => (root, false),
         };
         let shown = paths::display(root, &project.workspace_root);
@@ -224,7 +225,7 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path) {
         cwd,
     );
     let run = match &project.target {
-        Target::Bin { name: bin, .. } => {
+        Target::Bin { name: bin, .. } | Target::Example { name: bin, .. } => {
             let package = match project.is_workspace_member() {
                 true => format!(" -p {name}"),
                 false => String::new(),
@@ -256,6 +257,7 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path) {
 fn describe(project: &Project) -> String {
     let target = match &project.target {
         Target::Bin { name, .. } => format!("binary `{name}`"),
+        Target::Example { name, .. } => format!("example `{name}`"),
         Target::Lib { .. } => "the library".to_owned(),
     };
     let root = project.workspace_root.display();

@@ -1,3 +1,5 @@
 //! One module per command: plain options in, effects and messages out.
 
+pub mod dash;
 pub mod init;
+pub mod serve;

@@ -16,6 +16,7 @@ pub struct Selection {
     pub manifest_path: Option<PathBuf>,
     pub package: Option<String>,
     pub bin: Option<String>,
+    pub example: Option<String>,
 }
 
 /// The package to instrument, in its workspace.
@@ -34,7 +35,18 @@ pub struct Project {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Bin { name: String, root: PathBuf },
+    Example { name: String, root: PathBuf },
     Lib { root: PathBuf },
+}
+
+impl Target {
+    /// The program's name, for targets that are programs.
+    pub fn program(&self) -> Option<&str> {
+        match self {
+            Self::Bin { name, .. } | Self::Example { name, .. } => Some(name),
+            Self::Lib { .. } => None,
+        }
+    }
 }
 
 impl Project {
@@ -57,7 +69,10 @@ pub fn locate(selection: &Selection, cwd: &Path) -> anyhow::Result<Project> {
     LocalManifest::load(&manifest)?;
     let metadata = cargo_metadata(&manifest)?;
     let package = select_package(&metadata, &manifest, selection.package.as_deref())?;
-    let target = select_target(package, selection.bin.as_deref())?;
+    let target = match &selection.example {
+        Some(example) => select_example(package, example)?,
+        None => select_target(package, selection.bin.as_deref())?,
+    };
     Ok(Project {
         workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
         workspace_manifest: metadata
@@ -153,6 +168,32 @@ fn select_package<'m>(
             names()
         )
     })
+}
+
+fn select_example(package: &Package, wanted: &str) -> anyhow::Result<Target> {
+    let examples: Vec<_> = package
+        .targets
+        .iter()
+        .filter(|t| t.kind.contains(&TargetKind::Example))
+        .collect();
+    match examples.iter().find(|t| t.name == wanted) {
+        Some(t) => Ok(Target::Example {
+            name: t.name.clone(),
+            root: t.src_path.clone().into_std_path_buf(),
+        }),
+        None => {
+            let names: Vec<&str> = examples.iter().map(|t| t.name.as_str()).collect();
+            let known = if names.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!("its examples are: {}", names.join(", "))
+            };
+            bail!(
+                "no example `{wanted}` in package `{}`\nhelp: {known}",
+                package.name
+            )
+        }
+    }
 }
 
 fn select_target(package: &Package, bin: Option<&str>) -> anyhow::Result<Target> {

@@ -20,6 +20,8 @@
 //! ```
 
 mod service;
+
+pub(crate) use service::constant_time_eq;
 mod store;
 mod telemetry;
 #[cfg(test)]
@@ -28,8 +30,14 @@ mod tests;
 use std::{
     fmt,
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    sync::Arc,
     thread,
     time::Duration,
+};
+
+use opentelemetry_proto::tonic::collector::{
+    logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
+    trace::v1::ExportTraceServiceRequest,
 };
 
 use anyhow::{Context as _, anyhow, ensure};
@@ -47,6 +55,30 @@ pub use telemetry::{
 
 /// gRPC metadata key carrying the API key (the Aspire dashboard's name for it).
 pub const API_KEY_HEADER: &str = "x-otlp-api-key";
+
+/// Where received export requests go: the test store here, the bounded
+/// store (and terminal feed, and save file) in the local backend.
+pub trait Sink: Send + Sync + 'static {
+    fn traces(&self, request: ExportTraceServiceRequest);
+    fn metrics(&self, request: ExportMetricsServiceRequest);
+    fn logs(&self, request: ExportLogsServiceRequest);
+}
+
+/// Serves OTLP/gRPC on `listener` into `sink` until `shutdown` completes,
+/// then gives open connections [`SHUTDOWN_GRACE`] to finish.
+pub async fn serve_grpc(
+    listener: TcpListener,
+    sink: Arc<dyn Sink>,
+    api_key: Option<&str>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        stop.send_replace(true);
+    });
+    serve(listener, sink, &service::ApiKeyCheck::new(api_key), stop_rx).await
+}
 
 /// After shutdown is requested, connections that are still open get this long to finish
 /// their current export before they are cut, so shutdown cannot hang on a client that keeps
@@ -268,7 +300,8 @@ struct ServerTask {
 impl ServerTask {
     /// Serves until asked to stop, then reports the outcome to the handle.
     async fn run(self) {
-        let result = serve(self.listener, self.store, &self.check, self.stop).await;
+        let sink: Arc<dyn Sink> = Arc::new(self.store);
+        let result = serve(self.listener, sink, &self.check, self.stop).await;
         // The handle may already be gone (dropped); then nobody wants the result.
         let _ = self.done.send(result);
     }
@@ -284,11 +317,11 @@ fn run_on(runtime: Runtime, server: ServerTask) {
 
 async fn serve(
     listener: TcpListener,
-    store: Store,
+    sink: Arc<dyn Sink>,
     check: &service::ApiKeyCheck,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let (traces, metrics, logs) = service::services(store, check);
+    let (traces, metrics, logs) = service::services(sink, check);
     let server = Server::builder()
         .add_service(traces)
         .add_service(metrics)

@@ -22,18 +22,12 @@ use tonic::{
     service::{Interceptor, interceptor::InterceptedService},
 };
 
-use super::{API_KEY_HEADER, store::Store};
+use super::{API_KEY_HEADER, Sink};
 
-/// Implements all three collector services by appending every request to one [`Store`].
-#[derive(Clone, Debug)]
+/// Implements all three collector services by handing every request to one [`Sink`].
+#[derive(Clone)]
 pub(super) struct Collector {
-    store: Store,
-}
-
-impl Collector {
-    pub(super) fn new(store: Store) -> Self {
-        Self { store }
-    }
+    sink: Arc<dyn Sink>,
 }
 
 #[tonic::async_trait]
@@ -42,9 +36,7 @@ impl TraceService for Collector {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let request = request.into_inner();
-        self.store
-            .modify(|telemetry| telemetry.push_traces(request));
+        self.sink.traces(request.into_inner());
         // `partial_success: None` means everything was accepted.
         Ok(Response::new(ExportTraceServiceResponse {
             partial_success: None,
@@ -58,9 +50,7 @@ impl MetricsService for Collector {
         &self,
         request: Request<ExportMetricsServiceRequest>,
     ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        let request = request.into_inner();
-        self.store
-            .modify(|telemetry| telemetry.push_metrics(request));
+        self.sink.metrics(request.into_inner());
         Ok(Response::new(ExportMetricsServiceResponse {
             partial_success: None,
         }))
@@ -73,8 +63,7 @@ impl LogsService for Collector {
         &self,
         request: Request<ExportLogsServiceRequest>,
     ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        let request = request.into_inner();
-        self.store.modify(|telemetry| telemetry.push_logs(request));
+        self.sink.logs(request.into_inner());
         Ok(Response::new(ExportLogsServiceResponse {
             partial_success: None,
         }))
@@ -119,7 +108,7 @@ impl Interceptor for ApiKeyCheck {
 
 /// Compares without an early exit, so response timing does not reveal how much of a guessed
 /// key was right (the same precaution Aspire takes). The length is not secret.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
@@ -127,9 +116,9 @@ pub(super) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKe
 pub(super) type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
 pub(super) type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
 
-/// The three services, wired to `store` and guarded by `check`.
-pub(super) fn services(store: Store, check: &ApiKeyCheck) -> (Traces, Metrics, Logs) {
-    let collector = Collector::new(store);
+/// The three services, wired to `sink` and guarded by `check`.
+pub(super) fn services(sink: Arc<dyn Sink>, check: &ApiKeyCheck) -> (Traces, Metrics, Logs) {
+    let collector = Collector { sink };
     (
         TraceServiceServer::with_interceptor(collector.clone(), check.clone()),
         MetricsServiceServer::with_interceptor(collector.clone(), check.clone()),

@@ -124,3 +124,26 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+impl super::Sink for Store {
+    fn traces(
+        &self,
+        request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+    ) {
+        self.modify(|telemetry| telemetry.push_traces(request));
+    }
+
+    fn metrics(
+        &self,
+        request: opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+    ) {
+        self.modify(|telemetry| telemetry.push_metrics(request));
+    }
+
+    fn logs(
+        &self,
+        request: opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+    ) {
+        self.modify(|telemetry| telemetry.push_logs(request));
+    }
+}

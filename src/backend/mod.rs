@@ -1,0 +1,18 @@
+//! The built-in telemetry backend: OTLP over gRPC and HTTP in, a bounded
+//! in-memory store, a web view and a terminal feed out. `cargo otel serve`
+//! runs it alone; `cargo otel dash --backend local` runs a crate against it.
+
+pub mod feed;
+pub mod model;
+mod otlp_http;
+mod pipeline;
+pub mod ports;
+pub mod save;
+pub mod secret;
+mod server;
+pub mod store;
+pub mod web;
+
+pub use feed::Feed;
+pub use server::{Backend, BackendConfig, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT};
+pub use store::{Caps, LogRecordEntry, SpanRecord, Store};

@@ -1,0 +1,47 @@
+//! What happens to each export request: saved (with `--save`), stored, and
+//! announced in the terminal feed.
+
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::{
+    logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
+    trace::v1::ExportTraceServiceRequest,
+};
+
+use super::{Store, feed::Feed, save::SaveFile};
+use crate::receiver::Sink;
+
+pub(crate) struct Pipeline {
+    pub(crate) store: Store,
+    pub(crate) feed: Option<Feed>,
+    pub(crate) save: Option<Arc<SaveFile>>,
+}
+
+impl Sink for Pipeline {
+    fn traces(&self, request: ExportTraceServiceRequest) {
+        if let Some(save) = &self.save {
+            save.write(&request);
+        }
+        let notable = self.store.ingest_traces(request);
+        if let Some(feed) = &self.feed {
+            feed.spans(&notable);
+        }
+    }
+
+    fn metrics(&self, request: ExportMetricsServiceRequest) {
+        if let Some(save) = &self.save {
+            save.write(&request);
+        }
+        self.store.ingest_metrics(request);
+    }
+
+    fn logs(&self, request: ExportLogsServiceRequest) {
+        if let Some(save) = &self.save {
+            save.write(&request);
+        }
+        let notable = self.store.ingest_logs(request);
+        if let Some(feed) = &self.feed {
+            feed.logs(&notable);
+        }
+    }
+}

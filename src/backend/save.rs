@@ -1,0 +1,82 @@
+//! `--save FILE`: every export request received, one OTLP/JSON object per
+//! line (the collector's file-exporter format), so a run can be kept,
+//! diffed and replayed. Written to a temporary file beside FILE while the
+//! backend runs (memory stays bounded whatever the store evicts) and renamed
+//! into place when it stops.
+
+use std::{
+    io::{BufWriter, Write as _},
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use tempfile::NamedTempFile;
+
+#[derive(Debug)]
+pub struct SaveFile {
+    path: PathBuf,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    writer: BufWriter<NamedTempFile>,
+    lines: u64,
+    /// The first write error; later writes are skipped and `finish` reports it.
+    failed: Option<String>,
+}
+
+impl SaveFile {
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let temp = NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        let state = State {
+            writer: BufWriter::new(temp),
+            lines: 0,
+            failed: None,
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            state: Mutex::new(state),
+        })
+    }
+
+    pub fn write(&self, request: &impl Serialize) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.failed.is_some() {
+            return;
+        }
+        let result = serde_json::to_writer(&mut state.writer, request)
+            .map_err(std::io::Error::from)
+            .and_then(|()| state.writer.write_all(b"\n"));
+        match result {
+            Ok(()) => state.lines += 1,
+            Err(error) => state.failed = Some(error.to_string()),
+        }
+    }
+
+    /// Moves the file into place; returns its path and line count.
+    pub fn finish(self) -> anyhow::Result<(PathBuf, u64)> {
+        let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        let cannot = || format!("failed to save telemetry to `{}`", self.path.display());
+        if let Some(error) = state.failed {
+            anyhow::bail!("{}: {error}", cannot());
+        }
+        let temp = state
+            .writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(cannot)?;
+        temp.as_file().sync_all().with_context(cannot)?;
+        temp.persist(&self.path)
+            .map_err(|e| e.error)
+            .with_context(cannot)?;
+        Ok((self.path, state.lines))
+    }
+}

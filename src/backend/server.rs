@@ -1,0 +1,229 @@
+//! A running local backend: OTLP/gRPC, OTLP/HTTP and the web view, each on
+//! its own port, all feeding and reading one [`Store`].
+
+use std::{
+    future::Future,
+    net::{Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    sync::Arc,
+};
+
+use anyhow::Context as _;
+use tokio::{sync::watch, task::JoinHandle};
+
+use super::{
+    Caps, Store,
+    feed::Feed,
+    pipeline::Pipeline,
+    ports,
+    save::SaveFile,
+    web::{self, WebConfig},
+};
+use crate::receiver::{self, API_KEY_HEADER, Sink};
+
+/// The ports the standard OTLP exporters and the Aspire dashboard use.
+pub const DEFAULT_GRPC_PORT: u16 = 4317;
+pub const DEFAULT_HTTP_PORT: u16 = 4318;
+pub const DEFAULT_UI_PORT: u16 = 18888;
+
+/// How long stopping waits for open connections before cutting them.
+const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub ui: SocketAddr,
+    /// Required in `x-otlp-api-key` on every export; `None` accepts anyone.
+    pub api_key: Option<String>,
+    /// Required by the web view (`/login?t=`); `None` lets anyone in.
+    pub browser_token: Option<String>,
+    pub caps: Caps,
+    pub save: Option<PathBuf>,
+    pub application_name: String,
+    /// The terminal feed of root spans and errors; `None` keeps quiet.
+    pub feed: Option<Feed>,
+}
+
+impl BackendConfig {
+    /// Loopback only, on the standard ports, with no secrets set yet.
+    pub fn loopback(application_name: &str) -> Self {
+        let at = |port| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        Self {
+            grpc: at(DEFAULT_GRPC_PORT),
+            http: at(DEFAULT_HTTP_PORT),
+            ui: at(DEFAULT_UI_PORT),
+            api_key: None,
+            browser_token: None,
+            caps: Caps::default(),
+            save: None,
+            application_name: application_name.to_owned(),
+            feed: None,
+        }
+    }
+}
+
+/// Which flag moves each port, for the busy-port message.
+struct PortFlags {
+    grpc: &'static str,
+    http: &'static str,
+    ui: &'static str,
+}
+
+const PORT_FLAGS: PortFlags = PortFlags {
+    grpc: "--grpc-port",
+    http: "--http-port",
+    ui: "--ui-port",
+};
+
+pub struct Backend {
+    store: Store,
+    grpc: SocketAddr,
+    http: SocketAddr,
+    ui: SocketAddr,
+    api_key: Option<String>,
+    browser_token: Option<String>,
+    stop: watch::Sender<bool>,
+    servers: Vec<JoinHandle<anyhow::Result<()>>>,
+    save: Option<Arc<SaveFile>>,
+}
+
+impl Backend {
+    /// Binds every port first (so a busy one fails before anything runs),
+    /// then serves. Must be called inside a Tokio runtime.
+    pub async fn start(config: BackendConfig) -> anyhow::Result<Self> {
+        let grpc = ports::bind(config.grpc, "OTLP/gRPC", PORT_FLAGS.grpc)?;
+        let http = ports::bind(config.http, "OTLP/HTTP", PORT_FLAGS.http)?;
+        let ui = ports::bind(config.ui, "dashboard", PORT_FLAGS.ui)?;
+        let save = match &config.save {
+            Some(path) => Some(Arc::new(SaveFile::create(path)?)),
+            None => None,
+        };
+        let store = Store::new(config.caps);
+        let sink: Arc<dyn Sink> = Arc::new(Pipeline {
+            store: store.clone(),
+            feed: config.feed,
+            save: save.clone(),
+        });
+        let (stop, _) = watch::channel(false);
+        let addr = |listener: &std::net::TcpListener| {
+            listener
+                .local_addr()
+                .context("failed to read a bound address")
+        };
+        let mut backend = Self {
+            store: store.clone(),
+            grpc: addr(&grpc)?,
+            http: addr(&http)?,
+            ui: addr(&ui)?,
+            api_key: config.api_key.clone(),
+            browser_token: config.browser_token.clone(),
+            stop,
+            servers: Vec::new(),
+            save,
+        };
+        let grpc =
+            tokio::net::TcpListener::from_std(grpc).context("failed to listen for OTLP/gRPC")?;
+        let stopped = backend.stopped();
+        let api_key = config.api_key.clone();
+        let grpc_sink = sink.clone();
+        backend.servers.push(tokio::spawn(async move {
+            receiver::serve_grpc(grpc, grpc_sink, api_key.as_deref(), stopped).await
+        }));
+        let http_router = super::otlp_http::router(sink, config.api_key.as_deref());
+        backend.serve_http(http, http_router, "OTLP/HTTP")?;
+        let web_config = WebConfig {
+            browser_token: config.browser_token,
+            application_name: config.application_name,
+        };
+        backend.serve_http(ui, web::router(store, web_config), "dashboard")?;
+        Ok(backend)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    pub fn ui_addr(&self) -> SocketAddr {
+        self.ui
+    }
+
+    /// The link that logs a browser in (`localhost`, as Aspire prints it).
+    pub fn login_url(&self) -> String {
+        let port = self.ui.port();
+        match &self.browser_token {
+            Some(token) => format!("http://localhost:{port}/login?t={token}"),
+            None => format!("http://localhost:{port}/"),
+        }
+    }
+
+    /// What a program needs in its environment to export here.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("OTLP_GRPC_ENDPOINT", self.grpc_endpoint()),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", self.grpc_endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+        ];
+        if let Some(key) = &self.api_key {
+            env.push((
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                format!("{API_KEY_HEADER}={key}"),
+            ));
+        }
+        env
+    }
+
+    /// Stops every server, then moves the `--save` file into place. Returns
+    /// its path and line count, if there is one.
+    pub async fn stop(self) -> anyhow::Result<Option<(PathBuf, u64)>> {
+        self.stop.send_replace(true);
+        for server in self.servers {
+            // A browser holding a connection open must not keep us from exiting.
+            let abort = server.abort_handle();
+            match tokio::time::timeout(STOP_TIMEOUT, server).await {
+                Ok(result) => result.context("a backend server panicked")??,
+                Err(_) => abort.abort(),
+            }
+        }
+        let Some(save) = self.save else {
+            return Ok(None);
+        };
+        // The servers are gone, and with them every other handle to the file.
+        let save =
+            Arc::try_unwrap(save).map_err(|_| anyhow::anyhow!("the save file is still in use"))?;
+        save.finish().map(Some)
+    }
+
+    fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut stop = self.stop.subscribe();
+        async move {
+            let _ = stop.wait_for(|&stop| stop).await;
+        }
+    }
+
+    fn serve_http(
+        &mut self,
+        listener: std::net::TcpListener,
+        router: axum::Router,
+        purpose: &'static str,
+    ) -> anyhow::Result<()> {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .with_context(|| format!("failed to listen for {purpose}"))?;
+        let stopped = self.stopped();
+        self.servers.push(tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+                .with_context(|| format!("the {purpose} server failed"))
+        }));
+        Ok(())
+    }
+}

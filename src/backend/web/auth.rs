@@ -1,0 +1,176 @@
+//! Browser-token login, as the Aspire dashboard does it: the token from the
+//! terminal is traded once for a cookie, so it does not linger in the address
+//! bar, and the cookie alone grants access afterwards.
+//!
+//! The cookie holds a random session key made at startup, never the token, so
+//! a restart signs everyone out and a leaked cookie dies with the process.
+
+use std::hash::{BuildHasher as _, RandomState};
+
+use axum::{
+    extract::{Query, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse as _, Response},
+};
+use serde::Deserialize;
+
+use super::{AppState, api::ApiError, pages};
+use crate::backend::secret;
+
+/// Name of the session cookie.
+const COOKIE_NAME: &str = "cargo_otel_session";
+
+/// Who may see the web view.
+pub(super) struct Auth {
+    /// `None`: anonymous access.
+    token: Option<String>,
+    session: String,
+}
+
+impl Auth {
+    pub(super) fn new(token: Option<String>) -> Self {
+        Self {
+            token,
+            session: random_session_key(),
+        }
+    }
+
+    /// Whether the request carries the session cookie (always true when
+    /// anonymous access is on).
+    pub(super) fn is_signed_in(&self, headers: &HeaderMap) -> bool {
+        if self.token.is_none() {
+            return true;
+        }
+        cookie_values(headers, COOKIE_NAME)
+            .any(|value| constant_time_eq(value.as_bytes(), self.session.as_bytes()))
+    }
+
+    fn token_matches(&self, candidate: &str) -> bool {
+        self.token
+            .as_ref()
+            .is_some_and(|token| constant_time_eq(candidate.as_bytes(), token.as_bytes()))
+    }
+
+    pub(super) fn session_cookie(&self) -> String {
+        format!(
+            "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict",
+            self.session
+        )
+    }
+}
+
+/// 128 random bits. `router` cannot fail, so if the OS's generator does,
+/// fall back to std's: every `RandomState` is keyed from OS randomness, and
+/// SipHash under a secret key is a pseudorandom function.
+fn random_session_key() -> String {
+    secret::generate().unwrap_or_else(|_| {
+        let state = RandomState::new();
+        format!("{:016x}{:016x}", state.hash_one(1_u8), state.hash_one(2_u8))
+    })
+}
+
+/// Compares without stopping at the first difference, so response times do
+/// not reveal how much of a guess was right. (The length is not secret.)
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// Every value of cookie `name` in the request's `Cookie` headers.
+pub(super) fn cookie_values<'a>(
+    headers: &'a HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(move |pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then_some(value)
+        })
+}
+
+/// Where to go after login: only a path on this server. `//host`, `/\host`
+/// and anything with whitespace or control characters (which browsers strip,
+/// turning `/\t/host` into `//host`) fall back to `/`.
+pub(super) fn local_return_url(raw: Option<&str>) -> &str {
+    match raw {
+        Some(url)
+            if url.starts_with('/')
+                && !url.starts_with("//")
+                && !url.contains('\\')
+                && url.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            url
+        }
+        _ => "/",
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LoginParams {
+    t: Option<String>,
+    #[serde(rename = "returnUrl")]
+    return_url: Option<String>,
+}
+
+/// `GET /login?t=TOKEN&returnUrl=/path`.
+pub(super) async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<LoginParams>,
+) -> Response {
+    let target = local_return_url(params.return_url.as_deref());
+    match params.t.as_deref() {
+        _ if state.auth.token.is_none() => see_other(target, None),
+        Some(token) if state.auth.token_matches(token) => {
+            see_other(target, Some(state.auth.session_cookie()))
+        }
+        // The token is never echoed back, not even into the form.
+        Some(_) => state.pages.login(
+            StatusCode::UNAUTHORIZED,
+            target,
+            Some("That token is not valid."),
+        ),
+        None if state.auth.is_signed_in(&headers) => see_other(target, None),
+        None => state.pages.login(StatusCode::OK, target, None),
+    }
+}
+
+/// A 303 to a local path (already checked), optionally setting the cookie.
+fn see_other(location: &str, cookie: Option<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::LOCATION,
+        HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/")),
+    );
+    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert(header::SET_COOKIE, cookie);
+    }
+    pages::no_store(headers);
+    response
+}
+
+/// Middleware on `/api/*`: 401 JSON without the cookie.
+pub(super) async fn require_for_api(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.auth.is_signed_in(request.headers()) {
+        next.run(request).await
+    } else {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "not signed in: open the login URL cargo-otel printed",
+        )
+        .into_response()
+    }
+}

@@ -1,0 +1,65 @@
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use super::{
+    auth::{Auth, constant_time_eq, cookie_values, local_return_url},
+    pages::escape_html,
+};
+
+#[test]
+fn return_url_accepts_local_paths_only() {
+    assert_eq!(local_return_url(Some("/#/traces/ab")), "/#/traces/ab");
+    assert_eq!(
+        local_return_url(Some("/logs?level=warn")),
+        "/logs?level=warn"
+    );
+    for bad in [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "evil",
+        "/\t/evil.example",
+        "/a b",
+        "/é",
+        "",
+    ] {
+        assert_eq!(local_return_url(Some(bad)), "/", "{bad:?}");
+    }
+    assert_eq!(local_return_url(None), "/");
+}
+
+#[test]
+fn constant_time_eq_compares_bytes() {
+    assert!(constant_time_eq(b"abc", b"abc"));
+    assert!(!constant_time_eq(b"abc", b"abd"));
+    assert!(!constant_time_eq(b"abc", b"ab"));
+    assert!(constant_time_eq(b"", b""));
+}
+
+#[test]
+fn cookie_values_finds_every_occurrence() {
+    let mut headers = HeaderMap::new();
+    headers.append(header::COOKIE, HeaderValue::from_static("a=1; s=x"));
+    headers.append(header::COOKIE, HeaderValue::from_static("s=y"));
+    assert_eq!(cookie_values(&headers, "s").collect::<Vec<_>>(), ["x", "y"]);
+    assert_eq!(cookie_values(&headers, "b").count(), 0);
+}
+
+#[test]
+fn anonymous_access_is_always_signed_in() {
+    assert!(Auth::new(None).is_signed_in(&HeaderMap::new()));
+    assert!(!Auth::new(Some("t".to_owned())).is_signed_in(&HeaderMap::new()));
+}
+
+#[test]
+fn sessions_are_random() {
+    let cookie = |auth: &Auth| auth.session_cookie();
+    assert_ne!(cookie(&Auth::new(None)), cookie(&Auth::new(None)));
+}
+
+#[test]
+fn escape_html_escapes_markup_and_placeholders() {
+    assert_eq!(
+        escape_html(r#"<a href="x">'&'{{y}}</a>"#),
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&#123;&#123;y}}&lt;/a&gt;"
+    );
+}

@@ -1,0 +1,148 @@
+//! Running the user's program with telemetry pointed at the dashboard, and
+//! stopping it gently on Ctrl-C so its last spans still arrive.
+
+use std::{ffi::OsString, path::Path, process::ExitStatus, time::Duration};
+
+use anyhow::Context as _;
+use tokio::{
+    process::{Child, Command},
+    signal::unix::{SignalKind, signal},
+    time::{Instant, sleep_until},
+};
+
+use crate::Shell;
+
+/// Aspire's development settings: export every second instead of every 5 s
+/// (spans), 1 s (logs) and 60 s (metrics), and sample everything.
+const DEVELOPMENT_TUNING: [(&str, &str); 4] = [
+    ("OTEL_BSP_SCHEDULE_DELAY", "1000"),
+    ("OTEL_BLRP_SCHEDULE_DELAY", "1000"),
+    ("OTEL_METRIC_EXPORT_INTERVAL", "1000"),
+    ("OTEL_TRACES_SAMPLER", "always_on"),
+];
+
+/// Variables that decide where telemetry goes: worth a warning when the
+/// user's own setting wins over the dashboard's.
+const ROUTING: [&str; 3] = [
+    "OTLP_GRPC_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+];
+
+/// How long a program gets to flush after Ctrl-C before it is killed.
+const FLUSH_GRACE: Duration = Duration::from_secs(10);
+/// After Ctrl-C, when to pass the signal on ourselves: a terminal sends it to
+/// the program too, but `kill -INT` aimed at us alone does not.
+const FORWARD_AFTER: Duration = Duration::from_secs(1);
+
+/// The environment the program gets: the backend's endpoint and key, the
+/// service identity and the development tuning. What the user set wins.
+pub(super) fn environment(
+    backend: Vec<(&'static str, String)>,
+    service: &str,
+    instance: &str,
+) -> Vec<(&'static str, String)> {
+    let mut env = backend;
+    env.push(("OTEL_SERVICE_NAME", service.to_owned()));
+    let instance_attribute = format!("service.instance.id={instance}");
+    let attributes = match std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
+        // Theirs, plus ours unless they set it.
+        Ok(theirs) if theirs.contains("service.instance.id=") => theirs,
+        Ok(theirs) if !theirs.trim().is_empty() => format!("{theirs},{instance_attribute}"),
+        _ => instance_attribute,
+    };
+    env.push(("OTEL_RESOURCE_ATTRIBUTES", attributes));
+    env.extend(
+        DEVELOPMENT_TUNING
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned())),
+    );
+    env
+}
+
+pub(super) fn command(
+    executable: &Path,
+    args: &[OsString],
+    env: &[(&'static str, String)],
+    shell: &Shell,
+) -> Command {
+    let mut command = Command::new(executable);
+    command.args(args);
+    for (key, value) in env {
+        let theirs = std::env::var_os(key);
+        match theirs {
+            Some(theirs) if *key != "OTEL_RESOURCE_ATTRIBUTES" => {
+                if ROUTING.contains(key) {
+                    let theirs = theirs.to_string_lossy();
+                    shell.warn(format!("{key}={theirs} is set in your environment, so the program uses it and not the dashboard's"));
+                }
+            }
+            _ => {
+                command.env(key, value);
+            }
+        }
+    }
+    command
+}
+
+/// Runs the program to its end. The first Ctrl-C (or SIGTERM) gives it
+/// [`FLUSH_GRACE`] to exit on its own; a second one kills it.
+pub(super) async fn run(mut command: Command, shell: &Shell) -> anyhow::Result<ExitStatus> {
+    let mut child = command.spawn().context("failed to start the program")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("failed to watch for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?;
+    let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let (mut forward_at, mut kill_at, mut interrupts) = (far, far, 0);
+    loop {
+        tokio::select! {
+            status = child.wait() => return status.context("failed to wait for the program"),
+            _ = interrupt.recv() => interrupts += 1,
+            _ = terminate.recv() => interrupts += 1,
+            () = sleep_until(forward_at) => {
+                forward_at = far;
+                signal_child(&child, libc::SIGINT);
+                continue;
+            }
+            () = sleep_until(kill_at) => {
+                shell.warn("the program did not exit in time; killing it");
+                kill_at = far;
+                let _ = child.start_kill();
+                continue;
+            }
+        }
+        if interrupts == 1 {
+            let grace = FLUSH_GRACE.as_secs();
+            shell.status(
+                "Stopping",
+                format!(
+                    "the program (up to {grace} s to flush its telemetry; Ctrl-C again kills it)"
+                ),
+            );
+            forward_at = Instant::now() + FORWARD_AFTER;
+            kill_at = Instant::now() + FLUSH_GRACE;
+        } else {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+fn signal_child(child: &Child, signal: libc::c_int) {
+    let Some(pid) = child.id().and_then(|pid| libc::pid_t::try_from(pid).ok()) else {
+        return; // Already reaped.
+    };
+    // SAFETY: `kill` has no memory-safety preconditions; the pid is our own
+    // child, which has not been reaped (so the pid cannot have been reused).
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+/// A shell-style exit code: the program's own, or 128 + the signal that ended it.
+pub(super) fn exit_code(status: ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
+        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
+        (None, None) => 1,
+    }
+}

@@ -1,0 +1,194 @@
+//! `cargo otel serve`: the local backend on its own, for programs started
+//! elsewhere (an IDE, another language, a test) and as the stand-in for the
+//! Aspire dashboard image (`--aspire-compat`).
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::PathBuf,
+};
+
+use anyhow::Context as _;
+
+use crate::{
+    Shell,
+    backend::{self, Backend, BackendConfig, Caps, Feed},
+};
+
+#[derive(Debug, Default, Clone)]
+pub struct ServeOptions {
+    pub grpc_port: Option<u16>,
+    pub http_port: Option<u16>,
+    pub ui_port: Option<u16>,
+    /// No browser token and no OTLP API key.
+    pub anonymous: bool,
+    /// A fixed OTLP API key instead of a fresh random one.
+    pub api_key: Option<String>,
+    pub caps: Caps,
+    pub save: Option<PathBuf>,
+    /// Behave like the Aspire dashboard container (see [`aspire`]).
+    pub aspire_compat: bool,
+}
+
+pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
+    let config = if options.aspire_compat {
+        aspire::config(options)?
+    } else {
+        config(shell, options)?
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("cargo-otel-serve")
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    runtime.block_on(async {
+        let backend = Backend::start(config).await?;
+        if options.aspire_compat {
+            aspire::announce(&backend);
+        } else {
+            announce(shell, &backend);
+        }
+        wait_for_stop_signal().await?;
+        let summary = backend.store().summary();
+        let saved = backend.stop().await?;
+        report_stop(shell, &summary, saved);
+        Ok(())
+    })
+}
+
+fn config(shell: &Shell, options: &ServeOptions) -> anyhow::Result<BackendConfig> {
+    let mut config = BackendConfig::loopback("cargo otel serve");
+    let at = |port: Option<u16>, default| {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(default)))
+    };
+    config.grpc = at(options.grpc_port, backend::DEFAULT_GRPC_PORT);
+    config.http = at(options.http_port, backend::DEFAULT_HTTP_PORT);
+    config.ui = at(options.ui_port, backend::DEFAULT_UI_PORT);
+    if !options.anonymous {
+        config.browser_token = Some(backend::secret::generate()?);
+        config.api_key = Some(match &options.api_key {
+            Some(key) => key.clone(),
+            None => backend::secret::generate()?,
+        });
+    }
+    config.caps = options.caps;
+    config.save = options.save.clone();
+    config.feed = Some(Feed::new(*shell));
+    Ok(config)
+}
+
+fn announce(shell: &Shell, backend: &Backend) {
+    let (grpc, http) = (backend.grpc_endpoint(), backend.http_endpoint());
+    shell.status(
+        "Listening",
+        format!("for OTLP/gRPC on {grpc} and OTLP/HTTP on {http}"),
+    );
+    shell.status("Dashboard", backend.login_url());
+    shell.note("programs export here with this environment (printed on stdout); Ctrl-C stops");
+    let exports: String = backend
+        .env()
+        .iter()
+        .map(|(key, value)| format!("export {key}={value}\n"))
+        .collect();
+    shell.data(&exports);
+}
+
+fn report_stop(shell: &Shell, summary: &backend::model::Summary, saved: Option<(PathBuf, u64)>) {
+    let held = summary.held;
+    shell.status(
+        "Stopped",
+        format!(
+            "after receiving {} traces, {} log records, {} metric points",
+            held.traces, held.logs, held.metric_points
+        ),
+    );
+    if let Some((path, lines)) = saved {
+        shell.status(
+            "Saved",
+            format!("{lines} export requests to {}", path.display()),
+        );
+    }
+}
+
+/// Ctrl-C, or SIGTERM (`docker stop`, an IDE's stop button).
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.context("failed to watch for Ctrl-C"),
+        _ = terminate.recv() => Ok(()),
+    }
+}
+
+/// The Aspire dashboard container's interface, so tests of the Docker path
+/// can package this binary `FROM scratch` as a stand-in for the real image:
+/// ports 18888 (UI), 18889 (OTLP/gRPC) and 18890 (OTLP/HTTP) on every
+/// interface (a container's ports are only reachable that way; the host
+/// side publishes them on 127.0.0.1), and its `Dashboard__*` variables.
+mod aspire {
+    use super::*;
+
+    const UI: u16 = 18888;
+    const GRPC: u16 = 18889;
+    const HTTP: u16 = 18890;
+
+    pub(super) fn config(options: &ServeOptions) -> anyhow::Result<BackendConfig> {
+        let any = |port| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
+        let name = setting("Dashboard__ApplicationName").unwrap_or_else(|| "Aspire".to_owned());
+        let mut config = BackendConfig::loopback(&name);
+        (config.ui, config.grpc, config.http) = (any(UI), any(GRPC), any(HTTP));
+        let anonymous = [
+            "ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS",
+            "DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS",
+        ]
+        .iter()
+        .any(|key| setting(key).is_some_and(|v| v.eq_ignore_ascii_case("true")));
+        let frontend_open = anonymous
+            || setting("Dashboard__Frontend__AuthMode")
+                .is_some_and(|m| m.eq_ignore_ascii_case("Unsecured"));
+        if !frontend_open {
+            let token = setting("Dashboard__Frontend__BrowserToken");
+            config.browser_token = Some(match token {
+                Some(token) => token,
+                None => backend::secret::generate()?,
+            });
+        }
+        let api_key_mode =
+            setting("Dashboard__Otlp__AuthMode").is_some_and(|m| m.eq_ignore_ascii_case("ApiKey"));
+        if api_key_mode && !anonymous {
+            let key = setting("Dashboard__Otlp__PrimaryApiKey").context(
+                "Dashboard__Otlp__AuthMode is ApiKey but Dashboard__Otlp__PrimaryApiKey is not set",
+            )?;
+            config.api_key = Some(key);
+        }
+        config.caps = options.caps;
+        config.save = options.save.clone();
+        Ok(config)
+    }
+
+    /// .NET configuration keys are case-insensitive; so is this lookup.
+    fn setting(key: &str) -> Option<String> {
+        std::env::vars()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The lines the real dashboard logs (13.4+), which tools wait for.
+    #[expect(clippy::print_stdout, reason = "a container's log is its stdout")]
+    pub(super) fn announce(backend: &Backend) {
+        println!(
+            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      Now listening on: http://[::]:{UI}"
+        );
+        println!(
+            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      OTLP/gRPC listening on: http://[::]:{GRPC}"
+        );
+        println!(
+            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      OTLP/HTTP listening on: http://[::]:{HTTP}"
+        );
+        println!(
+            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      Login to the dashboard at {}",
+            backend.login_url()
+        );
+    }
+}

@@ -1,0 +1,875 @@
+//! The web view end to end: its router on 127.0.0.1, headless Chromium loading
+//! the pages (waterfall in the DOM, login wall, screenshots), and plain
+//! HTTP/1.1 requests for the login and API rules.
+//!
+//! The store is filled through `Store::ingest_*` with hand-built OTLP
+//! requests, and once more the real way: a whole `Backend` receiving an
+//! OTLP/HTTP protobuf export. Screenshots land in `target/web-ui-artifacts/`.
+//!
+//! Without `/usr/bin/chromium` the browser tests print `SKIPPED: no Chromium`
+//! and pass, unless `CARGO_OTEL_REQUIRE_CHROMIUM` is set (as in CI).
+
+#![allow(
+    clippy::print_stdout,
+    reason = "tests print where their screenshots are and why they skip"
+)]
+
+use std::{
+    env, fs,
+    io::{Read as _, Write as _},
+    net::{Ipv4Addr, SocketAddr, TcpStream},
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    thread,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use cargo_otel::backend::{
+    Backend, BackendConfig, Caps, Store,
+    web::{WebConfig, router},
+};
+use opentelemetry_proto::tonic::{
+    collector::{
+        logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
+        trace::v1::ExportTraceServiceRequest,
+    },
+    common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value},
+    logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
+    metrics::v1::{
+        AggregationTemporality, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+        metric::Data, number_data_point,
+    },
+    resource::v1::Resource,
+    trace::v1::{
+        ResourceSpans, ScopeSpans, Span, Status,
+        span::{Event, SpanKind},
+        status,
+    },
+};
+use prost::Message as _;
+use tokio::runtime::Runtime;
+
+const TOKEN: &str = "web-ui-test-token-5f1c2a";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
+
+const TRACE_ID: &str = "5b8efff798038103d269b633813fc60c";
+const ROOT: (&str, &str) = ("eee19b7ec3c1b174", "GET /checkout");
+const CART: (&str, &str) = ("eee19b7ec3c1b175", "load cart");
+const CHARGE: (&str, &str) = ("eee19b7ec3c1b176", "charge card");
+
+// ---------------------------------------------------------------------------------------------
+// Browser tests
+
+#[test]
+fn trace_detail_shows_the_waterfall_after_login() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let dom = chromium.dump_dom(&server.login_url(&format!("/#/traces/{TRACE_ID}")));
+    assert_waterfall(&dom);
+}
+
+#[test]
+fn without_the_token_the_browser_gets_the_login_page() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    for url in [
+        server.url(&format!("/#/traces/{TRACE_ID}")),
+        server.url("/login?t=not-the-token"),
+    ] {
+        let dom = chromium.dump_dom(&url);
+        assert!(
+            dom.contains(r#"id="login-form""#),
+            "no login form at {url}:\n{dom}"
+        );
+        assert!(dom.contains(r#"name="t""#), "no token field at {url}");
+        assert!(
+            !dom.contains("data-span-name"),
+            "waterfall shown without login at {url}"
+        );
+        assert!(
+            !dom.contains("not-the-token"),
+            "the wrong token was echoed at {url}"
+        );
+    }
+}
+
+#[test]
+fn screenshots_of_every_view() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let dir = artifacts_dir();
+    let detail = server.login_url(&format!("/#/traces/{TRACE_ID}?span={}", CHARGE.0));
+    let views: [(&str, String, &[&str]); 6] = [
+        ("trace-detail.png", detail.clone(), &[]),
+        ("trace-detail-dark.png", detail, &["--force-dark-mode"]),
+        ("traces.png", server.login_url("/#/traces"), &[]),
+        ("logs.png", server.login_url("/#/logs"), &[]),
+        ("metrics.png", server.login_url("/#/metrics"), &[]),
+        ("login.png", server.url("/#/logs"), &[]),
+    ];
+    for (file, url, extra) in views {
+        let path = dir.join(file);
+        let _ = fs::remove_file(&path);
+        chromium.screenshot(&url, &path, extra);
+        let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(
+            size > 10_000,
+            "{} is missing or blank ({size} bytes)",
+            path.display()
+        );
+        println!("screenshot: {}", path.display());
+    }
+}
+
+/// The real path: a `Backend` receives an OTLP/HTTP protobuf export, and
+/// the browser sees it through the backend's own dashboard port.
+#[test]
+fn backend_shows_a_trace_exported_over_otlp_http() {
+    let Some(chromium) = chromium() else { return };
+    let runtime = runtime();
+    let mut config = BackendConfig::loopback("checkout");
+    let any_port = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    (config.grpc, config.http, config.ui) = (any_port, any_port, any_port);
+    config.browser_token = Some(TOKEN.to_owned());
+    let backend = runtime
+        .block_on(Backend::start(config))
+        .expect("the backend starts");
+
+    let http = backend.http_endpoint();
+    let http = http
+        .trim_start_matches("http://")
+        .parse()
+        .expect("an address");
+    let body = sample_traces(now_ns()).encode_to_vec();
+    let response = request(
+        http,
+        "POST",
+        "/v1/traces",
+        &[("Content-Type", "application/x-protobuf")],
+        &body,
+    );
+    assert_eq!(response.status, 200, "export failed: {}", response.body);
+
+    let ui = backend.ui_addr();
+    let return_url = percent_encode(&format!("/#/traces/{TRACE_ID}"));
+    let dom = chromium.dump_dom(&format!(
+        "http://{ui}/login?t={TOKEN}&returnUrl={return_url}"
+    ));
+    assert_waterfall(&dom);
+    runtime.block_on(backend.stop()).expect("the backend stops");
+}
+
+/// All three spans are rows, with their ids, and only the failed one is
+/// marked as an error.
+fn assert_waterfall(dom: &str) {
+    for (id, name) in [ROOT, CART, CHARGE] {
+        let row = start_tag_with(dom, &format!(r#"data-span-name="{name}""#))
+            .unwrap_or_else(|| panic!("no waterfall row for `{name}` in:\n{dom}"));
+        assert!(row.contains(&format!(r#"data-span-id="{id}""#)), "{row}");
+        let marked = row.contains(r#"data-status="error""#) && row.contains("span-row error");
+        assert_eq!(marked, name == CHARGE.1, "error marking of `{name}`: {row}");
+    }
+    assert!(dom.contains("card declined") || dom.contains("charge card"));
+}
+
+/// The start tag (`<div ...>`) that contains `needle`.
+fn start_tag_with<'a>(html: &'a str, needle: &str) -> Option<&'a str> {
+    let at = html.find(needle)?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')?;
+    Some(&html[start..=end])
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP tests
+
+#[test]
+fn health_needs_no_login() {
+    let server = Server::start(Some(TOKEN));
+    let response = server.get("/health", None);
+    assert_eq!((response.status, response.body.as_str()), (200, "Healthy"));
+}
+
+#[test]
+fn api_needs_the_session_cookie() {
+    let server = Server::start(Some(TOKEN));
+    let denied = server.get("/api/traces", None);
+    assert_eq!(denied.status, 401);
+    assert!(
+        denied
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
+    assert!(denied.body.contains("\"error\""), "{}", denied.body);
+
+    let cookie = server.sign_in();
+    let traces = server.get("/api/traces", Some(&cookie));
+    assert_eq!(traces.status, 200, "{}", traces.body);
+    assert!(traces.body.contains(TRACE_ID), "{}", traces.body);
+    assert_eq!(traces.header("cache-control"), Some("no-store"));
+
+    let detail = server.get(&format!("/api/traces/{TRACE_ID}"), Some(&cookie));
+    assert_eq!(detail.status, 200);
+    for (id, _) in [ROOT, CART, CHARGE] {
+        assert!(
+            detail.body.contains(id),
+            "{id} missing from {}",
+            detail.body
+        );
+    }
+    for path in ["/api/summary", "/api/logs?level=warn", "/api/metrics"] {
+        assert_eq!(server.get(path, Some(&cookie)).status, 200, "{path}");
+    }
+    assert_eq!(
+        server
+            .get(&format!("/api/traces/{}", "0".repeat(32)), Some(&cookie))
+            .status,
+        404
+    );
+    assert_eq!(server.get("/api/nothing", Some(&cookie)).status, 404);
+    assert_eq!(
+        server
+            .get("/api/summary", Some("cargo_otel_session=forged"))
+            .status,
+        401
+    );
+}
+
+#[test]
+fn bad_query_values_are_400() {
+    let server = Server::start(Some(TOKEN));
+    let cookie = server.sign_in();
+    for path in [
+        "/api/traces?limit=many",
+        "/api/traces?errors=maybe",
+        "/api/logs?level=loud",
+        "/api/traces/not-hex",
+    ] {
+        let response = server.get(path, Some(&cookie));
+        assert_eq!(response.status, 400, "{path}: {}", response.body);
+        assert!(
+            response.body.contains("\"error\""),
+            "{path}: {}",
+            response.body
+        );
+    }
+}
+
+#[test]
+fn wrong_token_sets_no_cookie_and_is_not_echoed() {
+    let server = Server::start(Some(TOKEN));
+    let response = server.get("/login?t=wrong-guess-123", None);
+    assert_eq!(response.status, 401);
+    assert_eq!(response.header("set-cookie"), None);
+    assert!(
+        response.body.contains(r#"action="/login""#),
+        "{}",
+        response.body
+    );
+    assert!(!response.body.contains("wrong-guess-123"));
+
+    let missing = server.get("/login", None);
+    assert_eq!((missing.status, missing.header("set-cookie")), (200, None));
+}
+
+#[test]
+fn login_redirects_only_to_local_paths() {
+    let server = Server::start(Some(TOKEN));
+    let cases = [
+        ("%2F%2Fevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2F%5Cevil.example", "/"),
+        ("%2F%09%2Fevil.example", "/"),
+        ("%2F%23%2Flogs", "/#/logs"),
+    ];
+    for (return_url, expected) in cases {
+        let path = format!("/login?t={TOKEN}&returnUrl={return_url}");
+        let response = server.get(&path, None);
+        assert_eq!(response.status, 303, "{path}");
+        assert_eq!(response.header("location"), Some(expected), "{path}");
+        let cookie = response.header("set-cookie").expect("a session cookie");
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(cookie.contains(part), "{cookie}");
+        }
+        assert!(!cookie.contains(TOKEN), "the cookie must not be the token");
+    }
+}
+
+#[test]
+fn pages_are_locked_down_and_assets_typed() {
+    let server = Server::start(Some(TOKEN));
+    let cookie = server.sign_in();
+    let page = server.get("/", Some(&cookie));
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").expect("a CSP");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(page.body.contains("<title>checkout"), "{}", page.body);
+    assert!(!page.body.contains("<script>"), "inline script in the page");
+
+    let login = server.get("/", None);
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains(r#"id="login-form""#));
+    assert!(login.header("content-security-policy").is_some());
+
+    for (asset, content_type) in [
+        ("app.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("favicon.svg", "image/svg+xml"),
+    ] {
+        let response = server.get(&format!("/assets/{asset}"), None);
+        assert_eq!(response.status, 200, "{asset}");
+        let got = response.header("content-type").unwrap_or_default();
+        assert!(got.starts_with(content_type), "{asset}: {got}");
+    }
+    assert_eq!(server.get("/assets/nope.js", None).status, 404);
+}
+
+#[test]
+fn anonymous_access_needs_no_login() {
+    let server = Server::start(None);
+    assert_eq!(server.get("/api/summary", None).status, 200);
+    let page = server.get("/", None);
+    assert!(
+        page.body.contains(r#"src="/assets/app.js""#),
+        "{}",
+        page.body
+    );
+    let login = server.get("/login?returnUrl=%2F%23%2Fmetrics", None);
+    assert_eq!(
+        (login.status, login.header("location")),
+        (303, Some("/#/metrics"))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server under test
+
+struct Server {
+    addr: SocketAddr,
+    // Dropping the runtime stops the server.
+    _runtime: Runtime,
+}
+
+impl Server {
+    fn start(token: Option<&str>) -> Self {
+        let store = Store::new(Caps::default());
+        let now = now_ns();
+        store.ingest_traces(sample_traces(now));
+        store.ingest_logs(sample_logs(now));
+        store.ingest_metrics(sample_metrics(now));
+        let config = WebConfig {
+            browser_token: token.map(str::to_owned),
+            application_name: "checkout".to_owned(),
+        };
+        let runtime = runtime();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("a local address");
+        runtime.spawn(async move { axum::serve(listener, router(store, config)).await });
+        Self {
+            addr,
+            _runtime: runtime,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn login_url(&self, return_url: &str) -> String {
+        self.url(&format!(
+            "/login?t={TOKEN}&returnUrl={}",
+            percent_encode(return_url)
+        ))
+    }
+
+    fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let headers: Vec<_> = cookie.map(|c| ("Cookie", c)).into_iter().collect();
+        request(self.addr, "GET", path, &headers, b"")
+    }
+
+    /// Logs in and returns the `name=value` of the session cookie.
+    fn sign_in(&self) -> String {
+        let response = self.get(&format!("/login?t={TOKEN}"), None);
+        assert_eq!(response.status, 303);
+        let cookie = response.header("set-cookie").expect("a session cookie");
+        cookie.split(';').next().unwrap_or_default().to_owned()
+    }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP/1.1
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// One request on a fresh connection (`Connection: close`, so the response
+/// ends at EOF).
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("set a read timeout");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("send the request");
+    stream.write_all(body).expect("send the body");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the response");
+    parse_response(&String::from_utf8_lossy(&raw))
+}
+
+fn parse_response(raw: &str) -> Response {
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+/// Enough percent-encoding for a `returnUrl` query value.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headless Chromium
+
+struct Chromium {
+    binary: PathBuf,
+}
+
+/// The browser, or `None` (after saying so) when it is absent and not required.
+fn chromium() -> Option<Chromium> {
+    let binary = PathBuf::from(CHROMIUM);
+    if binary.exists() {
+        return Some(Chromium { binary });
+    }
+    assert!(
+        env::var_os("CARGO_OTEL_REQUIRE_CHROMIUM").is_none(),
+        "{CHROMIUM} is missing and CARGO_OTEL_REQUIRE_CHROMIUM is set; run .ci/install-chromium"
+    );
+    println!("SKIPPED: no Chromium");
+    None
+}
+
+impl Chromium {
+    fn dump_dom(&self, url: &str) -> String {
+        self.run(&["--virtual-time-budget=5000", "--dump-dom", url])
+    }
+
+    fn screenshot(&self, url: &str, path: &Path, extra: &[&str]) {
+        let target = format!("--screenshot={}", path.display());
+        let mut args = vec![
+            "--virtual-time-budget=5000",
+            "--window-size=1400,900",
+            "--hide-scrollbars",
+            &target,
+        ];
+        args.extend_from_slice(extra);
+        args.push(url);
+        self.run(&args);
+    }
+
+    /// Runs headless with a fresh profile and no network chatter; returns stdout.
+    fn run(&self, args: &[&str]) -> String {
+        let profile = tempfile::tempdir().expect("a temporary profile directory");
+        let mut child = Command::new(&self.binary)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start chromium");
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for chromium") {
+                break status;
+            }
+            if started.elapsed() > CHROMIUM_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "chromium hung for {CHROMIUM_TIMEOUT:?} on {args:?}; stderr:\n{}",
+                    stderr.join().unwrap_or_default()
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        };
+        let stdout = stdout.join().unwrap_or_default();
+        let stderr = stderr.join().unwrap_or_default();
+        assert!(
+            status.success(),
+            "chromium failed ({status}) on {args:?}:\n{stderr}"
+        );
+        stdout
+    }
+}
+
+/// Reads a pipe to the end on its own thread, so a full pipe cannot stall the child.
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    })
+}
+
+fn artifacts_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../web-ui-artifacts");
+    fs::create_dir_all(&dir).expect("create the artifacts directory");
+    dir.canonicalize().unwrap_or(dir)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry to show
+
+const MS: u64 = 1_000_000;
+
+fn now_ns() -> u64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970");
+    u64::try_from(since.as_nanos()).expect("a time before 2554")
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn attr(key: &str, value: Value) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..KeyValue::default()
+    }
+}
+
+fn text(key: &str, value: &str) -> KeyValue {
+    attr(key, Value::StringValue(value.to_owned()))
+}
+
+fn resource(service: &str) -> Option<Resource> {
+    Some(Resource {
+        attributes: vec![text("service.name", service)],
+        ..Resource::default()
+    })
+}
+
+fn scope(name: &str) -> Option<InstrumentationScope> {
+    Some(InstrumentationScope {
+        name: name.to_owned(),
+        ..InstrumentationScope::default()
+    })
+}
+
+struct SpanSpec<'a> {
+    id: (&'a str, &'a str),
+    parent: &'a str,
+    kind: SpanKind,
+    from_ms: u64,
+    to_ms: u64,
+    attributes: Vec<KeyValue>,
+    events: Vec<Event>,
+    status: Option<Status>,
+}
+
+fn span(t0: u64, spec: SpanSpec<'_>) -> Span {
+    Span {
+        trace_id: hex(TRACE_ID),
+        span_id: hex(spec.id.0),
+        parent_span_id: if spec.parent.is_empty() {
+            Vec::new()
+        } else {
+            hex(spec.parent)
+        },
+        name: spec.id.1.to_owned(),
+        kind: spec.kind as i32,
+        start_time_unix_nano: t0 + spec.from_ms * MS,
+        end_time_unix_nano: t0 + spec.to_ms * MS,
+        attributes: spec.attributes,
+        events: spec.events,
+        status: spec.status,
+        ..Span::default()
+    }
+}
+
+/// `GET /checkout` (shop-api) with `load cart` (an event) and `charge card`
+/// (in the payments service, failed).
+fn sample_traces(now: u64) -> ExportTraceServiceRequest {
+    let t0 = now - 4_000 * MS;
+    let root = span(
+        t0,
+        SpanSpec {
+            id: ROOT,
+            parent: "",
+            kind: SpanKind::Server,
+            from_ms: 0,
+            to_ms: 184,
+            attributes: vec![
+                text("http.request.method", "GET"),
+                text("url.path", "/checkout"),
+                attr("http.response.status_code", Value::IntValue(502)),
+            ],
+            events: Vec::new(),
+            status: None,
+        },
+    );
+    let cart = span(
+        t0,
+        SpanSpec {
+            id: CART,
+            parent: ROOT.0,
+            kind: SpanKind::Internal,
+            from_ms: 6,
+            to_ms: 48,
+            attributes: vec![
+                attr("cart.items", Value::IntValue(3)),
+                text("cart.id", "c-42"),
+            ],
+            events: vec![Event {
+                time_unix_nano: t0 + 20 * MS,
+                name: "cache miss".to_owned(),
+                attributes: vec![text("cache.key", "cart:c-42")],
+                dropped_attributes_count: 0,
+            }],
+            status: None,
+        },
+    );
+    let charge = span(
+        t0,
+        SpanSpec {
+            id: CHARGE,
+            parent: ROOT.0,
+            kind: SpanKind::Client,
+            from_ms: 55,
+            to_ms: 176,
+            attributes: vec![
+                text("payment.provider", "acme-pay"),
+                attr("payment.amount", Value::DoubleValue(42.5)),
+            ],
+            events: vec![Event {
+                time_unix_nano: t0 + 170 * MS,
+                name: "exception".to_owned(),
+                attributes: vec![
+                    text("exception.type", "PaymentError"),
+                    text("exception.message", "card declined"),
+                ],
+                dropped_attributes_count: 0,
+            }],
+            status: Some(Status {
+                message: "card declined".to_owned(),
+                code: status::StatusCode::Error as i32,
+            }),
+        },
+    );
+    let resource_spans = |service, spans| ResourceSpans {
+        resource: resource(service),
+        scope_spans: vec![ScopeSpans {
+            scope: scope("checkout::http"),
+            spans,
+            schema_url: String::new(),
+        }],
+        schema_url: String::new(),
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![
+            resource_spans("shop-api", vec![root, cart]),
+            resource_spans("payments", vec![charge]),
+        ],
+    }
+}
+
+/// A startup line, then the trace's story (it starts 500 ms in).
+fn sample_logs(now: u64) -> ExportLogsServiceRequest {
+    let t0 = now - 4_500 * MS;
+    let record = |at_ms: u64, severity: i32, body: &str, span_id: &str, attributes| LogRecord {
+        time_unix_nano: t0 + at_ms * MS,
+        observed_time_unix_nano: t0 + at_ms * MS,
+        severity_number: severity,
+        body: Some(AnyValue {
+            value: Some(Value::StringValue(body.to_owned())),
+        }),
+        attributes,
+        trace_id: if span_id.is_empty() {
+            Vec::new()
+        } else {
+            hex(TRACE_ID)
+        },
+        span_id: hex(span_id),
+        ..LogRecord::default()
+    };
+    let records = vec![
+        record(
+            0,
+            9,
+            "listening on 127.0.0.1:8080",
+            "",
+            vec![text("net.host.port", "8080")],
+        ),
+        record(
+            501,
+            9,
+            "checkout started",
+            ROOT.0,
+            vec![text("user.id", "u-7")],
+        ),
+        record(
+            530,
+            5,
+            "cart loaded from the database",
+            CART.0,
+            vec![attr("cart.items", Value::IntValue(3))],
+        ),
+        record(
+            620,
+            13,
+            "payment provider slow, retrying",
+            CHARGE.0,
+            vec![attr("retry", Value::IntValue(1))],
+        ),
+        record(
+            671,
+            17,
+            "payment failed: card declined",
+            CHARGE.0,
+            vec![text("error.type", "PaymentError")],
+        ),
+        record(683, 9, "responded 502 in 184 ms", ROOT.0, Vec::new()),
+    ];
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: resource("shop-api"),
+            scope_logs: vec![ScopeLogs {
+                scope: scope("checkout"),
+                log_records: records,
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
+fn sample_metrics(now: u64) -> ExportMetricsServiceRequest {
+    let points = |values: &[f64]| -> Vec<NumberDataPoint> {
+        let first = now - values.len() as u64 * 1_000 * MS;
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, value)| NumberDataPoint {
+                start_time_unix_nano: first,
+                time_unix_nano: first + i as u64 * 1_000 * MS,
+                value: Some(number_data_point::Value::AsDouble(*value)),
+                attributes: vec![text("http.route", "/checkout")],
+                ..NumberDataPoint::default()
+            })
+            .collect()
+    };
+    let requests = Metric {
+        name: "http.server.requests".to_owned(),
+        description: "Requests handled".to_owned(),
+        unit: "{request}".to_owned(),
+        data: Some(Data::Sum(Sum {
+            data_points: points(&[3.0, 7.0, 12.0, 14.0, 21.0, 30.0, 33.0, 41.0]),
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+            is_monotonic: true,
+        })),
+        ..Metric::default()
+    };
+    let memory = Metric {
+        name: "process.memory.usage".to_owned(),
+        description: "Resident memory".to_owned(),
+        unit: "By".to_owned(),
+        data: Some(Data::Gauge(Gauge {
+            data_points: points(&[
+                31.0e6, 33.5e6, 32.1e6, 36.8e6, 35.2e6, 38.9e6, 37.4e6, 40.2e6,
+            ]),
+        })),
+        ..Metric::default()
+    };
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: resource("shop-api"),
+            scope_metrics: vec![ScopeMetrics {
+                scope: scope("checkout::metrics"),
+                metrics: vec![requests, memory],
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
