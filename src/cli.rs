@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::{
     Command, Shell,
     backend::Caps,
+    docker::PullPolicy,
     ops::{
-        dash::{BuildFlags, DashOptions},
+        dash::{BackendChoice, BuildFlags, DashOptions},
         init::InitOptions,
         serve::ServeOptions,
     },
@@ -44,7 +45,7 @@ struct GlobalArgs {
         help_heading = "Manifest Options"
     )]
     manifest_path: Option<PathBuf>,
-    /// Package to instrument
+    /// Package to instrument or run
     #[arg(
         short,
         long,
@@ -113,13 +114,31 @@ struct DashArgs {
     /// Do not activate the `default` feature
     #[arg(long, help_heading = "Feature Selection")]
     no_default_features: bool,
-    /// Where the telemetry goes: `local`, the dashboard built into cargo-otel
-    #[arg(long, value_enum, default_value_t = BackendChoice::Local)]
-    backend: BackendChoice,
-    /// Keep the dashboard up after the program exits, until Ctrl-C (the
-    /// default when run from a terminal)
+    /// Where the telemetry goes: `docker` (the Aspire dashboard container) or
+    /// `local` (the dashboard built into cargo-otel) [default: docker when a
+    /// Docker daemon answers, else local]
+    #[arg(long, value_enum)]
+    backend: Option<BackendArg>,
+    /// The dashboard image [default: `metadata.otel.image`, else
+    /// mcr.microsoft.com/dotnet/aspire-dashboard:13]
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
+    /// When to pull the image
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PullArg::Missing)]
+    pull: PullArg,
+    /// Keep the dashboard after the program exits: the container for the next
+    /// run, the built-in one until Ctrl-C (its default at a terminal)
     #[arg(long)]
     keep: bool,
+    /// Only start (or reuse) the dashboard container, and leave it running
+    #[arg(long, conflicts_with_all = ["stop", "app_args"])]
+    detach: bool,
+    /// With --detach: print the environment to export on stdout
+    #[arg(long, requires = "detach")]
+    print_env: bool,
+    /// Remove this workspace's dashboard container
+    #[arg(long, conflicts_with = "app_args")]
+    stop: bool,
     /// Let anyone on this machine in: no browser token, no OTLP API key
     #[arg(long)]
     anonymous: bool,
@@ -138,21 +157,29 @@ struct DashArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum BackendChoice {
+enum BackendArg {
+    Docker,
     Local,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PullArg {
+    Missing,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// OTLP/gRPC port (0 picks a free one)
-    #[arg(long, value_name = "PORT", default_value_t = 4317)]
-    grpc_port: u16,
-    /// OTLP/HTTP port (0 picks a free one)
-    #[arg(long, value_name = "PORT", default_value_t = 4318)]
-    http_port: u16,
-    /// Web view port (0 picks a free one)
-    #[arg(long, value_name = "PORT", default_value_t = 18888)]
-    ui_port: u16,
+    /// OTLP/gRPC port [default: 4317] (0 picks a free one)
+    #[arg(long, value_name = "PORT")]
+    grpc_port: Option<u16>,
+    /// OTLP/HTTP port [default: 4318] (0 picks a free one)
+    #[arg(long, value_name = "PORT")]
+    http_port: Option<u16>,
+    /// Web view port [default: 18888] (0 picks a free one)
+    #[arg(long, value_name = "PORT")]
+    ui_port: Option<u16>,
     /// Let anyone on this machine in: no browser token, no OTLP API key
     #[arg(long)]
     anonymous: bool,
@@ -254,7 +281,21 @@ impl Cli {
                     all_features: dash.all_features,
                     no_default_features: dash.no_default_features,
                 },
+                backend: match dash.backend {
+                    None => BackendChoice::Auto,
+                    Some(BackendArg::Docker) => BackendChoice::Docker,
+                    Some(BackendArg::Local) => BackendChoice::Local,
+                },
+                image: dash.image,
+                pull: match dash.pull {
+                    PullArg::Missing => PullPolicy::Missing,
+                    PullArg::Always => PullPolicy::Always,
+                    PullArg::Never => PullPolicy::Never,
+                },
                 keep: dash.keep,
+                detach: dash.detach,
+                print_env: dash.print_env,
+                stop: dash.stop,
                 anonymous: dash.anonymous,
                 grpc_port: dash.grpc_port,
                 http_port: dash.http_port,
@@ -269,9 +310,9 @@ impl Cli {
 impl ServeArgs {
     fn into_options(self) -> ServeOptions {
         ServeOptions {
-            grpc_port: Some(self.grpc_port),
-            http_port: Some(self.http_port),
-            ui_port: Some(self.ui_port),
+            grpc_port: self.grpc_port,
+            http_port: self.http_port,
+            ui_port: self.ui_port,
             anonymous: self.anonymous,
             api_key: self.api_key,
             caps: Caps {

@@ -20,10 +20,20 @@ use std::{
     net::{Ipv4Addr, SocketAddr, TcpStream},
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     thread,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use axum::{
+    Router,
+    extract::{Request, State},
+    middleware::{self, Next},
+    response::Response as AxumResponse,
+};
 use cargo_otel::backend::{
     Backend, BackendConfig, Caps, Store,
     web::{WebConfig, router},
@@ -120,6 +130,87 @@ fn screenshots_of_every_view() {
         );
         println!("screenshot: {}", path.display());
     }
+}
+
+/// A trace that arrives while the page is open shows up without a reload:
+/// the server stores it just before answering the page's second summary poll,
+/// so the page must notice the new version and refetch the list.
+#[test]
+fn the_open_page_picks_up_new_traces() {
+    let Some(chromium) = chromium() else { return };
+    let store = sample_store(Caps::default());
+    let late = LateArrival {
+        store: store.clone(),
+        polls: Arc::new(AtomicUsize::new(0)),
+    };
+    let server = Server::serve(Some(TOKEN), store, |app| {
+        app.layer(middleware::from_fn_with_state(late, LateArrival::inject))
+    });
+    let dom = chromium.dump_dom(&server.login_url("/#/traces"));
+    for id in [TRACE_ID, LATE_TRACE_ID] {
+        assert!(
+            dom.contains(&format!(r#"data-trace-id="{id}""#)),
+            "trace {id} is not listed:\n{dom}"
+        );
+    }
+}
+
+const LATE_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+
+#[derive(Clone)]
+struct LateArrival {
+    store: Store,
+    polls: Arc<AtomicUsize>,
+}
+
+impl LateArrival {
+    async fn inject(State(late): State<Self>, request: Request, next: Next) -> AxumResponse {
+        let is_poll = request.uri().path() == "/api/summary";
+        if is_poll && late.polls.fetch_add(1, Ordering::SeqCst) == 1 {
+            late.store.ingest_traces(late_trace(now_ns()));
+        }
+        next.run(request).await
+    }
+}
+
+fn late_trace(now: u64) -> ExportTraceServiceRequest {
+    let span = Span {
+        trace_id: hex(LATE_TRACE_ID),
+        span_id: hex("b7ad6b7169203331"),
+        name: "POST /orders".to_owned(),
+        kind: SpanKind::Server as i32,
+        start_time_unix_nano: now - 30 * MS,
+        end_time_unix_nano: now,
+        ..Span::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: resource("shop-api"),
+            scope_spans: vec![ScopeSpans {
+                scope: scope("checkout::http"),
+                spans: vec![span],
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
+#[test]
+fn live_counts_say_what_was_evicted() {
+    let Some(chromium) = chromium() else { return };
+    let caps = Caps {
+        logs: 4,
+        ..Caps::default()
+    };
+    let server = Server::with_caps(Some(TOKEN), caps);
+    let dom = chromium.dump_dom(&server.login_url("/#/logs"));
+    let live = start_tag_with(&dom, r#"id="live""#).expect("the live indicator");
+    assert!(live.contains("class=\"live ok\""), "{live}");
+    let at = dom.find(r#"id="live-text""#).expect("the live counts");
+    let counts = &dom[at..at + dom[at..].find("</div>").unwrap_or(0)];
+    assert!(counts.contains("4 logs"), "{counts}");
+    assert!(counts.contains("2 evicted"), "{counts}");
 }
 
 /// The real path: a `Backend` receives an OTLP/HTTP protobuf export, and
@@ -357,21 +448,27 @@ struct Server {
 
 impl Server {
     fn start(token: Option<&str>) -> Self {
-        let store = Store::new(Caps::default());
-        let now = now_ns();
-        store.ingest_traces(sample_traces(now));
-        store.ingest_logs(sample_logs(now));
-        store.ingest_metrics(sample_metrics(now));
+        Self::with_caps(token, Caps::default())
+    }
+
+    /// The sample telemetry in a store bounded by `caps`, served on a free port.
+    fn with_caps(token: Option<&str>, caps: Caps) -> Self {
+        Self::serve(token, sample_store(caps), |app| app)
+    }
+
+    /// Serves `store` through the web router, after `wrap` has added its layers.
+    fn serve(token: Option<&str>, store: Store, wrap: impl FnOnce(Router) -> Router) -> Self {
         let config = WebConfig {
             browser_token: token.map(str::to_owned),
             application_name: "checkout".to_owned(),
         };
+        let app = wrap(router(store, config));
         let runtime = runtime();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("a local address");
-        runtime.spawn(async move { axum::serve(listener, router(store, config)).await });
+        runtime.spawn(async move { axum::serve(listener, app).await });
         Self {
             addr,
             _runtime: runtime,
@@ -401,6 +498,15 @@ impl Server {
         let cookie = response.header("set-cookie").expect("a session cookie");
         cookie.split(';').next().unwrap_or_default().to_owned()
     }
+}
+
+fn sample_store(caps: Caps) -> Store {
+    let store = Store::new(caps);
+    let now = now_ns();
+    store.ingest_traces(sample_traces(now));
+    store.ingest_logs(sample_logs(now));
+    store.ingest_metrics(sample_metrics(now));
+    store
 }
 
 fn runtime() -> Runtime {

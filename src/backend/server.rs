@@ -145,15 +145,23 @@ impl Backend {
     }
 
     pub fn grpc_endpoint(&self) -> String {
-        format!("http://{}", self.grpc)
+        endpoint(self.grpc)
     }
 
     pub fn http_endpoint(&self) -> String {
-        format!("http://{}", self.http)
+        endpoint(self.http)
     }
 
     pub fn ui_addr(&self) -> SocketAddr {
         self.ui
+    }
+
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http
     }
 
     /// The link that logs a browser in (`localhost`, as Aspire prints it).
@@ -226,4 +234,15 @@ impl Backend {
         }));
         Ok(())
     }
+}
+
+/// A URL a client can connect to: a wildcard bind address (`--aspire-compat`
+/// in a container) is reached through loopback.
+fn endpoint(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() {
+        Ipv4Addr::LOCALHOST.into()
+    } else {
+        addr.ip()
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }

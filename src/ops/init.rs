@@ -246,11 +246,14 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path) {
         }
     };
     shell.note(format!(
-        "to see the telemetry, start the Aspire dashboard and run the program:\n  \
+        "see the telemetry live in the built-in dashboard:\n  \
+         {dash}\n\
+         or in the Aspire dashboard, with Docker:\n  \
          export ASPIRE_DASHBOARD_TOKEN=$(openssl rand -hex 16) OTLP_API_KEY=$(openssl rand -hex 16)\n  \
          docker compose -f {compose} up -d\n  \
          OTEL_EXPORTER_OTLP_HEADERS=x-otlp-api-key=$OTLP_API_KEY {run}\n  \
-         then open http://localhost:18888/login?t=$ASPIRE_DASHBOARD_TOKEN"
+         then open http://localhost:18888/login?t=$ASPIRE_DASHBOARD_TOKEN",
+        dash = run.replacen("cargo run", "cargo otel dash", 1),
     ));
 }
 

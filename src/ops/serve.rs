@@ -133,10 +133,14 @@ mod aspire {
     const HTTP: u16 = 18890;
 
     pub(super) fn config(options: &ServeOptions) -> anyhow::Result<BackendConfig> {
-        let any = |port| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
+        let any = |port: Option<u16>, default| {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port.unwrap_or(default))
+        };
         let name = setting("Dashboard__ApplicationName").unwrap_or_else(|| "Aspire".to_owned());
         let mut config = BackendConfig::loopback(&name);
-        (config.ui, config.grpc, config.http) = (any(UI), any(GRPC), any(HTTP));
+        config.ui = any(options.ui_port, UI);
+        config.grpc = any(options.grpc_port, GRPC);
+        config.http = any(options.http_port, HTTP);
         let anonymous = [
             "ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS",
             "DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS",

@@ -29,6 +29,9 @@ pub struct Project {
     pub package_name: String,
     pub package_manifest: PathBuf,
     pub target: Target,
+    /// `[package.metadata.otel]`, else `[workspace.metadata.otel]`: settings
+    /// such as `image = "..."` for the dashboard.
+    pub settings: serde_json::Value,
 }
 
 /// The crate root that gets the `otel` module.
@@ -82,7 +85,24 @@ pub fn locate(selection: &Selection, cwd: &Path) -> anyhow::Result<Project> {
         package_name: package.name.to_string(),
         package_manifest: package.manifest_path.clone().into_std_path_buf(),
         target,
+        settings: settings(package, &metadata),
     })
+}
+
+fn settings(package: &Package, metadata: &Metadata) -> serde_json::Value {
+    let own = package.metadata.get("otel").filter(|v| v.is_object());
+    let shared = metadata
+        .workspace_metadata
+        .get("otel")
+        .filter(|v| v.is_object());
+    own.or(shared).cloned().unwrap_or_default()
+}
+
+impl Project {
+    /// A string setting from the package's or workspace's `metadata.otel`.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).and_then(serde_json::Value::as_str)
+    }
 }
 
 fn find_manifest(explicit: Option<&Path>, cwd: &Path) -> anyhow::Result<PathBuf> {

@@ -326,7 +326,12 @@ async fn serve(
         .add_service(traces)
         .add_service(metrics)
         .add_service(logs)
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), stop_requested(stop.clone()));
+        // `TcpIncoming::from` leaves Nagle on (unlike `Server::serve`): each
+        // response then waits for the client's delayed ACK, ~10 ms an export.
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            stop_requested(stop.clone()),
+        );
     let grace_over = async {
         stop_requested(stop).await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;

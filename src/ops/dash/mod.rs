@@ -3,6 +3,7 @@
 
 mod app;
 mod build;
+mod docker_backend;
 
 use std::{
     ffi::OsString,
@@ -18,9 +19,17 @@ pub use build::BuildFlags;
 use crate::{
     Shell,
     backend::{self, Backend, BackendConfig, Feed, ports},
-    paths,
+    docker, paths,
     project::{self, Project, Selection},
 };
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum BackendChoice {
+    #[default]
+    Auto,
+    Local,
+    Docker,
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct DashOptions {
@@ -29,9 +38,22 @@ pub struct DashOptions {
     pub bin: Option<String>,
     pub example: Option<String>,
     pub build: BuildFlags,
-    /// Keep the dashboard up after the program exits, until Ctrl-C, even
-    /// when not attached to a terminal.
+    /// Which dashboard: the built-in one, a Docker container, or Docker when
+    /// a daemon answers.
+    pub backend: BackendChoice,
+    /// The dashboard image (Docker backend); else the project's
+    /// `metadata.otel.image`, else the Aspire dashboard.
+    pub image: Option<String>,
+    pub pull: docker::PullPolicy,
+    /// Keep the dashboard after the program exits: the built-in one until
+    /// Ctrl-C, the container for the next run.
     pub keep: bool,
+    /// Start (or reuse) the dashboard container and return; with
+    /// `print_env`, print the environment to export.
+    pub detach: bool,
+    pub print_env: bool,
+    /// Remove this workspace's dashboard container.
+    pub stop: bool,
     /// No browser token and no OTLP API key.
     pub anonymous: bool,
     /// Ports asked for explicitly (0 = any free one); unset ones use the
@@ -62,6 +84,22 @@ pub fn run(shell: &Shell, options: &DashOptions) -> anyhow::Result<u8> {
 }
 
 async fn dash(shell: &Shell, options: &DashOptions, project: &Project) -> anyhow::Result<u8> {
+    if options.stop {
+        return docker_backend::stop(shell, options, project)
+            .await
+            .map(|()| 0);
+    }
+    let docker = choose_backend(shell, options).await?;
+    if options.detach {
+        let Some(daemon) = docker else {
+            anyhow::bail!(
+                "`--detach` needs the Docker backend: the built-in one lives as long as `cargo otel dash`\nhelp: run `cargo otel serve` in another terminal instead"
+            );
+        };
+        return docker_backend::detach(shell, options, project, &daemon)
+            .await
+            .map(|()| 0);
+    }
     let Some(program) = project.target.program().map(str::to_owned) else {
         anyhow::bail!(
             "package `{}` is a library: there is no program to run\n\
@@ -70,31 +108,41 @@ async fn dash(shell: &Shell, options: &DashOptions, project: &Project) -> anyhow
         );
     };
     // The build and the dashboard start at the same time.
-    let build = {
-        let (manifest, package, target) = (
-            project.package_manifest.clone(),
-            project.package_name.clone(),
-            project.target.clone(),
-        );
-        let (flags, quiet) = (
-            options.build.clone(),
-            shell.verbosity() == crate::shell::Verbosity::Quiet,
-        );
-        tokio::task::spawn_blocking(move || {
-            build::build(&manifest, &package, &target, &flags, quiet)
-        })
+    let build = spawn_build(shell, options, project);
+    let started = match docker {
+        Some(daemon) => match docker_backend::start(shell, options, project, daemon).await {
+            Ok(Some(started)) => Some(started),
+            Ok(None) => return Ok(INTERRUPTED),
+            // Docker was only a preference: an image that cannot be pulled
+            // (offline) or a broken daemon should not stop the program.
+            Err(error) if options.backend == BackendChoice::Auto => {
+                let first = error
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                shell.warn(format!("{first}; using the built-in dashboard instead"));
+                None
+            }
+            Err(error) => return Err(error),
+        },
+        None => None,
     };
-    let backend = start_backend(shell, project, options).await?;
-    shell.status("Dashboard", shell.link(&backend.login_url()));
+    let dashboard = match started {
+        Some(started) => Dashboard::Docker(started),
+        None => Dashboard::Local(start_backend(shell, project, options).await?),
+    };
+    shell.status("Dashboard", shell.link(&dashboard.login_url()));
     let executable = match build.await.context("the build task panicked")? {
         Ok(executable) => executable,
         Err(error) => {
-            backend.stop().await?;
+            dashboard.finish(shell, options.keep).await?;
             return Err(error);
         }
     };
     let env = app::environment(
-        backend.env(),
+        dashboard.env(),
         &program,
         &instance_id(&project.workspace_root),
     );
@@ -108,18 +156,94 @@ async fn dash(shell: &Shell, options: &DashOptions, project: &Project) -> anyhow
     )
     .await?;
     let code = app::exit_code(status);
-    report(shell, &program, code, &backend);
-    if options.keep || std::io::stdin().is_terminal() {
-        shell.note(format!(
-            "the dashboard keeps this run's telemetry until you press Ctrl-C: {}",
-            backend.login_url()
-        ));
-        tokio::signal::ctrl_c()
-            .await
-            .context("failed to watch for Ctrl-C")?;
-    }
-    backend.stop().await?;
+    report(shell, &program, code, &dashboard);
+    dashboard.finish(shell, options.keep).await?;
     Ok(code)
+}
+
+/// What a shell reports for a command ended by Ctrl-C.
+const INTERRUPTED: u8 = 130;
+
+/// The dashboard the program exports to.
+enum Dashboard {
+    Local(Backend),
+    Docker(docker_backend::Started),
+}
+
+impl Dashboard {
+    fn login_url(&self) -> String {
+        match self {
+            Self::Local(backend) => backend.login_url(),
+            Self::Docker(started) => started.dashboard.login_url(),
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Local(backend) => backend.env(),
+            Self::Docker(started) => docker_backend::env(&started.dashboard),
+        }
+    }
+
+    /// After the program: the built-in dashboard stays up until Ctrl-C when
+    /// someone is at the terminal (or `--keep`); the container is removed
+    /// unless `--keep`.
+    async fn finish(self, shell: &Shell, keep: bool) -> anyhow::Result<()> {
+        match self {
+            Self::Local(backend) => {
+                if keep || std::io::stdin().is_terminal() {
+                    shell.note(format!(
+                        "the dashboard keeps this run's telemetry until you press Ctrl-C: {}",
+                        backend.login_url()
+                    ));
+                    tokio::signal::ctrl_c()
+                        .await
+                        .context("failed to watch for Ctrl-C")?;
+                }
+                backend.stop().await.map(|_| ())
+            }
+            Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
+        }
+    }
+}
+
+/// `--backend docker` insists on Docker; without `--backend`, Docker is used
+/// when a daemon answers and the built-in dashboard otherwise.
+async fn choose_backend(
+    shell: &Shell,
+    options: &DashOptions,
+) -> anyhow::Result<Option<docker::Daemon>> {
+    match options.backend {
+        BackendChoice::Local => Ok(None),
+        BackendChoice::Docker => Ok(Some(docker::discover::connect().await?)),
+        BackendChoice::Auto => match docker::discover::connect().await {
+            Ok(daemon) => Ok(Some(daemon)),
+            Err(none) => {
+                shell.note(format!(
+                    "no Docker daemon answered ({}); using the built-in dashboard",
+                    none.hosts()
+                ));
+                Ok(None)
+            }
+        },
+    }
+}
+
+fn spawn_build(
+    shell: &Shell,
+    options: &DashOptions,
+    project: &Project,
+) -> tokio::task::JoinHandle<anyhow::Result<PathBuf>> {
+    let (manifest, package, target) = (
+        project.package_manifest.clone(),
+        project.package_name.clone(),
+        project.target.clone(),
+    );
+    let (flags, quiet) = (
+        options.build.clone(),
+        shell.verbosity() == crate::shell::Verbosity::Quiet,
+    );
+    tokio::task::spawn_blocking(move || build::build(&manifest, &package, &target, &flags, quiet))
 }
 
 async fn start_backend(
@@ -163,7 +287,15 @@ fn free_or_default(shell: &Shell, port: u16, purpose: &str) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
 }
 
-fn report(shell: &Shell, program: &str, code: u8, backend: &Backend) {
+fn report(shell: &Shell, program: &str, code: u8, dashboard: &Dashboard) {
+    let Dashboard::Local(backend) = dashboard else {
+        let message = format!("`{program}` exited with code {code}");
+        return if code == 0 {
+            shell.status("Finished", message)
+        } else {
+            shell.failure_status("Finished", message)
+        };
+    };
     let held = backend.store().summary().held;
     let received = format!(
         "{}, {} and {}",

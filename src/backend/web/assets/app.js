@@ -306,14 +306,22 @@ function showLive(ok) {
 }
 
 function serviceSelect(selected, onChange) {
-  const select = h("select", { class: "svc-select", "aria-label": "Service", onchange: () => onChange(select.value) });
+  const select = h("select", {
+    class: "svc-select",
+    "aria-label": "Service",
+    onchange: () => {
+      select.dataset.selected = select.value;
+      onChange(select.value);
+    },
+  });
   select.dataset.selected = selected || "";
   fillServices(select);
   return select;
 }
 
 function fillServices(select) {
-  const chosen = select.value || select.dataset.selected;
+  // A filter from the URL stays selectable even before its service reports.
+  const chosen = select.dataset.selected;
   const names = [...new Set([...summary.services, chosen].filter(Boolean))].sort();
   select.replaceChildren(h("option", { value: "" }, "All services"));
   appendAll(select, names.map((name) => h("option", { value: name }, name)));
@@ -426,7 +434,7 @@ function traceRow(trace, longest) {
     "tr",
     { class: "clickable", dataset: { traceId: trace.trace_id }, onclick: () => (location.hash = href) },
     h("td", { class: "time" }, fmtTime(trace.start_unix_nano)),
-    h("td", {}, serviceBadge(trace.service), others ? h("span", { class: "muted" }, ` +${others}`) : null),
+    h("td", { class: "shrink" }, serviceBadge(trace.service), others ? h("span", { class: "muted" }, ` +${others}`) : null),
     h(
       "td",
       {},
@@ -465,7 +473,10 @@ function treeOrder(spans) {
       roots.push(span); // a root, or an orphan whose parent has not arrived
     }
   }
-  const byStart = (a, b) => (nsBig(a.start_unix_nano) < nsBig(b.start_unix_nano) ? -1 : 1);
+  const byStart = (a, b) => {
+    const [x, y] = [nsBig(a.start_unix_nano), nsBig(b.start_unix_nano)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
   const rows = [];
   const seen = new Set();
   const visit = (root) => {
@@ -557,6 +568,7 @@ function traceDetailView(traceId, params) {
 function waterfall(rows, start, total, selected, select) {
   const pct = (ns) => `${Math.min(100, Math.max(0, (100 * ns) / total))}%`;
   const ticks = [0, 0.25, 0.5, 0.75, 1];
+  const byId = new Map(rows.map((r) => [r.span.span_id, r.span]));
   const gridLines = () => ticks.slice(1, -1).map((t) => h("div", { class: "wf-grid-line", style: { left: `${t * 100}%` } }));
   return h(
     "div",
@@ -573,7 +585,7 @@ function waterfall(rows, start, total, selected, select) {
     ),
     rows.map(({ span, depth }, i) => {
       const offset = Number(nsBig(span.start_unix_nano) - start);
-      const parent = rows.find((r) => r.span.span_id === span.parent_span_id)?.span;
+      const parent = byId.get(span.parent_span_id);
       const showService = !parent || parent.service !== span.service;
       const isError = span.status === "error";
       const classes = ["span-row", isError && "error", span.span_id === selected && "selected"].filter(Boolean).join(" ");
@@ -741,7 +753,7 @@ function logRow(log) {
     { class: `log-${level}`, dataset: { level } },
     h("td", { class: "time" }, fmtTime(log.time_unix_nano)),
     h("td", {}, h("span", { class: `level ${level}` }, log.level || "?")),
-    h("td", {}, serviceBadge(log.service)),
+    h("td", { class: "shrink" }, serviceBadge(log.service)),
     h("td", {}, h("div", { class: "log-body" }, log.body), attrChips(log.attributes)),
     h("td", {}, traceHref ? h("a", { href: traceHref, class: "mono", title: "Open the trace" }, `${log.trace_id.slice(0, 8)}…`) : null),
   );
@@ -807,7 +819,7 @@ function metricRow(series) {
       series.description ? h("div", { class: "metric-desc" }, series.description) : null,
       attrChips(series.attributes),
     ),
-    h("td", {}, serviceBadge(series.service)),
+    h("td", { class: "shrink" }, serviceBadge(series.service)),
     h("td", {}, h("span", { class: "kind" }, series.kind.replace("_", " "))),
     h(
       "td",
