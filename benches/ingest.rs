@@ -203,7 +203,7 @@ fn ingest_run(receiver: Receiver, clients: usize, pool: &[Bytes]) -> f64 {
             let backend = server
                 .block_on(Backend::start(backend_config()))
                 .expect("the backend starts");
-            (backend.grpc_endpoint(), Stop::Backend(backend))
+            (backend.grpc_endpoint(), Stop::Backend(Box::new(backend)))
         }
         Receiver::Baseline => {
             let (stop, mut stopped) = watch::channel(false);
@@ -248,7 +248,7 @@ fn ingest_run(receiver: Receiver, clients: usize, pool: &[Bytes]) -> f64 {
 }
 
 enum Stop {
-    Backend(Backend),
+    Backend(Box<Backend>),
     Baseline(watch::Sender<bool>),
 }
 

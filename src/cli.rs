@@ -139,6 +139,9 @@ struct DashArgs {
     /// Remove this workspace's dashboard container
     #[arg(long, conflicts_with = "app_args")]
     stop: bool,
+    /// Open the dashboard in the browser
+    #[arg(long)]
+    open: bool,
     /// Let anyone on this machine in: no browser token, no OTLP API key
     #[arg(long)]
     anonymous: bool,
@@ -296,6 +299,7 @@ impl Cli {
                 detach: dash.detach,
                 print_env: dash.print_env,
                 stop: dash.stop,
+                open: dash.open,
                 anonymous: dash.anonymous,
                 grpc_port: dash.grpc_port,
                 http_port: dash.http_port,

@@ -1,49 +1,89 @@
 //! The terminal feed: one compact line per finished root span and per error,
 //! so a developer sees requests go by without opening the browser.
+//!
+//! Lines go through a bounded queue to a thread of their own: a slow or
+//! blocked terminal (a full stderr pipe, `| less`) never holds up an export
+//! or Ctrl-C. What does not fit in the queue is counted and reported.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+        mpsc::{Receiver, SyncSender, sync_channel},
+    },
+    time::Duration,
+};
 
 use crate::Shell;
 
 use super::store::{LogRecordEntry, SpanRecord};
 
-#[derive(Debug, Clone, Copy)]
+/// Lines waiting for the terminal; beyond this they are counted, not kept.
+const BACKLOG: usize = 1024;
+/// How long [`Feed::flush`] waits for the terminal.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
 pub struct Feed {
-    shell: Shell,
+    lines: SyncSender<Line>,
+    skipped: Arc<AtomicU64>,
+}
+
+#[derive(Debug)]
+enum Line {
+    Trace(String),
+    Error(String),
+    /// Answered once every line before it is printed.
+    Flush(SyncSender<()>),
 }
 
 impl Feed {
     pub fn new(shell: Shell) -> Self {
-        Self { shell }
+        let (lines, queue) = sync_channel(BACKLOG);
+        let skipped = Arc::new(AtomicU64::new(0));
+        let counter = skipped.clone();
+        // Without the thread every line counts as skipped: a feed is not
+        // worth failing the backend for.
+        let _ = std::thread::Builder::new()
+            .name("cargo-otel-feed".to_owned())
+            .spawn(move || write_lines(shell, queue, &counter));
+        Self { lines, skipped }
+    }
+
+    /// Waits (briefly) until the lines queued so far are printed, so that a
+    /// summary printed next comes after them.
+    pub fn flush(&self) {
+        let (done, wait) = sync_channel(1);
+        if self.lines.try_send(Line::Flush(done)).is_ok() {
+            let _ = wait.recv_timeout(FLUSH_TIMEOUT);
+        }
+    }
+
+    fn send(&self, line: Line) {
+        if self.lines.try_send(line).is_err() {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn spans(&self, notable: &[SpanRecord]) {
         for record in notable {
             let span = &record.span;
-            let duration = span
-                .end_time_unix_nano
-                .saturating_sub(span.start_time_unix_nano);
+            let duration = human(
+                span.end_time_unix_nano
+                    .saturating_sub(span.start_time_unix_nano),
+            );
             let failed = span.status.as_ref().filter(|s| s.code == 2);
-            match failed {
-                Some(status) => {
-                    let reason = if status.message.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", status.message)
-                    };
-                    self.shell.failure_status(
-                        "Error",
-                        format!(
-                            "{} {}{reason} ({})",
-                            record.service,
-                            span.name,
-                            human(duration)
-                        ),
-                    );
+            let line = match failed {
+                Some(status) if status.message.is_empty() => {
+                    Line::Error(format!("{} {} ({duration})", record.service, span.name))
                 }
-                None => self.shell.status(
-                    "Trace",
-                    format!("{} {} ({})", record.service, span.name, human(duration)),
-                ),
-            }
+                Some(status) => Line::Error(format!(
+                    "{} {}: {} ({duration})",
+                    record.service, span.name, status.message
+                )),
+                None => Line::Trace(format!("{} {} ({duration})", record.service, span.name)),
+            };
+            self.send(line);
         }
     }
 
@@ -55,8 +95,27 @@ impl Feed {
                 .as_ref()
                 .map(super::store::render_value)
                 .unwrap_or_default();
-            self.shell
-                .failure_status("Error", format!("{} {body}", entry.service));
+            self.send(Line::Error(format!("{} {body}", entry.service)));
+        }
+    }
+}
+
+/// The feed's thread: prints lines as the terminal takes them, and says so
+/// when some had to be skipped meanwhile.
+fn write_lines(shell: Shell, queue: Receiver<Line>, skipped: &AtomicU64) {
+    for line in queue {
+        match line {
+            Line::Trace(message) => shell.status("Trace", message),
+            Line::Error(message) => shell.failure_status("Error", message),
+            Line::Flush(done) => {
+                let _ = done.try_send(());
+            }
+        }
+        let missed = skipped.swap(0, Ordering::Relaxed);
+        if missed > 0 {
+            shell.note(format!(
+                "{missed} more lines skipped: the terminal did not keep up"
+            ));
         }
     }
 }

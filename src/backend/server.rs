@@ -86,6 +86,7 @@ pub struct Backend {
     stop: watch::Sender<bool>,
     servers: Vec<JoinHandle<anyhow::Result<()>>>,
     save: Option<Arc<SaveFile>>,
+    feed: Option<Feed>,
 }
 
 impl Backend {
@@ -102,7 +103,7 @@ impl Backend {
         let store = Store::new(config.caps);
         let sink: Arc<dyn Sink> = Arc::new(Pipeline {
             store: store.clone(),
-            feed: config.feed,
+            feed: config.feed.clone(),
             save: save.clone(),
         });
         let (stop, _) = watch::channel(false);
@@ -121,6 +122,7 @@ impl Backend {
             stop,
             servers: Vec::new(),
             save,
+            feed: config.feed.clone(),
         };
         let grpc =
             tokio::net::TcpListener::from_std(grpc).context("failed to listen for OTLP/gRPC")?;
@@ -189,10 +191,18 @@ impl Backend {
         env
     }
 
+    /// Waits until the terminal feed has printed what arrived so far.
+    pub fn flush_feed(&self) {
+        if let Some(feed) = &self.feed {
+            feed.flush();
+        }
+    }
+
     /// Stops every server, then moves the `--save` file into place. Returns
     /// its path and line count, if there is one.
     pub async fn stop(self) -> anyhow::Result<Option<(PathBuf, u64)>> {
         self.stop.send_replace(true);
+        self.flush_feed();
         for server in self.servers {
             // A browser holding a connection open must not keep us from exiting.
             let abort = server.abort_handle();

@@ -112,7 +112,12 @@ impl Serve {
             readers,
         };
         // `export` lines are written in one go after the status lines, and the
-        // API key's line is the last of them.
+        // API key's line is the last of them. Wait for whole lines.
+        let complete = |text: &str, marker: &str| {
+            text.split(marker)
+                .nth(1)
+                .is_some_and(|rest| rest.contains('\n'))
+        };
         let exports = eventually("the `export` lines on stdout", || {
             if let Ok(Some(status)) = serve.child.try_wait() {
                 panic!(
@@ -121,7 +126,7 @@ impl Serve {
                 );
             }
             let text = stdout.lock().unwrap().clone();
-            text.contains("OTEL_EXPORTER_OTLP_HEADERS=").then_some(text)
+            complete(&text, "OTEL_EXPORTER_OTLP_HEADERS=").then_some(text)
         });
         serve.exports = exports
             .lines()
@@ -130,7 +135,7 @@ impl Serve {
             .collect();
         let stderr = eventually("the dashboard line on stderr", || {
             let text = serve.stderr();
-            text.contains("Dashboard").then_some(text)
+            complete(&text, "Dashboard ").then_some(text)
         });
         let http = stderr
             .split("OTLP/HTTP on http://")

@@ -54,6 +54,8 @@ pub struct DashOptions {
     pub print_env: bool,
     /// Remove this workspace's dashboard container.
     pub stop: bool,
+    /// Open the dashboard in the browser once it is ready.
+    pub open: bool,
     /// No browser token and no OTLP API key.
     pub anonymous: bool,
     /// Ports asked for explicitly (0 = any free one); unset ones use the
@@ -134,6 +136,9 @@ async fn dash(shell: &Shell, options: &DashOptions, project: &Project) -> anyhow
         None => Dashboard::Local(start_backend(shell, project, options).await?),
     };
     shell.status("Dashboard", shell.link(&dashboard.login_url()));
+    if options.open {
+        open_browser(shell, &dashboard.login_url());
+    }
     let executable = match build.await.context("the build task panicked")? {
         Ok(executable) => executable,
         Err(error) => {
@@ -229,6 +234,27 @@ async fn choose_backend(
     }
 }
 
+/// `xdg-open` (Linux) or `open` (macOS); a missing opener is only a warning,
+/// the link is printed anyway.
+fn open_browser(shell: &Shell, url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let spawned = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(error) = spawned {
+        shell.warn(format!(
+            "could not open a browser with `{opener}`: {error}; open the link above instead"
+        ));
+    }
+}
+
 fn spawn_build(
     shell: &Shell,
     options: &DashOptions,
@@ -296,6 +322,7 @@ fn report(shell: &Shell, program: &str, code: u8, dashboard: &Dashboard) {
             shell.failure_status("Finished", message)
         };
     };
+    backend.flush_feed();
     let held = backend.store().summary().held;
     let received = format!(
         "{}, {} and {}",
