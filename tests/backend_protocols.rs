@@ -718,3 +718,35 @@ fn a_busy_grpc_port_names_its_holder_and_the_way_out() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// `--save FILE`: every export request received, one OTLP/JSON object per
+/// line, in place once the server stops (and not before).
+#[test]
+fn save_writes_every_request_as_otlp_json_lines_when_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("run.jsonl");
+    let serve = Serve::start(dir.path(), &["--save", saved.to_str().unwrap()]);
+    let key = serve.api_key();
+    for (signal, body) in [("traces", JSON_TRACES), ("logs", JSON_LOGS)] {
+        let response = otlp_post(serve.http, signal, JSON, Some(&key), body.as_bytes());
+        assert_eq!(response.status, 200, "{signal}: {}", response.text());
+    }
+    assert!(
+        !saved.exists(),
+        "the file appears only when the server stops"
+    );
+    let (status, stderr) = serve.interrupt();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("Saved 2 export requests to"), "{stderr}");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].get("resourceSpans").is_some() && lines[1].get("resourceLogs").is_some(),
+        "{text}"
+    );
+    assert!(text.contains(JSON_TRACE_ID), "trace ids stay hex: {text}");
+}

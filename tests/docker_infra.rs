@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use docker_support::{
     Cleanup, DASHBOARD_PORTS, PATIENCE, TEST_LABEL, WebSession, container_logs, docker, http,
     image_exists, inspect_container, local_registry, otlp_json_log, otlp_json_trace,
-    post_otlp_json, published_ports, pull_image, push_to, run_dashboard_container,
-    split_reference, stand_in_image, wait_healthy,
+    post_otlp_json, published_ports, pull_image, push_to, run_dashboard_container, split_reference,
+    stand_in_image, wait_healthy,
 };
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -125,10 +125,18 @@ fn registry_serves_the_stand_in_for_a_real_pull() {
         pull.elapsed.as_secs_f64()
     );
     // The binary's layer and two filler layers, each with its own progress.
-    assert!(layers.len() >= 3, "layers with progress: {layers:?}\n{pull:#?}");
+    assert!(
+        layers.len() >= 3,
+        "layers with progress: {layers:?}\n{pull:#?}"
+    );
     for layer in &layers {
         let statuses = pull.statuses(layer);
-        for expected in ["Pulling fs layer", "Downloading", "Extracting", "Pull complete"] {
+        for expected in [
+            "Pulling fs layer",
+            "Downloading",
+            "Extracting",
+            "Pull complete",
+        ] {
             assert!(
                 statuses.iter().any(|s| s == expected),
                 "layer {layer}: no `{expected}` in {statuses:?}"

@@ -76,6 +76,14 @@ impl DashboardSpec {
     }
 }
 
+/// One container per workspace, named after its root directory.
+pub fn container_name(workspace_root: &str) -> String {
+    format!(
+        "cargo-otel-dashboard-{:08x}",
+        fnv1a64(workspace_root.as_bytes()) as u32
+    )
+}
+
 /// A running, ready dashboard.
 #[derive(Debug, Clone)]
 pub struct Dashboard {

@@ -70,7 +70,10 @@ fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
             format!("not an HTTP response: {shown:?}"),
         )
     };
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(bad)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(bad)?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status = lines
@@ -225,7 +228,8 @@ impl WebSession {
     }
 
     pub(crate) fn get(&self, target: &str) -> HttpResponse {
-        let cookie: Vec<(&str, &str)> = self.cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
+        let cookie: Vec<(&str, &str)> =
+            self.cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
         http(self.ui, "GET", target, &cookie, &[])
             .unwrap_or_else(|e| panic!("GET http://{}{target}: {e}", self.ui))
     }

@@ -38,7 +38,8 @@ use std::{
     env,
     future::Future,
     net::{Ipv4Addr, SocketAddr},
-    sync::OnceLock,
+    path::Path,
+    sync::{Once, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -65,8 +66,7 @@ pub(crate) use self::{
     },
     registry::{PUSHED_REPOSITORY, PUSHED_TAG, Registry, local_registry, push_to},
     stand_in::{
-        DASHBOARD_PORTS, ENTRYPOINT, STAND_IN_REPOSITORY, StandIn, stand_in_binary,
-        stand_in_image,
+        DASHBOARD_PORTS, ENTRYPOINT, STAND_IN_REPOSITORY, StandIn, stand_in_binary, stand_in_image,
     },
 };
 
@@ -80,6 +80,10 @@ pub(crate) const TEST_LABEL: &str = "dev.cargo-otel.test";
 pub(crate) const ROLE_LABEL: &str = "dev.cargo-otel.test.role";
 /// A `label` filter matching everything the helpers create.
 pub(crate) const TEST_LABEL_FILTER: &str = "dev.cargo-otel.test=1";
+/// `<hostname>:<pid>` of the test process that created a container or image
+/// (not on the shared stand-in): what a killed test run left behind is
+/// removed by the next [`docker`] call on the same machine.
+pub(crate) const OWNER_LABEL: &str = "dev.cargo-otel.test.owner";
 
 /// How long a single wait (a pull, a health check) may take before it fails.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(60);
@@ -109,12 +113,12 @@ where
     if Handle::try_current().is_err() {
         return runtime().block_on(future);
     }
-    std::thread::scope(|scope| {
-        match scope.spawn(|| runtime().block_on(future)).join() {
+    std::thread::scope(
+        |scope| match scope.spawn(|| runtime().block_on(future)).join() {
             Ok(output) => output,
             Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
+        },
+    )
 }
 
 /// A client for the daemon at `$DOCKER_HOST` (default: the
@@ -123,7 +127,11 @@ where
 /// if `CARGO_OTEL_REQUIRE_DOCKER` is set.
 pub(crate) fn docker() -> Option<Docker> {
     match connect() {
-        Ok(docker) => Some(docker),
+        Ok(docker) => {
+            static SWEPT: Once = Once::new();
+            SWEPT.call_once(|| sweep(&docker));
+            Some(docker)
+        }
         Err(why) => {
             assert!(
                 env::var_os(REQUIRE_DOCKER).is_none(),
@@ -139,15 +147,31 @@ pub(crate) fn docker() -> Option<Docker> {
 /// Connects and pings (within 10 s); the error says where it looked.
 pub(crate) fn connect() -> Result<Docker, String> {
     let host = env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let docker = Docker::connect_with_defaults().map_err(|e| format!("{host}: {e}"))?;
+    let docker =
+        Docker::connect_with_defaults().map_err(|e| format!("{host}: {}", with_sources(&e)))?;
     block_on(async {
         match tokio::time::timeout(Duration::from_secs(10), docker.ping()).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(format!("{host}: {e}")),
+            Ok(Err(e)) => Err(format!("{host}: {}", with_sources(&e))),
             Err(_) => Err(format!("{host}: no answer to a ping within 10s")),
         }
     })?;
     Ok(docker)
+}
+
+/// `error: source: source…`, since bollard's own text is often vague
+/// ("client error (Connect)").
+pub(crate) fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(&format!(": {cause_text}"));
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The labels of something the helpers create for `role`.
@@ -155,7 +179,48 @@ pub(crate) fn test_labels(role: &str) -> HashMap<String, String> {
     HashMap::from([
         (TEST_LABEL.to_owned(), "1".to_owned()),
         (ROLE_LABEL.to_owned(), role.to_owned()),
+        (OWNER_LABEL.to_owned(), owner()),
     ])
+}
+
+/// This process, as [`OWNER_LABEL`] names it.
+fn owner() -> String {
+    format!("{}:{}", hostname(), std::process::id())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether `pid` on this machine is known to have exited (never true where
+/// there is no `/proc` to tell).
+pub(crate) fn process_is_gone(pid: &str) -> bool {
+    Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists()
+}
+
+/// Removes the containers and images of test processes on this machine that
+/// died without cleaning up (killed, Ctrl-C), and their registries.
+fn sweep(docker: &Docker) {
+    let host = hostname();
+    let orphaned = |labels: Option<&HashMap<String, String>>| {
+        labels
+            .and_then(|labels| labels.get(OWNER_LABEL))
+            .and_then(|owner| owner.rsplit_once(':'))
+            .is_some_and(|(owner_host, pid)| owner_host == host && process_is_gone(pid))
+    };
+    for container in containers_labelled(docker, TEST_LABEL) {
+        if orphaned(container.labels.as_ref()) {
+            remove_container(docker, container.id.as_deref().unwrap_or_default());
+        }
+    }
+    for image in images_labelled(docker, TEST_LABEL) {
+        if orphaned(Some(&image.labels)) {
+            remove_image(docker, &image.id);
+        }
+    }
+    registry::sweep();
 }
 
 fn is_status(error: &Error, status: u16) -> bool {
@@ -368,7 +433,10 @@ pub(crate) fn remove_image(docker: &Docker, reference: &str) -> bool {
 }
 
 /// Removes every image with `label` (containers using them first); returns
-/// how many images went.
+/// how many images went. `TEST_LABEL` includes the shared stand-in, which
+/// other tests of the same process may still be using: prefer [`ROLE_LABEL`]
+/// filters such as `dev.cargo-otel.test.role=registry`. Containers inherit
+/// their image's labels, so label filters match containers of test images too.
 pub(crate) fn remove_images_labelled(docker: &Docker, label: &str) -> usize {
     remove_containers_labelled(docker, label);
     images_labelled(docker, label)
@@ -497,10 +565,7 @@ pub(crate) fn split_reference(reference: &str) -> (&str, &str) {
     }
     let slash = reference.rfind('/').map_or(0, |i| i + 1);
     match reference[slash..].rfind(':') {
-        Some(colon) => (
-            &reference[..slash + colon],
-            &reference[slash + colon + 1..],
-        ),
+        Some(colon) => (&reference[..slash + colon], &reference[slash + colon + 1..]),
         None => (reference, "latest"),
     }
 }

@@ -21,8 +21,8 @@ use futures_util::StreamExt as _;
 use tempfile::TempDir;
 
 use super::{
-    DASHBOARD_PORTS, ENTRYPOINT, REQUIRE_DOCKER, StandIn, block_on, http, image_exists,
-    remove_image, split_reference,
+    Cleanup, DASHBOARD_PORTS, ENTRYPOINT, REQUIRE_DOCKER, StandIn, block_on, http, image_exists,
+    process_is_gone, split_reference,
     stand_in::{random_bytes, tar_of},
     test_labels,
 };
@@ -34,6 +34,9 @@ pub(crate) const PUSHED_TAG: &str = "13";
 /// Sizes of the filler layers above the binary's layer: big enough for
 /// `Downloading` progress events, small enough to cost nothing.
 const FILLER_LAYERS: [usize; 2] = [2 << 20, 4 << 20];
+
+/// Prefix of a registry's temporary directory.
+const DIR_PREFIX: &str = "cargo-otel-registry-";
 
 /// A running `docker-registry serve`, killed (and its storage deleted) on drop.
 pub(crate) struct Registry {
@@ -102,12 +105,15 @@ pub(crate) fn local_registry() -> Option<Registry> {
             Err(why) => failures.push(why),
         }
     }
-    panic!("`docker-registry serve` did not come up:\n{}", failures.join("\n---\n"));
+    panic!(
+        "`docker-registry serve` did not come up:\n{}",
+        failures.join("\n---\n")
+    );
 }
 
 fn start(binary: &Path) -> Result<Registry, String> {
     let dir = tempfile::Builder::new()
-        .prefix("cargo-otel-registry-")
+        .prefix(DIR_PREFIX)
         .tempdir()
         .map_err(|e| format!("temporary directory: {e}"))?;
     let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -137,7 +143,10 @@ fn start(binary: &Path) -> Result<Registry, String> {
         .stderr(log)
         .spawn()
         .map_err(|e| format!("failed to run {}: {e}", binary.display()))?;
+    // Lets a later run stop it if this process dies without dropping it.
+    let owner = format!("{} {}", std::process::id(), child.id());
     let mut registry = Registry { addr, child, dir };
+    std::fs::write(registry.dir.path().join("owner"), owner).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(Some(status)) = registry.child.try_wait() {
@@ -147,9 +156,40 @@ fn start(binary: &Path) -> Result<Registry, String> {
             return Ok(registry);
         }
         if Instant::now() > deadline {
-            return Err(format!("no answer on {addr} within 20s:\n{}", registry.log()));
+            return Err(format!(
+                "no answer on {addr} within 20s:\n{}",
+                registry.log()
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Stops the registries of test processes that died without dropping them
+/// (their `owner` file names both pids) and deletes their directories.
+pub(super) fn sweep() {
+    let Ok(entries) = std::fs::read_dir(env::temp_dir()) else {
+        return;
+    };
+    for dir in entries.filter_map(Result::ok).map(|entry| entry.path()) {
+        let is_ours = dir
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with(DIR_PREFIX));
+        let Ok(owner) = std::fs::read_to_string(dir.join("owner")) else {
+            continue;
+        };
+        let Some((test, registry)) = owner.trim().split_once(' ') else {
+            continue;
+        };
+        if !is_ours || !process_is_gone(test) {
+            continue;
+        }
+        // Only if that pid still is this registry, not a reused pid.
+        let cmdline = std::fs::read(format!("/proc/{registry}/cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(&*dir.to_string_lossy()) {
+            let _ = Command::new("kill").arg(registry).status();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -166,18 +206,24 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 /// included, so that using it means pulling every layer. Returns that reference.
 pub(crate) fn push_to(docker: &Docker, registry: &Registry, stand_in: &StandIn) -> String {
     let reference = format!("{}/{PUSHED_REPOSITORY}:{PUSHED_TAG}", registry.host());
+    // Removes the local copy, and with it the layers, however this ends.
+    let mut local_copy = Cleanup::new(docker);
+    local_copy.image(&reference);
     let started = Instant::now();
     build_layered(docker, &stand_in.binary, &reference);
     let built = started.elapsed();
     push(docker, &reference);
     let pushed = started.elapsed() - built;
-    remove_image(docker, &reference);
+    drop(local_copy);
     assert!(
         !image_exists(docker, &reference),
         "`{reference}` is still present after its removal"
     );
     let tags = registry.tags(PUSHED_REPOSITORY);
-    assert!(tags.iter().any(|t| t == PUSHED_TAG), "pushed, yet the registry has {tags:?}");
+    assert!(
+        tags.iter().any(|t| t == PUSHED_TAG),
+        "pushed, yet the registry has {tags:?}"
+    );
     println!(
         "registry: {reference} built in {:.1}s, pushed in {:.1}s",
         built.as_secs_f64(),
@@ -207,7 +253,11 @@ fn build_layered(docker: &Docker, binary: &Path, reference: &str) {
         ("Dockerfile", dockerfile.as_bytes(), 0o644),
         ("cargo-otel", &binary, 0o755),
     ];
-    files.extend(fillers.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice(), 0o644)));
+    files.extend(
+        fillers
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice(), 0o644)),
+    );
     // A real mtime: the binary's layer must not coincide with the stand-in's.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -85,17 +85,25 @@ pub(crate) fn stand_in_binary() -> &'static Path {
 }
 
 fn build_static_binary() -> PathBuf {
-    assert!(
-        cfg!(target_os = "linux"),
-        "the stand-in image needs a static Linux build of cargo-otel; build it on Linux"
-    );
+    if !cfg!(target_os = "linux") {
+        panic!(
+            "the stand-in image needs a static Linux build of cargo-otel; run the tests on Linux"
+        );
+    }
     let target = format!("{}-unknown-linux-gnu", env::consts::ARCH);
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aspire-stand-in");
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .args(["build", "--locked", "--bin", "cargo-otel", "--target", &target])
+        .args([
+            "build",
+            "--locked",
+            "--bin",
+            "cargo-otel",
+            "--target",
+            &target,
+        ])
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")

@@ -5,7 +5,10 @@ use std::collections::{HashMap, VecDeque};
 
 use opentelemetry_proto::tonic::{
     common::v1::KeyValue,
-    metrics::v1::{Metric, metric::Data, number_data_point},
+    metrics::v1::{
+        ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint, metric::Data,
+        number_data_point,
+    },
 };
 
 use super::render::attributes;
@@ -37,6 +40,22 @@ struct Point<'a> {
     time_unix_nano: u64,
     value: f64,
     count: Option<u64>,
+}
+
+impl<'a> Point<'a> {
+    fn new(
+        attributes: &'a [KeyValue],
+        time_unix_nano: u64,
+        value: f64,
+        count: Option<u64>,
+    ) -> Self {
+        Self {
+            attributes,
+            time_unix_nano,
+            value,
+            count,
+        }
+    }
 }
 
 impl SeriesStore {
@@ -177,63 +196,41 @@ fn kind(data: &Data) -> &'static str {
 }
 
 fn points(data: &Data) -> Vec<Point<'_>> {
-    let number = |p: &'_ opentelemetry_proto::tonic::metrics::v1::NumberDataPoint| -> f64 {
-        match p.value {
-            Some(number_data_point::Value::AsDouble(d)) => d,
-            Some(number_data_point::Value::AsInt(i)) => i as f64,
-            None => 0.0,
-        }
+    let number = |p: &NumberDataPoint| match p.value {
+        Some(number_data_point::Value::AsDouble(d)) => d,
+        Some(number_data_point::Value::AsInt(i)) => i as f64,
+        None => 0.0,
     };
+    // Sums and gauges carry a number; distributions their sum and count.
     match data {
         Data::Gauge(g) => g
             .data_points
             .iter()
-            .map(|p| Point {
-                attributes: &p.attributes,
-                time_unix_nano: p.time_unix_nano,
-                value: number(p),
-                count: None,
-            })
+            .map(|p| Point::new(&p.attributes, p.time_unix_nano, number(p), None))
             .collect(),
         Data::Sum(s) => s
             .data_points
             .iter()
-            .map(|p| Point {
-                attributes: &p.attributes,
-                time_unix_nano: p.time_unix_nano,
-                value: number(p),
-                count: None,
-            })
+            .map(|p| Point::new(&p.attributes, p.time_unix_nano, number(p), None))
             .collect(),
-        Data::Histogram(h) => h
-            .data_points
-            .iter()
-            .map(|p| Point {
-                attributes: &p.attributes,
-                time_unix_nano: p.time_unix_nano,
-                value: p.sum.unwrap_or_default(),
-                count: Some(p.count),
-            })
-            .collect(),
-        Data::ExponentialHistogram(h) => h
-            .data_points
-            .iter()
-            .map(|p| Point {
-                attributes: &p.attributes,
-                time_unix_nano: p.time_unix_nano,
-                value: p.sum.unwrap_or_default(),
-                count: Some(p.count),
-            })
-            .collect(),
+        Data::Histogram(h) => {
+            let sum = |p: &HistogramDataPoint| p.sum.unwrap_or_default();
+            h.data_points
+                .iter()
+                .map(|p| Point::new(&p.attributes, p.time_unix_nano, sum(p), Some(p.count)))
+                .collect()
+        }
+        Data::ExponentialHistogram(h) => {
+            let sum = |p: &ExponentialHistogramDataPoint| p.sum.unwrap_or_default();
+            h.data_points
+                .iter()
+                .map(|p| Point::new(&p.attributes, p.time_unix_nano, sum(p), Some(p.count)))
+                .collect()
+        }
         Data::Summary(s) => s
             .data_points
             .iter()
-            .map(|p| Point {
-                attributes: &p.attributes,
-                time_unix_nano: p.time_unix_nano,
-                value: p.sum,
-                count: Some(p.count),
-            })
+            .map(|p| Point::new(&p.attributes, p.time_unix_nano, p.sum, Some(p.count)))
             .collect(),
     }
 }
