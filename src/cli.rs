@@ -145,15 +145,8 @@ struct DashArgs {
     /// Let anyone on this machine in: no browser token, no OTLP API key
     #[arg(long)]
     anonymous: bool,
-    /// OTLP/gRPC port (default 4317, or a free one if taken; 0 picks a free one)
-    #[arg(long, value_name = "PORT")]
-    grpc_port: Option<u16>,
-    /// OTLP/HTTP port (default 4318, or a free one if taken; 0 picks a free one)
-    #[arg(long, value_name = "PORT")]
-    http_port: Option<u16>,
-    /// Dashboard port (default 18888, or a free one if taken; 0 picks a free one)
-    #[arg(long, value_name = "PORT")]
-    ui_port: Option<u16>,
+    #[command(flatten)]
+    ports: PortArgs,
     /// Arguments for the program
     #[arg(last = true, value_name = "ARGS")]
     app_args: Vec<OsString>,
@@ -172,17 +165,25 @@ enum PullArg {
     Never,
 }
 
+/// The dashboard's ports on 127.0.0.1 (`dash` falls back to a free port
+/// when a default one is taken).
 #[derive(Debug, Args)]
-struct ServeArgs {
+struct PortArgs {
     /// OTLP/gRPC port [default: 4317] (0 picks a free one)
     #[arg(long, value_name = "PORT")]
     grpc_port: Option<u16>,
     /// OTLP/HTTP port [default: 4318] (0 picks a free one)
     #[arg(long, value_name = "PORT")]
     http_port: Option<u16>,
-    /// Web view port [default: 18888] (0 picks a free one)
+    /// Dashboard (web view) port [default: 18888] (0 picks a free one)
     #[arg(long, value_name = "PORT")]
     ui_port: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    ports: PortArgs,
     /// Let anyone on this machine in: no browser token, no OTLP API key
     #[arg(long)]
     anonymous: bool,
@@ -301,9 +302,9 @@ impl Cli {
                 stop: dash.stop,
                 open: dash.open,
                 anonymous: dash.anonymous,
-                grpc_port: dash.grpc_port,
-                http_port: dash.http_port,
-                ui_port: dash.ui_port,
+                grpc_port: dash.ports.grpc_port,
+                http_port: dash.ports.http_port,
+                ui_port: dash.ports.ui_port,
                 app_args: dash.app_args,
             }),
         };
@@ -314,9 +315,9 @@ impl Cli {
 impl ServeArgs {
     fn into_options(self) -> ServeOptions {
         ServeOptions {
-            grpc_port: self.grpc_port,
-            http_port: self.http_port,
-            ui_port: self.ui_port,
+            grpc_port: self.ports.grpc_port,
+            http_port: self.ports.http_port,
+            ui_port: self.ports.ui_port,
             anonymous: self.anonymous,
             api_key: self.api_key,
             caps: Caps {

@@ -16,8 +16,8 @@ use std::{
 };
 
 use backend_support::{
-    Framing, GRPC_LOGS, GRPC_METRICS, GRPC_TRACES, HttpResponse, KillOnDrop, Serve, Web, channel,
-    counter, eventually, grpc_raw, http, logs, otlp_post, trace_id, traces, with_key,
+    GRPC_LOGS, GRPC_METRICS, GRPC_TRACES, KillOnDrop, Serve, channel, counter, eventually,
+    grpc_raw, logs, otlp_post, trace_id, traces, with_key,
 };
 use cargo_otel::backend::{
     Backend, BackendConfig,
@@ -35,6 +35,7 @@ use proptest::{
     test_runner::{Config, TestCaseError, TestRunner},
 };
 use prost::Message as _;
+use support::http::{Framing, HttpResponse, WebSession, http, http_framed};
 use tokio::runtime::Runtime;
 use tonic::Code;
 
@@ -50,7 +51,7 @@ struct Local {
     runtime: Runtime,
     backend: Option<Backend>,
     http: SocketAddr,
-    web: Web,
+    web: WebSession,
 }
 
 impl Local {
@@ -73,7 +74,7 @@ impl Local {
             .strip_prefix("http://")
             .and_then(|a| a.parse().ok())
             .expect("an address");
-        let web = Web::login(backend.ui_addr(), BROWSER_TOKEN);
+        let web = WebSession::login(backend.ui_addr(), Some(BROWSER_TOKEN));
         Self {
             runtime,
             backend: Some(backend),
@@ -105,15 +106,7 @@ impl Local {
             .runtime
             .block_on(client.export(with_key(request, Some(API_KEY))));
         export.expect("a valid gRPC export after bad ones");
-        let health = http(
-            self.backend().ui_addr(),
-            "GET",
-            "/health",
-            &[],
-            &[],
-            Framing::ContentLength,
-        )
-        .unwrap();
+        let health = http(self.backend().ui_addr(), "GET", "/health", &[], &[]).unwrap();
         assert_eq!((health.status, health.text().as_str()), (200, "Healthy"));
     }
 
@@ -185,7 +178,7 @@ fn otlp_http_protobuf_and_json_reach_the_store_and_the_web_api() {
         "the web API shows the store"
     );
 
-    let json_traces: Vec<TraceSummary> = local.web.api("/api/traces?service=json-svc");
+    let json_traces: Vec<TraceSummary> = local.web.json("/api/traces?service=json-svc");
     assert_eq!(json_traces.len(), 1, "{json_traces:?}");
     assert_eq!(
         (
@@ -194,7 +187,7 @@ fn otlp_http_protobuf_and_json_reach_the_store_and_the_web_api() {
         ),
         (JSON_TRACE_ID, "GET /json")
     );
-    let detail: TraceDetail = local.web.api(&format!("/api/traces/{JSON_TRACE_ID}"));
+    let detail: TraceDetail = local.web.json(&format!("/api/traces/{JSON_TRACE_ID}"));
     let span = &detail.spans[0];
     assert_eq!(
         (span.span_id.as_str(), span.kind.as_str(), span.duration_ns),
@@ -208,11 +201,11 @@ fn otlp_http_protobuf_and_json_reach_the_store_and_the_web_api() {
     );
 
     let proto_id = hex(&trace_id(1, 0));
-    let proto_trace: TraceDetail = local.web.api(&format!("/api/traces/{proto_id}"));
+    let proto_trace: TraceDetail = local.web.json(&format!("/api/traces/{proto_id}"));
     assert_eq!(proto_trace.spans.len(), 3);
     assert!(proto_trace.spans.iter().all(|s| s.service == "proto-svc"));
 
-    let json_logs: Vec<LogEntry> = local.web.api("/api/logs?service=json-svc");
+    let json_logs: Vec<LogEntry> = local.web.json("/api/logs?service=json-svc");
     assert_eq!(json_logs.len(), 1, "{json_logs:?}");
     assert_eq!(
         (json_logs[0].body.as_str(), json_logs[0].level.as_str()),
@@ -222,11 +215,11 @@ fn otlp_http_protobuf_and_json_reach_the_store_and_the_web_api() {
         json_logs[0].trace_id, JSON_TRACE_ID,
         "the record keeps its trace context"
     );
-    let proto_logs: Vec<LogEntry> = local.web.api("/api/logs?service=proto-svc");
+    let proto_logs: Vec<LogEntry> = local.web.json("/api/logs?service=proto-svc");
     let bodies: Vec<&str> = proto_logs.iter().map(|l| l.body.as_str()).collect();
     assert_eq!(bodies, ["proto log 1", "proto log 0"], "newest first");
 
-    let metrics: Vec<MetricSeries> = local.web.api("/api/metrics");
+    let metrics: Vec<MetricSeries> = local.web.json("/api/metrics");
     let find = |name: &str| {
         metrics
             .iter()
@@ -381,8 +374,8 @@ fn malformed_and_oversized_requests_are_refused_and_the_server_keeps_serving() {
     let huge = vec![0x0a; OVERSIZED];
     for framing in [Framing::ContentLength, Framing::Chunked] {
         let headers = [("Content-Type", PROTOBUF), ("x-otlp-api-key", API_KEY)];
-        let response =
-            http(local.http, "POST", "/v1/traces", &headers, &huge, framing).expect("an answer");
+        let response = http_framed(local.http, "POST", "/v1/traces", &headers, &huge, framing)
+            .expect("an answer");
         assert_eq!(
             response.status,
             413,
@@ -500,7 +493,7 @@ fn random_bytes_get_an_answer_and_never_bring_the_server_down() {
         let response = local.web.get(target);
         assert_eq!(response.status, 200, "GET {target}: {}", response.text());
     }
-    let stored: Vec<TraceSummary> = local.web.api("/api/traces");
+    let stored: Vec<TraceSummary> = local.web.json("/api/traces");
     for trace in stored.iter().filter(|t| !t.trace_id.is_empty()) {
         let response = local.web.get(&format!("/api/traces/{}", trace.trace_id));
         assert!([200, 404].contains(&response.status), "{}", response.text());
@@ -594,7 +587,7 @@ fn a_flood_beyond_the_caps_stays_at_the_caps_and_in_bounded_memory() {
         (100, 100, 100)
     );
     // The newest traces are the ones kept.
-    let kept: Vec<TraceSummary> = serve.web().api("/api/traces?limit=1000");
+    let kept: Vec<TraceSummary> = serve.web().json("/api/traces?limit=1000");
     let newest = hex(&trace_id(FLOOD_REQUESTS - 1, FLOOD_TRACES_PER_REQUEST - 1));
     assert_eq!(
         (kept.len(), kept[0].trace_id.as_str()),

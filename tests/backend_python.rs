@@ -81,13 +81,13 @@ fn the_python_sdk_exports_traces_metrics_and_logs_over_grpc() {
     });
     assert_eq!(summary.services, [SERVICE], "{summary:?}");
 
-    let traces: Vec<TraceSummary> = web.api(&format!("/api/traces?service={SERVICE}"));
+    let traces: Vec<TraceSummary> = web.json(&format!("/api/traces?service={SERVICE}"));
     assert_eq!(traces.len(), 1, "{traces:?}");
     assert_eq!(
         (traces[0].trace_id.as_str(), traces[0].root_name.as_str()),
         (trace_id.as_str(), "python-work")
     );
-    let detail: TraceDetail = web.api(&format!("/api/traces/{trace_id}"));
+    let detail: TraceDetail = web.json(&format!("/api/traces/{trace_id}"));
     let span = &detail.spans[0];
     assert_eq!(
         (span.service.as_str(), span.scope.as_str()),
@@ -100,7 +100,7 @@ fn the_python_sdk_exports_traces_metrics_and_logs_over_grpc() {
         "{span:?}"
     );
 
-    let series: Vec<MetricSeries> = web.api(&format!("/api/metrics?service={SERVICE}"));
+    let series: Vec<MetricSeries> = web.json(&format!("/api/metrics?service={SERVICE}"));
     let counter = series
         .iter()
         .find(|s| s.name == "python.requests")
@@ -117,7 +117,7 @@ fn the_python_sdk_exports_traces_metrics_and_logs_over_grpc() {
         "{counter:?}"
     );
 
-    let logs: Vec<LogEntry> = web.api(&format!("/api/logs?service={SERVICE}"));
+    let logs: Vec<LogEntry> = web.json(&format!("/api/logs?service={SERVICE}"));
     let log = logs
         .iter()
         .find(|l| l.body == "hello from python")

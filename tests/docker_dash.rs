@@ -22,9 +22,10 @@ use std::{
 
 use bollard::Docker;
 use docker_support::{
-    PATIENCE, WebSession, container_exists, docker, inspect_container, local_registry,
-    post_otlp_json, published_ports, push_to, remove_container, stand_in_image,
+    PATIENCE, container_exists, docker, inspect_container, local_registry, post_otlp_json,
+    published_ports, push_to, remove_container, stand_in_image,
 };
+use support::http::WebSession;
 
 const SPAN: &str = "e2e.work";
 /// Tests run in parallel: every dashboard on ports of the daemon's choosing.
@@ -505,4 +506,82 @@ fn pull_failures_say_what_is_wrong() {
             "{stderr}"
         );
     }
+}
+
+/// `--detach --print-env` starts the dashboard alone and prints what to
+/// export; the image comes from `[package.metadata.otel]`; `--stop` cleans up.
+#[test]
+fn detach_prints_the_environment_and_metadata_picks_the_image() {
+    let Some(docker) = docker() else { return };
+    let image = stand_in_image(&docker).image.clone();
+    let project = Project::new();
+    let _cleanup = project.cleanup(&docker);
+    let manifest = project.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("the manifest");
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[package.metadata.otel]\nimage = \"{image}\"\n"),
+    )
+    .expect("write it");
+
+    let run = project.run(&["--detach", "--print-env"]);
+    let stderr = run.success().stderr();
+    assert!(stderr.contains(&format!("from {image}")), "{stderr}");
+    let stdout = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    let exports: Vec<(&str, &str)> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+        .collect();
+    let keys: Vec<&str> = exports.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        keys,
+        [
+            "OTLP_GRPC_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_HEADERS"
+        ],
+        "{stdout}"
+    );
+    // What it printed works: an export with that endpoint's HTTP sibling and key is accepted.
+    let info = inspect_container(&docker, &project.container()).expect("the detached container");
+    let key = exports[3]
+        .1
+        .strip_prefix("x-otlp-api-key=")
+        .expect("the key header");
+    let accepted = post_otlp_json(published_ports(&info)[&18890], "logs", Some(key), "{}");
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+
+    let stopped = project.run(&["--stop"]);
+    assert!(
+        stopped
+            .success()
+            .stderr()
+            .contains("Removed dashboard container"),
+        "{}",
+        stopped.stderr()
+    );
+    assert!(!container_exists(&docker, &project.container()));
+}
+
+/// `--pull never` with the image missing is an error that says how to get it.
+#[test]
+fn pull_never_refuses_a_missing_image() {
+    let Some(docker) = docker() else { return };
+    let project = Project::new();
+    let _cleanup = project.cleanup(&docker);
+    let run = project.run(&[
+        "--backend",
+        "docker",
+        "--pull",
+        "never",
+        "--image",
+        "cargo-otel-test/not-here:1",
+    ]);
+    assert_eq!(run.output.status.code(), Some(1), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("`--pull never` forbids pulling it"),
+        "{}",
+        run.stderr()
+    );
 }

@@ -13,15 +13,17 @@
 )]
 
 mod docker_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use docker_support::{
-    Cleanup, DASHBOARD_PORTS, PATIENCE, TEST_LABEL, WebSession, container_logs, docker, http,
-    image_exists, inspect_container, local_registry, otlp_json_log, otlp_json_trace,
-    post_otlp_json, published_ports, pull_image, push_to, run_dashboard_container, split_reference,
-    stand_in_image, wait_healthy,
+    Cleanup, DASHBOARD_PORTS, PATIENCE, TEST_LABEL, container_logs, docker, image_exists,
+    inspect_container, local_registry, otlp_json_log, otlp_json_trace, post_otlp_json,
+    published_ports, pull_image, push_to, run_dashboard_container, split_reference, stand_in_image,
+    wait_healthy,
 };
+use support::http::{WebSession, http};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 const API_KEY: &str = "infra-test-api-key";

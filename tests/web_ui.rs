@@ -14,10 +14,11 @@
     reason = "tests print where their screenshots are and why they skip"
 )]
 
+mod support;
+
 use std::{
     env, fs,
-    io::{Read as _, Write as _},
-    net::{Ipv4Addr, SocketAddr, TcpStream},
+    net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
     process::{Command, Stdio},
     sync::{
@@ -57,6 +58,7 @@ use opentelemetry_proto::tonic::{
     },
 };
 use prost::Message as _;
+use support::http::{HttpResponse, http};
 use tokio::runtime::Runtime;
 
 const TOKEN: &str = "web-ui-test-token-5f1c2a";
@@ -227,20 +229,21 @@ fn backend_shows_a_trace_exported_over_otlp_http() {
         .block_on(Backend::start(config))
         .expect("the backend starts");
 
-    let http = backend.http_endpoint();
-    let http = http
+    let otlp_http = backend.http_endpoint();
+    let otlp_http = otlp_http
         .trim_start_matches("http://")
         .parse()
         .expect("an address");
     let body = sample_traces(now_ns()).encode_to_vec();
-    let response = request(
-        http,
+    let response = http(
+        otlp_http,
         "POST",
         "/v1/traces",
         &[("Content-Type", "application/x-protobuf")],
         &body,
-    );
-    assert_eq!(response.status, 200, "export failed: {}", response.body);
+    )
+    .expect("POST /v1/traces");
+    assert_eq!(response.status, 200, "export failed: {}", response.text());
 
     let ui = backend.ui_addr();
     let return_url = percent_encode(&format!("/#/traces/{TRACE_ID}"));
@@ -279,7 +282,10 @@ fn start_tag_with<'a>(html: &'a str, needle: &str) -> Option<&'a str> {
 fn health_needs_no_login() {
     let server = Server::start(Some(TOKEN));
     let response = server.get("/health", None);
-    assert_eq!((response.status, response.body.as_str()), (200, "Healthy"));
+    assert_eq!(
+        (response.status, response.text().as_str()),
+        (200, "Healthy")
+    );
 }
 
 #[test]
@@ -293,21 +299,21 @@ fn api_needs_the_session_cookie() {
             .unwrap_or_default()
             .starts_with("application/json")
     );
-    assert!(denied.body.contains("\"error\""), "{}", denied.body);
+    assert!(denied.text().contains("\"error\""), "{}", denied.text());
 
     let cookie = server.sign_in();
     let traces = server.get("/api/traces", Some(&cookie));
-    assert_eq!(traces.status, 200, "{}", traces.body);
-    assert!(traces.body.contains(TRACE_ID), "{}", traces.body);
+    assert_eq!(traces.status, 200, "{}", traces.text());
+    assert!(traces.text().contains(TRACE_ID), "{}", traces.text());
     assert_eq!(traces.header("cache-control"), Some("no-store"));
 
     let detail = server.get(&format!("/api/traces/{TRACE_ID}"), Some(&cookie));
     assert_eq!(detail.status, 200);
     for (id, _) in [ROOT, CART, CHARGE] {
         assert!(
-            detail.body.contains(id),
+            detail.text().contains(id),
             "{id} missing from {}",
-            detail.body
+            detail.text()
         );
     }
     for path in ["/api/summary", "/api/logs?level=warn", "/api/metrics"] {
@@ -339,11 +345,11 @@ fn bad_query_values_are_400() {
         "/api/traces/not-hex",
     ] {
         let response = server.get(path, Some(&cookie));
-        assert_eq!(response.status, 400, "{path}: {}", response.body);
+        assert_eq!(response.status, 400, "{path}: {}", response.text());
         assert!(
-            response.body.contains("\"error\""),
+            response.text().contains("\"error\""),
             "{path}: {}",
-            response.body
+            response.text()
         );
     }
 }
@@ -355,11 +361,11 @@ fn wrong_token_sets_no_cookie_and_is_not_echoed() {
     assert_eq!(response.status, 401);
     assert_eq!(response.header("set-cookie"), None);
     assert!(
-        response.body.contains(r#"action="/login""#),
+        response.text().contains(r#"action="/login""#),
         "{}",
-        response.body
+        response.text()
     );
-    assert!(!response.body.contains("wrong-guess-123"));
+    assert!(!response.text().contains("wrong-guess-123"));
 
     let missing = server.get("/login", None);
     assert_eq!((missing.status, missing.header("set-cookie")), (200, None));
@@ -399,12 +405,15 @@ fn pages_are_locked_down_and_assets_typed() {
         csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
-    assert!(page.body.contains("<title>checkout"), "{}", page.body);
-    assert!(!page.body.contains("<script>"), "inline script in the page");
+    assert!(page.text().contains("<title>checkout"), "{}", page.text());
+    assert!(
+        !page.text().contains("<script>"),
+        "inline script in the page"
+    );
 
     let login = server.get("/", None);
     assert_eq!(login.status, 200);
-    assert!(login.body.contains(r#"id="login-form""#));
+    assert!(login.text().contains(r#"id="login-form""#));
     assert!(login.header("content-security-policy").is_some());
 
     for (asset, content_type) in [
@@ -426,9 +435,9 @@ fn anonymous_access_needs_no_login() {
     assert_eq!(server.get("/api/summary", None).status, 200);
     let page = server.get("/", None);
     assert!(
-        page.body.contains(r#"src="/assets/app.js""#),
+        page.text().contains(r#"src="/assets/app.js""#),
         "{}",
-        page.body
+        page.text()
     );
     let login = server.get("/login?returnUrl=%2F%23%2Fmetrics", None);
     assert_eq!(
@@ -486,9 +495,9 @@ impl Server {
         ))
     }
 
-    fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+    fn get(&self, path: &str, cookie: Option<&str>) -> HttpResponse {
         let headers: Vec<_> = cookie.map(|c| ("Cookie", c)).into_iter().collect();
-        request(self.addr, "GET", path, &headers, b"")
+        http(self.addr, "GET", path, &headers, b"").unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     /// Logs in and returns the `name=value` of the session cookie.
@@ -515,71 +524,6 @@ fn runtime() -> Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime")
-}
-
-// ---------------------------------------------------------------------------------------------
-// Raw HTTP/1.1
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// One request on a fresh connection (`Connection: close`, so the response
-/// ends at EOF).
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connect to the server");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("set a read timeout");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("send the request");
-    stream.write_all(body).expect("send the body");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the response");
-    parse_response(&String::from_utf8_lossy(&raw))
-}
-
-fn parse_response(raw: &str) -> Response {
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("a status line");
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    Response {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
 }
 
 /// Enough percent-encoding for a `returnUrl` query value.

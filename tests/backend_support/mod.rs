@@ -1,12 +1,12 @@
-//! Helpers for the backend tests: a real `cargo otel serve` process, a raw
-//! HTTP/1.1 client (OTLP/HTTP and the web API), a gRPC client that sends
-//! arbitrary bytes, and builders for OTLP requests.
+//! Helpers for the backend tests: a real `cargo otel serve` process, OTLP/HTTP
+//! posts on the shared raw HTTP/1.1 client (`tests/support/http.rs`), a gRPC
+//! client that sends arbitrary bytes, and builders for OTLP requests.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::{
-    io::{self, Read as _, Write as _},
-    net::{SocketAddr, TcpStream},
+    io,
+    net::SocketAddr,
     path::Path,
     process::{Child, ExitStatus, Stdio},
     sync::{Arc, Mutex},
@@ -14,7 +14,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cargo_otel::backend::model::Summary;
 use opentelemetry_proto::tonic::{
     collector::{
         logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
@@ -30,13 +29,14 @@ use opentelemetry_proto::tonic::{
     trace::v1::{ResourceSpans, ScopeSpans, Span, span::SpanKind},
 };
 use prost::bytes::{Buf as _, BufMut as _};
-use serde::de::DeserializeOwned;
 use tonic::{
     Request, Status,
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
     codegen::http::uri::PathAndQuery,
     transport::Channel,
 };
+
+use crate::support::http::{HttpResponse, WebSession, http};
 
 /// How long any single wait in these tests may take before it fails.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
@@ -192,8 +192,8 @@ impl Serve {
     }
 
     /// A web API session (logged in with the printed token).
-    pub(crate) fn web(&self) -> Web {
-        Web::login(self.ui, &self.token)
+    pub(crate) fn web(&self) -> WebSession {
+        WebSession::login(self.ui, Some(&self.token))
     }
 
     /// Ctrl-C, as a user would; returns the exit status and all of stderr.
@@ -259,143 +259,6 @@ pub(crate) fn peak_rss_kib(pid: u32) -> u64 {
         .expect("VmHWM in kB")
 }
 
-/// An HTTP/1.1 response, read to the end of the connection.
-#[derive(Debug)]
-pub(crate) struct HttpResponse {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
-}
-
-impl HttpResponse {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// How a request body goes on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Framing {
-    ContentLength,
-    Chunked,
-}
-
-/// One request on a fresh connection (`Connection: close`). The body is
-/// written from a second thread while the response is read, so a server that
-/// answers (413) before reading a large body does not deadlock the client.
-pub(crate) fn http(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    framing: Framing,
-) -> io::Result<HttpResponse> {
-    let stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(PATIENCE))?;
-    stream.set_write_timeout(Some(PATIENCE))?;
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    match framing {
-        Framing::ContentLength => head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len())),
-        Framing::Chunked => head.push_str("Transfer-Encoding: chunked\r\n\r\n"),
-    }
-    let mut writer = stream.try_clone()?;
-    std::thread::scope(|scope| {
-        scope.spawn(move || -> io::Result<()> {
-            writer.write_all(head.as_bytes())?;
-            match framing {
-                Framing::ContentLength => writer.write_all(body)?,
-                Framing::Chunked => {
-                    for chunk in body.chunks(64 * 1024) {
-                        write!(writer, "{:x}\r\n", chunk.len())?;
-                        writer.write_all(chunk)?;
-                        writer.write_all(b"\r\n")?;
-                    }
-                    writer.write_all(b"0\r\n\r\n")?;
-                }
-            }
-            writer.flush()
-        });
-        read_response(stream)
-    })
-}
-
-fn read_response(mut stream: TcpStream) -> io::Result<HttpResponse> {
-    let mut raw = Vec::new();
-    let mut buffer = [0_u8; 16 * 1024];
-    loop {
-        match stream.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buffer[..n]),
-            // A server that refuses a body closes while it is still coming;
-            // the answer it sent first is what counts.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset && !raw.is_empty() => break,
-            Err(e) => return Err(e),
-        }
-    }
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad_response(&raw))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad_response(&raw))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut response = HttpResponse {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    };
-    if response
-        .header("transfer-encoding")
-        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
-    {
-        response.body = dechunk(&response.body).ok_or_else(|| bad_response(&raw))?;
-    }
-    Ok(response)
-}
-
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
-    }
-}
-
-fn bad_response(raw: &[u8]) -> io::Error {
-    let shown = String::from_utf8_lossy(&raw[..raw.len().min(300)]).into_owned();
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("not an HTTP response: {shown:?}"),
-    )
-}
-
 /// `POST /v1/{signal}` to an OTLP/HTTP endpoint.
 pub(crate) fn otlp_post(
     addr: SocketAddr,
@@ -408,65 +271,8 @@ pub(crate) fn otlp_post(
     if let Some(key) = api_key {
         headers.push(("x-otlp-api-key", key));
     }
-    http(
-        addr,
-        "POST",
-        &format!("/v1/{signal}"),
-        &headers,
-        body,
-        Framing::ContentLength,
-    )
-    .unwrap_or_else(|e| panic!("POST /v1/{signal} failed: {e}"))
-}
-
-/// A logged-in session with the web view.
-pub(crate) struct Web {
-    pub(crate) addr: SocketAddr,
-    cookie: String,
-}
-
-impl Web {
-    /// `GET /login?t=TOKEN` and keep the cookie it sets.
-    pub(crate) fn login(addr: SocketAddr, token: &str) -> Self {
-        let response = http(
-            addr,
-            "GET",
-            &format!("/login?t={token}"),
-            &[],
-            &[],
-            Framing::ContentLength,
-        )
-        .expect("GET /login");
-        assert_eq!(response.status, 303, "login: {}", response.text());
-        let set_cookie = response.header("set-cookie").expect("login sets a cookie");
-        let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
-        Self { addr, cookie }
-    }
-
-    pub(crate) fn get(&self, target: &str) -> HttpResponse {
-        let cookie = [("Cookie", self.cookie.as_str())];
-        http(
-            self.addr,
-            "GET",
-            target,
-            &cookie,
-            &[],
-            Framing::ContentLength,
-        )
-        .unwrap_or_else(|e| panic!("GET {target}: {e}"))
-    }
-
-    /// `GET target` as JSON, which must answer 200.
-    pub(crate) fn api<T: DeserializeOwned>(&self, target: &str) -> T {
-        let response = self.get(target);
-        assert_eq!(response.status, 200, "GET {target}: {}", response.text());
-        serde_json::from_slice(&response.body)
-            .unwrap_or_else(|e| panic!("GET {target}: {e}: {}", response.text()))
-    }
-
-    pub(crate) fn summary(&self) -> Summary {
-        self.api("/api/summary")
-    }
+    http(addr, "POST", &format!("/v1/{signal}"), &headers, body)
+        .unwrap_or_else(|e| panic!("POST /v1/{signal} failed: {e}"))
 }
 
 /// A gRPC codec that sends and receives raw bytes, for messages a typed

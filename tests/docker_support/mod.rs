@@ -7,8 +7,9 @@
 //!   stand-in for the Aspire dashboard image (`serve --aspire-compat`);
 //! * [`local_registry`] and [`push_to`] serve a multi-layer copy of it from a
 //!   throw-away `docker-registry` on 127.0.0.1, so pulls are real pulls;
-//! * inspection and clean-up by name and label, [`pull_image`], and a raw
-//!   HTTP/1.1 client for the stand-in's `/health`, OTLP/HTTP and web API.
+//! * inspection and clean-up by name and label, [`pull_image`], and helpers
+//!   for the stand-in's `/health` and OTLP/HTTP on the shared raw HTTP/1.1
+//!   client (`tests/support/http.rs`).
 //!
 //! Every helper is synchronous and runs bollard on a runtime of its own (see
 //! [`block_on`]), so it works from a plain `#[test]` and inside a
@@ -60,10 +61,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use tokio::runtime::{Handle, Runtime};
 
 pub(crate) use self::{
-    http::{
-        HttpResponse, WebSession, http, otlp_json_log, otlp_json_trace, post_otlp_json,
-        wait_healthy,
-    },
+    http::{otlp_json_log, otlp_json_trace, post_otlp_json, wait_healthy},
     registry::{PUSHED_REPOSITORY, PUSHED_TAG, Registry, local_registry, push_to},
     stand_in::{
         DASHBOARD_PORTS, ENTRYPOINT, STAND_IN_REPOSITORY, StandIn, stand_in_binary, stand_in_image,

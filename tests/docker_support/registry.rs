@@ -20,8 +20,10 @@ use bollard::{
 use futures_util::StreamExt as _;
 use tempfile::TempDir;
 
+use crate::support::http::http;
+
 use super::{
-    Cleanup, DASHBOARD_PORTS, ENTRYPOINT, REQUIRE_DOCKER, StandIn, block_on, http, image_exists,
+    Cleanup, DASHBOARD_PORTS, ENTRYPOINT, REQUIRE_DOCKER, StandIn, block_on, image_exists,
     process_is_gone, split_reference,
     stand_in::{random_bytes, tar_of},
     test_labels,

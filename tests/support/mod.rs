@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests: hermetic commands and fixture copies.
+//! Helpers shared by the integration tests: hermetic commands, fixture copies
+//! and a raw HTTP/1.1 client ([`http`]).
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
+
+pub(crate) mod http;
 
 use std::{
     path::{Path, PathBuf},
