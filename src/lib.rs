@@ -15,6 +15,7 @@ pub mod ops;
 pub mod paths;
 pub mod project;
 pub mod receiver;
+pub mod secret;
 pub mod shell;
 pub mod wiring;
 

@@ -8,7 +8,6 @@ mod otlp_http;
 mod pipeline;
 pub mod ports;
 pub mod save;
-pub mod secret;
 mod server;
 pub mod store;
 pub mod web;

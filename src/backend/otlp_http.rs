@@ -125,7 +125,7 @@ fn authorized(state: &HttpState, headers: &HeaderMap) -> bool {
         .get(API_KEY_HEADER)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    crate::receiver::constant_time_eq(presented, expected.as_bytes())
+    crate::secret::constant_time_eq(presented, expected.as_bytes())
 }
 
 fn encoding(headers: &HeaderMap) -> Option<Encoding> {

@@ -26,7 +26,7 @@ use tokio::{
     time::Instant,
 };
 
-use crate::{Shell, backend::secret, fingerprint::fnv1a64, receiver::API_KEY_HEADER};
+use crate::{Shell, fingerprint::fnv1a64, receiver::API_KEY_HEADER, secret};
 
 pub const MANAGED_BY: &str = "dev.cargo-otel.managed-by";
 const MANAGED_BY_US: &str = "cargo-otel";

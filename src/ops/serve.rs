@@ -65,10 +65,10 @@ fn config(shell: &Shell, options: &ServeOptions) -> anyhow::Result<BackendConfig
     config.http = at(options.http_port, backend::DEFAULT_HTTP_PORT);
     config.ui = at(options.ui_port, backend::DEFAULT_UI_PORT);
     if !options.anonymous {
-        config.browser_token = Some(backend::secret::generate()?);
+        config.browser_token = Some(crate::secret::generate()?);
         config.api_key = Some(match &options.api_key {
             Some(key) => key.clone(),
-            None => backend::secret::generate()?,
+            None => crate::secret::generate()?,
         });
     }
     config.caps = options.caps;
@@ -154,7 +154,7 @@ mod aspire {
             let token = setting("Dashboard__Frontend__BrowserToken");
             config.browser_token = Some(match token {
                 Some(token) => token,
-                None => backend::secret::generate()?,
+                None => crate::secret::generate()?,
             });
         }
         let api_key_mode =

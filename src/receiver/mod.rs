@@ -20,8 +20,6 @@
 //! ```
 
 mod service;
-
-pub(crate) use service::constant_time_eq;
 mod store;
 mod telemetry;
 #[cfg(test)]

@@ -93,7 +93,9 @@ impl Interceptor for ApiKeyCheck {
             return Ok(request);
         };
         match request.metadata().get(API_KEY_HEADER) {
-            Some(presented) if constant_time_eq(presented.as_bytes(), expected) => Ok(request),
+            Some(presented) if crate::secret::constant_time_eq(presented.as_bytes(), expected) => {
+                Ok(request)
+            }
             // The messages name the header so that a user staring at an exporter error knows
             // which setting (`OTEL_EXPORTER_OTLP_HEADERS`) to fix; they never echo the key.
             Some(_) => Err(Status::unauthenticated(format!(
@@ -104,12 +106,6 @@ impl Interceptor for ApiKeyCheck {
             ))),
         }
     }
-}
-
-/// Compares without an early exit, so response timing does not reveal how much of a guessed
-/// key was right (the same precaution Aspire takes). The length is not secret.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 pub(super) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKeyCheck>;
@@ -124,17 +120,4 @@ pub(super) fn services(sink: Arc<dyn Sink>, check: &ApiKeyCheck) -> (Traces, Met
         MetricsServiceServer::with_interceptor(collector.clone(), check.clone()),
         LogsServiceServer::with_interceptor(collector, check.clone()),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn constant_time_eq_compares_whole_slices() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
 }

@@ -16,7 +16,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{AppState, api::ApiError, pages};
-use crate::backend::secret;
+use crate::secret::{self, constant_time_eq};
 
 /// Name of the session cookie.
 const COOKIE_NAME: &str = "cargo_otel_session";
@@ -68,16 +68,6 @@ fn random_session_key() -> String {
         let state = RandomState::new();
         format!("{:016x}{:016x}", state.hash_one(1_u8), state.hash_one(2_u8))
     })
-}
-
-/// Compares without stopping at the first difference, so response times do
-/// not reveal how much of a guess was right. (The length is not secret.)
-pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 /// Every value of cookie `name` in the request's `Cookie` headers.

@@ -1,7 +1,7 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 
 use super::{
-    auth::{Auth, constant_time_eq, cookie_values, local_return_url},
+    auth::{Auth, cookie_values, local_return_url},
     pages::escape_html,
 };
 
@@ -25,14 +25,6 @@ fn return_url_accepts_local_paths_only() {
         assert_eq!(local_return_url(Some(bad)), "/", "{bad:?}");
     }
     assert_eq!(local_return_url(None), "/");
-}
-
-#[test]
-fn constant_time_eq_compares_bytes() {
-    assert!(constant_time_eq(b"abc", b"abc"));
-    assert!(!constant_time_eq(b"abc", b"abd"));
-    assert!(!constant_time_eq(b"abc", b"ab"));
-    assert!(constant_time_eq(b"", b""));
 }
 
 #[test]

@@ -290,8 +290,8 @@ async fn start_backend(
     config.http = port(options.http_port, backend::DEFAULT_HTTP_PORT, "OTLP/HTTP");
     config.ui = port(options.ui_port, backend::DEFAULT_UI_PORT, "dashboard");
     if !options.anonymous {
-        config.browser_token = Some(backend::secret::generate()?);
-        config.api_key = Some(backend::secret::generate()?);
+        config.browser_token = Some(crate::secret::generate()?);
+        config.api_key = Some(crate::secret::generate()?);
     }
     config.feed = Some(Feed::new(*shell));
     Backend::start(config).await
