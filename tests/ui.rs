@@ -60,6 +60,7 @@ ui_cases! {
     not_a_cargo_project,
     main_does_not_parse,
     macro_generated_main,
+    existing_subscriber,
     read_only_manifest,
     dry_run,
     help,

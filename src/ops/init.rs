@@ -54,7 +54,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     plan.changes.apply()?;
     // Reported once written, so a failed write leaves no "Adding ..." lines behind.
     plan.report.print(shell);
-    finish(shell, &project, &cwd);
+    finish(shell, &project, &cwd, plan.wired);
     Ok(())
 }
 
@@ -62,6 +62,9 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
 struct Plan {
     changes: ChangeSet,
     report: Report,
+    /// Whether `main` calls `otel::init()` once the plan is applied (false:
+    /// the user was told which lines to add).
+    wired: bool,
 }
 
 impl Plan {
@@ -69,6 +72,7 @@ impl Plan {
         let mut plan = Self {
             changes: ChangeSet::default(),
             report: Report::default(),
+            wired: true,
         };
         plan.dependencies(project, force)?;
         plan.module(project, force)?;
@@ -156,9 +160,12 @@ impl Plan {
                     .status("Wiring", format!("{shown}: {}", added.join(" and ")));
                 self.changes.push(root.clone(), Some(source), after);
             }
-            Wiring::Manual { reason, lines } => self.report.warn(format!(
-                "left `{shown}` as it is: {reason}\nhelp: add these lines yourself:\n{lines}"
-            )),
+            Wiring::Manual { reason, lines } => {
+                self.wired = false;
+                self.report.warn(format!(
+                    "left `{shown}` as it is: {reason}\nhelp: add these lines yourself:\n{lines}"
+                ));
+            }
         }
         Ok(())
     }
@@ -214,12 +221,17 @@ impl Report {
     }
 }
 
-fn finish(shell: &Shell, project: &Project, cwd: &Path) {
+fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
     let name = &project.package_name;
-    shell.status(
-        "Finished",
-        format!("`{name}` now exports traces, metrics and logs over OTLP/gRPC"),
-    );
+    let runs_init = wired && !matches!(project.target, Target::Lib { .. });
+    let message = if runs_init {
+        format!("`{name}` now exports traces, metrics and logs over OTLP/gRPC")
+    } else {
+        format!(
+            "`{name}` is ready to export traces, metrics and logs once `otel::init()` is called"
+        )
+    };
+    shell.status("Finished", message);
     let compose = paths::display(
         &project.workspace_root.join(codegen::COMPOSE_FILE_NAME),
         cwd,

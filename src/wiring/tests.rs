@@ -113,3 +113,58 @@ fn roots_outside_src_use_a_path_attribute() {
         "{source}"
     );
 }
+
+#[test]
+fn existing_global_subscribers_are_left_alone() {
+    for (setup, call) in [
+        (
+            "tracing_subscriber::fmt::init();",
+            "tracing_subscriber::fmt::init()",
+        ),
+        (
+            "tracing_subscriber::registry()\n        .with(EnvFilter::from_default_env())\n        .with(fmt::layer())\n        .init();",
+            "tracing_subscriber::registry()",
+        ),
+        (
+            "tracing_subscriber::fmt().with_target(false).try_init()?;",
+            "tracing_subscriber::fmt()",
+        ),
+        ("env_logger::init();", "env_logger::init()"),
+        (
+            "tracing::subscriber::set_global_default(subscriber)?;",
+            "tracing::subscriber::set_global_default",
+        ),
+    ] {
+        let source = format!("fn main() -> anyhow::Result<()> {{\n    {setup}\n    Ok(())\n}}\n");
+        match bin(&source) {
+            Wiring::Manual { reason, lines } => {
+                assert!(
+                    reason.contains("`src/main.rs:2`") && reason.contains(call),
+                    "{setup}: {reason}"
+                );
+                assert!(
+                    lines.contains("mod otel;") && lines.contains("in place of"),
+                    "{lines}"
+                );
+            }
+            other => panic!("{setup}: expected instructions, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn logging_in_a_helper_function_counts_too() {
+    let source = "fn main() {\n    setup();\n}\n\nfn setup() {\n    env_logger::Builder::from_default_env().init();\n}\n";
+    let Wiring::Manual { reason, .. } = bin(source) else {
+        panic!("expected instructions")
+    };
+    assert!(reason.contains("`src/main.rs:6`"), "{reason}");
+}
+
+#[test]
+fn unrelated_init_calls_do_not_count() {
+    let out = edited(
+        "fn main() {\n    let cache = Cache::new();\n    cache.init();\n    runtime::init();\n}\n",
+    );
+    assert!(out.contains("otel::init()"), "{out}");
+}
