@@ -18,21 +18,28 @@ use serde::Deserialize;
 use super::{AppState, api::ApiError, pages};
 use crate::secret::{self, constant_time_eq};
 
-/// Name of the session cookie.
-const COOKIE_NAME: &str = "cargo_otel_session";
+/// Prefix of the session cookie's name. Browsers keep cookies per host, not
+/// per port, so each server names its cookie after its own session: two
+/// dashboards on `localhost` (a kept container and `cargo otel serve`, two
+/// workspaces) then do not sign each other out.
+const COOKIE_PREFIX: &str = "cargo_otel_session_";
 
 /// Who may see the web view.
 pub(super) struct Auth {
     /// `None`: anonymous access.
     token: Option<String>,
     session: String,
+    cookie_name: String,
 }
 
 impl Auth {
     pub(super) fn new(token: Option<String>) -> Self {
+        // The name is its own random value: it is no secret, the session is.
+        let cookie_name = format!("{COOKIE_PREFIX}{}", &random_session_key()[..8]);
         Self {
             token,
             session: random_session_key(),
+            cookie_name,
         }
     }
 
@@ -42,7 +49,7 @@ impl Auth {
         if self.token.is_none() {
             return true;
         }
-        cookie_values(headers, COOKIE_NAME)
+        cookie_values(headers, &self.cookie_name)
             .any(|value| constant_time_eq(value.as_bytes(), self.session.as_bytes()))
     }
 
@@ -54,8 +61,8 @@ impl Auth {
 
     pub(super) fn session_cookie(&self) -> String {
         format!(
-            "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict",
-            self.session
+            "{}={}; Path=/; HttpOnly; SameSite=Strict",
+            self.cookie_name, self.session
         )
     }
 }

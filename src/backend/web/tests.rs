@@ -55,3 +55,21 @@ fn escape_html_escapes_markup_and_placeholders() {
         "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&#123;&#123;y}}&lt;/a&gt;"
     );
 }
+
+#[test]
+fn each_server_names_its_own_cookie() {
+    let (one, two) = (Auth::new(Some("t".into())), Auth::new(Some("t".into())));
+    let name = |auth: &Auth| {
+        auth.session_cookie()
+            .split('=')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(name(&one).starts_with("cargo_otel_session_"));
+    assert_ne!(
+        name(&one),
+        name(&two),
+        "two dashboards on localhost would sign each other out"
+    );
+}
