@@ -162,6 +162,8 @@ fn dash_runs_the_crate_against_the_local_backend() {
     let output = support::cargo_otel(&apps.standalone)
         .args([
             "dash",
+            "--backend",
+            "local",
             "--grpc-port",
             "0",
             "--http-port",

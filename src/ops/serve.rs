@@ -181,18 +181,21 @@ mod aspire {
     /// The lines the real dashboard logs (13.4+), which tools wait for.
     #[expect(clippy::print_stdout, reason = "a container's log is its stdout")]
     pub(super) fn announce(backend: &Backend) {
-        println!(
-            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      Now listening on: http://[::]:{UI}"
-        );
-        println!(
-            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      OTLP/gRPC listening on: http://[::]:{GRPC}"
-        );
-        println!(
-            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      OTLP/HTTP listening on: http://[::]:{HTTP}"
-        );
-        println!(
-            "info: Aspire.Dashboard.DashboardWebApplication[0]\n      Login to the dashboard at {}",
-            backend.login_url()
-        );
+        let log = |message: String| {
+            println!("info: Aspire.Dashboard.DashboardWebApplication[0]\n      {message}")
+        };
+        log(format!(
+            "Now listening on: http://[::]:{}",
+            backend.ui_addr().port()
+        ));
+        log(format!(
+            "OTLP/gRPC listening on: http://[::]:{}",
+            backend.grpc_addr().port()
+        ));
+        log(format!(
+            "OTLP/HTTP listening on: http://[::]:{}",
+            backend.http_addr().port()
+        ));
+        log(format!("Login to the dashboard at {}", backend.login_url()));
     }
 }

@@ -27,7 +27,6 @@ use opentelemetry_proto::tonic::{
     resource::v1::Resource,
     trace::v1::{Span, status::StatusCode as ProtoStatus},
 };
-use tokio::sync::watch;
 
 use super::model::{
     Counts, LogEntry, LogQuery, MetricQuery, MetricSeries, Summary, TraceDetail, TraceQuery,
@@ -61,7 +60,6 @@ impl Default for Caps {
 #[derive(Debug, Clone)]
 pub struct Store {
     inner: Arc<Mutex<Inner>>,
-    version: watch::Sender<u64>,
 }
 
 impl Default for Store {
@@ -109,7 +107,6 @@ impl Store {
         };
         Self {
             inner: Arc::new(Mutex::new(inner)),
-            version: watch::Sender::new(0),
         }
     }
 
@@ -244,20 +241,10 @@ impl Store {
         self.lock().series.query(query)
     }
 
-    /// Completes when the store's version moves past `seen` (for long polling).
-    pub async fn changed_since(&self, seen: u64) {
-        let mut version = self.version.subscribe();
-        let _ = version.wait_for(|&now| now > seen).await;
-    }
-
     fn update(&self, change: impl FnOnce(&mut Inner)) {
-        let version = {
-            let mut inner = self.lock();
-            change(&mut inner);
-            inner.version += 1;
-            inner.version
-        };
-        self.version.send_replace(version);
+        let mut inner = self.lock();
+        change(&mut inner);
+        inner.version += 1;
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
