@@ -10,7 +10,7 @@ use crate::{
     backend::Caps,
     docker::PullPolicy,
     ops::{
-        dash::{BackendChoice, BuildFlags, DashOptions},
+        dash::{BackendChoice, BuildFlags, DashOptions, WaitPort},
         init::InitOptions,
         serve::ServeOptions,
     },
@@ -45,7 +45,7 @@ struct GlobalArgs {
         help_heading = "Manifest Options"
     )]
     manifest_path: Option<PathBuf>,
-    /// Package to instrument or run
+    /// Package to instrument or run (`dash` takes several: `-p a -p b`)
     #[arg(
         short,
         long,
@@ -53,7 +53,7 @@ struct GlobalArgs {
         global = true,
         help_heading = "Package Selection"
     )]
-    package: Option<String>,
+    package: Vec<String>,
     /// Coloring
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorWhen::Auto,
           env = "CARGO_TERM_COLOR", hide_env_values = true, global = true)]
@@ -86,6 +86,13 @@ enum OtelCommand {
 
 #[derive(Debug, Args)]
 struct DashArgs {
+    /// Run the binary of every workspace member that has one
+    #[arg(long, help_heading = "Package Selection", conflicts_with_all = ["bin", "example"])]
+    workspace: bool,
+    /// With several packages: start PACKAGE first and wait until 127.0.0.1:PORT
+    /// accepts connections before starting the next ones (repeatable, in order)
+    #[arg(long, value_name = "PACKAGE=PORT", value_parser = parse_wait_port)]
+    wait_port: Vec<WaitPort>,
     /// Run this binary
     #[arg(
         long,
@@ -268,7 +275,7 @@ impl Cli {
         let command = match args.command {
             OtelCommand::Init(init) => Command::Init(InitOptions {
                 manifest_path: global.manifest_path,
-                package: global.package,
+                package: single_package(global.package),
                 bin: init.bin,
                 dry_run: init.dry_run,
                 force: init.force,
@@ -276,7 +283,9 @@ impl Cli {
             OtelCommand::Serve(serve) => Command::Serve(serve.into_options()),
             OtelCommand::Dash(dash) => Command::Dash(DashOptions {
                 manifest_path: global.manifest_path,
-                package: global.package,
+                packages: global.package,
+                workspace: dash.workspace,
+                wait_ports: dash.wait_port,
                 bin: dash.bin,
                 example: dash.example,
                 build: BuildFlags {
@@ -310,6 +319,39 @@ impl Cli {
         };
         (shell, command)
     }
+}
+
+/// `init` instruments one package at a time; clap's own error otherwise.
+fn single_package(mut packages: Vec<String>) -> Option<String> {
+    if packages.len() > 1 {
+        use clap::CommandFactory as _;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "`init` instruments one package at a time; run it once per package",
+            )
+            .exit();
+    }
+    packages.pop()
+}
+
+/// `back=8081`: the package to start first and the port that says it is ready.
+fn parse_wait_port(value: &str) -> Result<WaitPort, String> {
+    let (package, port) = value
+        .split_once('=')
+        .ok_or_else(|| format!("expected PACKAGE=PORT, found `{value}`"))?;
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|port| *port != 0)
+        .ok_or_else(|| format!("`{port}` is not a port number (1-65535)"))?;
+    if package.is_empty() {
+        return Err(format!("expected PACKAGE=PORT, found `{value}`"));
+    }
+    Ok(WaitPort {
+        package: package.to_owned(),
+        port,
+    })
 }
 
 impl ServeArgs {

@@ -76,7 +76,55 @@ pub fn locate(selection: &Selection, cwd: &Path) -> anyhow::Result<Project> {
         Some(example) => select_example(package, example)?,
         None => select_target(package, selection.bin.as_deref())?,
     };
-    Ok(Project {
+    Ok(project(&metadata, package, target))
+}
+
+/// The programs of several packages for `dash`: those named (`-p a -p b`, in
+/// that order), or with `workspace` every member that has a binary. Members
+/// that are only libraries are skipped; one with several binaries and no
+/// `default-run` is an error, as with `-p`.
+pub fn locate_programs(
+    manifest_path: Option<&Path>,
+    packages: &[String],
+    workspace: bool,
+    cwd: &Path,
+) -> anyhow::Result<Vec<Project>> {
+    let manifest = find_manifest(manifest_path, cwd)?;
+    LocalManifest::load(&manifest)?;
+    let metadata = cargo_metadata(&manifest)?;
+    let mut chosen: Vec<&Package> = Vec::new();
+    if workspace {
+        chosen.extend(metadata.workspace_packages());
+    }
+    for spec in packages {
+        let package = select_package(&metadata, &manifest, Some(spec))?;
+        if !chosen.iter().any(|p| p.id == package.id) {
+            chosen.push(package);
+        }
+    }
+    let mut projects = Vec::new();
+    for package in chosen {
+        match select_target(package, None)? {
+            Target::Lib { .. } if workspace => {}
+            Target::Lib { .. } => bail!(
+                "package `{}` is a library: there is no program to run\n\
+                 help: choose packages with a binary",
+                package.name
+            ),
+            target => projects.push(project(&metadata, package, target)),
+        }
+    }
+    if projects.is_empty() {
+        bail!(
+            "no package of the workspace at `{}` has a binary to run",
+            metadata.workspace_root
+        );
+    }
+    Ok(projects)
+}
+
+fn project(metadata: &Metadata, package: &Package, target: Target) -> Project {
+    Project {
         workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
         workspace_manifest: metadata
             .workspace_root
@@ -85,8 +133,8 @@ pub fn locate(selection: &Selection, cwd: &Path) -> anyhow::Result<Project> {
         package_name: package.name.to_string(),
         package_manifest: package.manifest_path.clone().into_std_path_buf(),
         target,
-        settings: settings(package, &metadata),
-    })
+        settings: settings(package, metadata),
+    }
 }
 
 fn settings(package: &Package, metadata: &Metadata) -> serde_json::Value {

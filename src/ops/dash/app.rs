@@ -89,44 +89,125 @@ pub(super) fn command(
 /// [`FLUSH_GRACE`] to exit on its own; a second one kills it.
 pub(super) async fn run(mut command: Command, shell: &Shell) -> anyhow::Result<ExitStatus> {
     let mut child = command.spawn().context("failed to start the program")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("failed to watch for Ctrl-C")?;
-    let mut terminate = signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?;
-    let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
-    let (mut forward_at, mut kill_at, mut interrupts) = (far, far, 0);
+    let mut signals = Signals::new()?;
+    let mut grace = Grace::default();
     loop {
         tokio::select! {
             status = child.wait() => return status.context("failed to wait for the program"),
-            _ = interrupt.recv() => interrupts += 1,
-            _ = terminate.recv() => interrupts += 1,
-            () = sleep_until(forward_at) => {
-                forward_at = far;
+            () = signals.recv() => {}
+            () = sleep_until(grace.forward_at) => {
+                grace.forwarded();
                 signal_child(&child, libc::SIGINT);
                 continue;
             }
-            () = sleep_until(kill_at) => {
+            () = sleep_until(grace.kill_at) => {
                 shell.warn("the program did not exit in time; killing it");
-                kill_at = far;
+                grace.killed();
                 let _ = child.start_kill();
                 continue;
             }
         }
-        if interrupts == 1 {
-            let grace = FLUSH_GRACE.as_secs();
-            shell.status(
-                "Stopping",
-                format!(
-                    "the program (up to {grace} s to flush its telemetry; Ctrl-C again kills it)"
-                ),
-            );
-            forward_at = Instant::now() + FORWARD_AFTER;
-            kill_at = Instant::now() + FLUSH_GRACE;
+        if grace.interrupted() {
+            announce_stop(shell, "the program");
         } else {
             let _ = child.start_kill();
         }
     }
 }
 
-fn signal_child(child: &Child, signal: libc::c_int) {
+/// `Stopping <what> (up to 10 s to flush ...)`.
+pub(super) fn announce_stop(shell: &Shell, what: &str) {
+    let grace = FLUSH_GRACE.as_secs();
+    shell.status(
+        "Stopping",
+        format!("{what} (up to {grace} s to flush its telemetry; Ctrl-C again kills it)"),
+    );
+}
+
+/// Ctrl-C and SIGTERM, as one stream of requests to stop.
+pub(super) struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub(super) fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("failed to watch for Ctrl-C")?,
+            terminate: signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?,
+        })
+    }
+
+    pub(super) async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+/// When to pass SIGINT on and when to kill, after a request to stop.
+pub(super) struct Grace {
+    pub(super) forward_at: Instant,
+    pub(super) kill_at: Instant,
+    requests: u32,
+}
+
+impl Default for Grace {
+    fn default() -> Self {
+        Self {
+            forward_at: far_future(),
+            kill_at: far_future(),
+            requests: 0,
+        }
+    }
+}
+
+impl Grace {
+    /// A Ctrl-C: true for the first (the grace period starts), false for a
+    /// second one (kill now).
+    pub(super) fn interrupted(&mut self) -> bool {
+        self.requests += 1;
+        if self.requests == 1 {
+            self.start(FORWARD_AFTER);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Stops without a Ctrl-C from the terminal (another service failed):
+    /// SIGINT at once, then the same grace period.
+    pub(super) fn stop_now(&mut self) {
+        if self.requests == 0 {
+            self.requests = 1;
+            self.start(Duration::ZERO);
+        }
+    }
+
+    pub(super) fn stopping(&self) -> bool {
+        self.requests > 0
+    }
+
+    fn start(&mut self, forward_after: Duration) {
+        self.forward_at = Instant::now() + forward_after;
+        self.kill_at = Instant::now() + FLUSH_GRACE;
+    }
+
+    pub(super) fn forwarded(&mut self) {
+        self.forward_at = far_future();
+    }
+
+    pub(super) fn killed(&mut self) {
+        self.kill_at = far_future();
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(365 * 24 * 3600)
+}
+
+pub(super) fn signal_child(child: &Child, signal: libc::c_int) {
     let Some(pid) = child.id().and_then(|pid| libc::pid_t::try_from(pid).ok()) else {
         return; // Already reaped.
     };

@@ -23,37 +23,52 @@ pub struct BuildFlags {
     pub no_default_features: bool,
 }
 
-/// Builds `target` of `package` and returns its executable.
+/// A program to build: its package and its binary or example.
+#[derive(Debug, Clone)]
+pub(super) struct Program {
+    pub package: String,
+    pub target: Target,
+}
+
+impl Program {
+    fn kind_and_name(&self) -> anyhow::Result<(TargetKind, &str)> {
+        match &self.target {
+            Target::Bin { name, .. } => Ok((TargetKind::Bin, name)),
+            Target::Example { name, .. } => Ok((TargetKind::Example, name)),
+            Target::Lib { .. } => bail!(
+                "package `{}` is a library: there is no program to run\nhelp: run a binary or example that uses it (`--bin`, `--example`, `-p`)",
+                self.package
+            ),
+        }
+    }
+}
+
+/// Builds all `programs` with one `cargo build` (one lock on the target
+/// directory, shared dependencies compiled once) and returns their
+/// executables, in the same order.
 pub(super) fn build(
     manifest: &Path,
-    package: &str,
-    target: &Target,
+    programs: &[Program],
     flags: &BuildFlags,
     quiet: bool,
-) -> anyhow::Result<PathBuf> {
-    let (kind, name) = match target {
-        Target::Bin { name, .. } => (TargetKind::Bin, name),
-        Target::Example { name, .. } => (TargetKind::Example, name),
-        Target::Lib { .. } => bail!(
-            "package `{package}` is a library: there is no program to run\nhelp: run a binary or example that uses it (`--bin`, `--example`, `-p`)"
-        ),
-    };
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut command = Command::new(cargo());
     command
         .arg("build")
         .arg("--message-format=json-render-diagnostics")
         .arg("--manifest-path")
         .arg(manifest);
-    command.args([
-        "-p",
-        package,
-        if kind == TargetKind::Bin {
+    let mut wanted = Vec::new();
+    for program in programs {
+        let (kind, name) = program.kind_and_name()?;
+        let flag = if kind == TargetKind::Bin {
             "--bin"
         } else {
             "--example"
-        },
-        name,
-    ]);
+        };
+        command.args(["-p", &program.package, flag, name]);
+        wanted.push((kind, name));
+    }
     command.args(flag_args(flags));
     if quiet {
         command.arg("--quiet");
@@ -66,21 +81,34 @@ pub(super) fn build(
         .spawn()
         .context("failed to run `cargo build`")?;
     let stdout = child.stdout.take().expect("stdout is piped");
-    let mut executable = None;
+    let mut executables: Vec<Option<PathBuf>> = vec![None; wanted.len()];
     for message in Message::parse_stream(BufReader::new(stdout)) {
         let message = message.context("failed to read cargo's build messages")?;
-        if let Message::CompilerArtifact(artifact) = message
-            && artifact.target.name == *name
-            && artifact.target.kind.contains(&kind)
-        {
-            executable = artifact.executable.map(|path| path.into_std_path_buf());
+        if let Message::CompilerArtifact(artifact) = message {
+            let found = wanted.iter().position(|(kind, name)| {
+                artifact.target.name == *name && artifact.target.kind.contains(kind)
+            });
+            if let Some(index) = found {
+                executables[index] = artifact.executable.map(|path| path.into_std_path_buf());
+            }
         }
     }
     let status = child.wait().context("failed to wait for `cargo build`")?;
+    let names = || {
+        let names: Vec<String> = wanted.iter().map(|(_, name)| format!("`{name}`")).collect();
+        names.join(", ")
+    };
     if !status.success() {
-        bail!("could not build `{name}` (cargo's errors are above)");
+        bail!("could not build {} (cargo's errors are above)", names());
     }
-    executable.with_context(|| format!("`cargo build` reported no executable for `{name}`"))
+    executables
+        .into_iter()
+        .zip(&wanted)
+        .map(|(executable, (_, name))| {
+            executable
+                .with_context(|| format!("`cargo build` reported no executable for `{name}`"))
+        })
+        .collect()
 }
 
 fn flag_args(flags: &BuildFlags) -> Vec<OsString> {

@@ -4,6 +4,7 @@
 mod app;
 mod build;
 mod docker_backend;
+mod services;
 
 use std::{
     ffi::OsString,
@@ -34,7 +35,13 @@ pub enum BackendChoice {
 #[derive(Debug, Default, Clone)]
 pub struct DashOptions {
     pub manifest_path: Option<PathBuf>,
-    pub package: Option<String>,
+    /// `-p`: one package, or several to run side by side.
+    pub packages: Vec<String>,
+    /// `--workspace`: every member with a binary, side by side.
+    pub workspace: bool,
+    /// With several programs: which to start first, and the port that says
+    /// it is ready.
+    pub wait_ports: Vec<WaitPort>,
     pub bin: Option<String>,
     pub example: Option<String>,
     pub build: BuildFlags,
@@ -66,26 +73,79 @@ pub struct DashOptions {
     pub app_args: Vec<OsString>,
 }
 
-/// Runs the program and returns its exit code.
+/// `--wait-port PACKAGE=PORT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitPort {
+    pub package: String,
+    pub port: u16,
+}
+
+impl DashOptions {
+    /// Several programs at once: `-p a -p b` or `--workspace`.
+    fn is_multi(&self) -> bool {
+        self.workspace || self.packages.len() > 1
+    }
+}
+
+/// Runs the program (or programs) and returns the exit code.
 pub fn run(shell: &Shell, options: &DashOptions) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let selection = Selection {
-        manifest_path: options.manifest_path.clone(),
-        package: options.package.clone(),
-        bin: options.bin.clone(),
-        example: options.example.clone(),
-    };
-    let project = project::locate(&selection, &cwd)?;
+    let projects = locate(options, &cwd)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("cargo-otel-dash")
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
-    runtime.block_on(dash(shell, options, &project))
+    runtime.block_on(dash(shell, options, &projects))
 }
 
-async fn dash(shell: &Shell, options: &DashOptions, project: &Project) -> anyhow::Result<u8> {
+/// The package (single) or packages (multi) to run; the first one stands for
+/// the workspace (dashboard name, container, settings).
+fn locate(options: &DashOptions, cwd: &Path) -> anyhow::Result<Vec<Project>> {
+    if !options.is_multi() {
+        let selection = Selection {
+            manifest_path: options.manifest_path.clone(),
+            package: options.packages.first().cloned(),
+            bin: options.bin.clone(),
+            example: options.example.clone(),
+        };
+        if !options.wait_ports.is_empty() {
+            anyhow::bail!(
+                "`--wait-port` orders the start of several programs, and only one is run\n\
+                 help: name the packages with `-p a -p b`, or run them all with `--workspace`"
+            );
+        }
+        return Ok(vec![project::locate(&selection, cwd)?]);
+    }
+    if options.bin.is_some() || options.example.is_some() {
+        anyhow::bail!(
+            "`--bin` and `--example` choose the program of one package, not of several\n\
+             help: set `default-run` in a package with several binaries, then use `-p`"
+        );
+    }
+    let projects = project::locate_programs(
+        options.manifest_path.as_deref(),
+        &options.packages,
+        options.workspace,
+        cwd,
+    )?;
+    for wait in &options.wait_ports {
+        if !projects.iter().any(|p| p.package_name == wait.package) {
+            let names: Vec<&str> = projects.iter().map(|p| p.package_name.as_str()).collect();
+            anyhow::bail!(
+                "`--wait-port {}={}` names a package that is not run\nhelp: the programs run are: {}",
+                wait.package,
+                wait.port,
+                names.join(", ")
+            );
+        }
+    }
+    Ok(projects)
+}
+
+async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> anyhow::Result<u8> {
+    let project = &projects[0];
     if options.stop {
         return docker_backend::stop(shell, options, project)
             .await
@@ -102,15 +162,15 @@ async fn dash(shell: &Shell, options: &DashOptions, project: &Project) -> anyhow
             .await
             .map(|()| 0);
     }
-    let Some(program) = project.target.program().map(str::to_owned) else {
+    if !options.is_multi() && project.target.program().is_none() {
         anyhow::bail!(
             "package `{}` is a library: there is no program to run\n\
              help: choose a binary or example of the workspace (`-p`, `--bin`, `--example`)",
             project.package_name
         );
-    };
+    }
     // The build and the dashboard start at the same time.
-    let build = spawn_build(shell, options, project);
+    let build = spawn_build(shell, options, projects);
     let started = match docker {
         Some(daemon) => match docker_backend::start(shell, options, project, daemon).await {
             Ok(Some(started)) => Some(started),
@@ -139,31 +199,75 @@ async fn dash(shell: &Shell, options: &DashOptions, project: &Project) -> anyhow
     if options.open {
         open_browser(shell, &dashboard.login_url());
     }
-    let executable = match build.await.context("the build task panicked")? {
-        Ok(executable) => executable,
+    let executables = match build.await.context("the build task panicked")? {
+        Ok(executables) => executables,
         Err(error) => {
             dashboard.finish(shell, options.keep).await?;
             return Err(error);
         }
     };
-    let env = app::environment(
-        dashboard.env(),
-        &program,
-        &instance_id(&project.workspace_root),
-    );
-    shell.status(
-        "Running",
-        paths::display(&executable, &project.workspace_root),
-    );
-    let status = app::run(
-        app::command(&executable, &options.app_args, &env, shell),
-        shell,
-    )
-    .await?;
-    let code = app::exit_code(status);
-    report(shell, &program, code, &dashboard);
+    let instance = instance_id(&project.workspace_root);
+    let (exited, code) = if options.is_multi() {
+        run_services(shell, options, projects, executables, &dashboard, &instance).await?
+    } else {
+        let program = project.target.program().expect("checked above").to_owned();
+        let env = app::environment(dashboard.env(), &program, &instance);
+        let executable = &executables[0];
+        shell.status(
+            "Running",
+            paths::display(executable, &project.workspace_root),
+        );
+        let status = app::run(
+            app::command(executable, &options.app_args, &env, shell),
+            shell,
+        )
+        .await?;
+        let code = app::exit_code(status);
+        (format!("`{program}` exited with code {code}"), code)
+    };
+    report(shell, &exited, code, &dashboard);
     dashboard.finish(shell, options.keep).await?;
     Ok(code)
+}
+
+/// Runs every program side by side, each as its own service; returns what
+/// to report and the exit code.
+async fn run_services(
+    shell: &Shell,
+    options: &DashOptions,
+    projects: &[Project],
+    executables: Vec<PathBuf>,
+    dashboard: &Dashboard,
+    instance: &str,
+) -> anyhow::Result<(String, u8)> {
+    let root = &projects[0].workspace_root;
+    let mut list = Vec::new();
+    for (project, executable) in projects.iter().zip(executables) {
+        let name = project.target.program().expect("programs only").to_owned();
+        let wait_port = options
+            .wait_ports
+            .iter()
+            .find(|w| w.package == project.package_name)
+            .map(|w| w.port);
+        list.push(services::Service {
+            env: app::environment(dashboard.env(), &name, instance),
+            name,
+            executable,
+            wait_port,
+        });
+    }
+    let shown: Vec<String> = list
+        .iter()
+        .map(|s| paths::display(&s.executable, root))
+        .collect();
+    shell.status("Running", shown.join(", "));
+    let outcome = services::run(list, &options.app_args, shell).await?;
+    let exits: Vec<String> = outcome
+        .exits
+        .iter()
+        .map(|(name, code)| format!("`{name}` with code {code}"))
+        .collect();
+    Ok((format!("exited: {}", exits.join(", ")), outcome.code))
 }
 
 /// What a shell reports for a command ended by Ctrl-C.
@@ -258,18 +362,26 @@ fn open_browser(shell: &Shell, url: &str) {
 fn spawn_build(
     shell: &Shell,
     options: &DashOptions,
-    project: &Project,
-) -> tokio::task::JoinHandle<anyhow::Result<PathBuf>> {
-    let (manifest, package, target) = (
-        project.package_manifest.clone(),
-        project.package_name.clone(),
-        project.target.clone(),
-    );
+    projects: &[Project],
+) -> tokio::task::JoinHandle<anyhow::Result<Vec<PathBuf>>> {
+    // One package builds through its own manifest (as before); several through
+    // the workspace's, so one `cargo build` covers them all.
+    let manifest = match projects {
+        [one] => one.package_manifest.clone(),
+        _ => projects[0].workspace_manifest.clone(),
+    };
+    let programs: Vec<build::Program> = projects
+        .iter()
+        .map(|p| build::Program {
+            package: p.package_name.clone(),
+            target: p.target.clone(),
+        })
+        .collect();
     let (flags, quiet) = (
         options.build.clone(),
         shell.verbosity() == crate::shell::Verbosity::Quiet,
     );
-    tokio::task::spawn_blocking(move || build::build(&manifest, &package, &target, &flags, quiet))
+    tokio::task::spawn_blocking(move || build::build(&manifest, &programs, &flags, quiet))
 }
 
 async fn start_backend(
@@ -313,24 +425,21 @@ fn free_or_default(shell: &Shell, port: u16, purpose: &str) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 0))
 }
 
-fn report(shell: &Shell, program: &str, code: u8, dashboard: &Dashboard) {
-    let Dashboard::Local(backend) = dashboard else {
-        let message = format!("`{program}` exited with code {code}");
-        return if code == 0 {
-            shell.status("Finished", message)
-        } else {
-            shell.failure_status("Finished", message)
-        };
+/// `Finished <exited>`, plus what the built-in dashboard received.
+fn report(shell: &Shell, exited: &str, code: u8, dashboard: &Dashboard) {
+    let message = match dashboard {
+        Dashboard::Docker(_) => exited.to_owned(),
+        Dashboard::Local(backend) => {
+            backend.flush_feed();
+            let held = backend.store().summary().held;
+            format!(
+                "{exited}; the dashboard received {}, {} and {}",
+                plural(held.spans, "span"),
+                plural(held.logs, "log record"),
+                plural(held.metric_points, "metric point")
+            )
+        }
     };
-    backend.flush_feed();
-    let held = backend.store().summary().held;
-    let received = format!(
-        "{}, {} and {}",
-        plural(held.spans, "span"),
-        plural(held.logs, "log record"),
-        plural(held.metric_points, "metric point")
-    );
-    let message = format!("`{program}` exited with code {code}; the dashboard received {received}");
     if code == 0 {
         shell.status("Finished", message);
     } else {

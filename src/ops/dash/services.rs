@@ -1,0 +1,276 @@
+//! Several programs against one dashboard (`dash -p a -p b`, `--workspace`):
+//! started in order (waiting for a port where asked), their output merged
+//! line by line behind a coloured service name, stopped together.
+//!
+//! Exit code: the first program to fail decides it (its code, or 128 + the
+//! signal); when one fails the others are stopped like on Ctrl-C. Programs
+//! that exit with 0 leave the others running. All 0 gives 0.
+
+use std::{
+    collections::VecDeque,
+    ffi::OsString,
+    io::Write as _,
+    net::{Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    process::{ExitStatus, Stdio},
+    time::Duration,
+};
+
+use anstyle::{AnsiColor, Style};
+use anyhow::Context as _;
+use tokio::{
+    io::{AsyncBufReadExt as _, AsyncRead, BufReader},
+    process::Child,
+    task::JoinHandle,
+    time::{Instant, sleep_until},
+};
+
+use super::app::{self, Grace, Signals};
+use crate::Shell;
+
+/// How often exits and readiness are checked.
+const POLL: Duration = Duration::from_millis(50);
+/// How long a `--wait-port` service may take to accept connections.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long to wait for the last output once every program has exited (a
+/// grandchild may still hold the pipe open).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Colours cycled through the services, as `docker compose` does.
+const PALETTE: [AnsiColor; 6] = [
+    AnsiColor::Cyan,
+    AnsiColor::Yellow,
+    AnsiColor::Green,
+    AnsiColor::Magenta,
+    AnsiColor::Blue,
+    AnsiColor::BrightRed,
+];
+
+/// One program to run.
+#[derive(Debug)]
+pub(super) struct Service {
+    /// The name shown in front of its lines, and its `OTEL_SERVICE_NAME`.
+    pub name: String,
+    pub executable: PathBuf,
+    pub env: Vec<(&'static str, String)>,
+    /// Start it before the others and wait until 127.0.0.1:port accepts.
+    pub wait_port: Option<u16>,
+}
+
+/// How each program ended, in start order.
+#[derive(Debug)]
+pub(super) struct Outcome {
+    pub exits: Vec<(String, u8)>,
+    pub code: u8,
+}
+
+struct Running {
+    name: String,
+    child: Child,
+    exit: Option<u8>,
+}
+
+/// Runs all `services` to their end; see the module docs for the rules.
+pub(super) async fn run(
+    services: Vec<Service>,
+    args: &[OsString],
+    shell: &Shell,
+) -> anyhow::Result<Outcome> {
+    let width = services.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let mut pending: VecDeque<(usize, Service)> = start_order(services).into();
+    let mut running: Vec<Running> = Vec::new();
+    let mut output: Vec<JoinHandle<()>> = Vec::new();
+    let mut waiting: Option<(usize, SocketAddr, Instant)> = None;
+    let mut first_failure: Option<u8> = None;
+    let mut signals = Signals::new()?;
+    let mut grace = Grace::default();
+    loop {
+        // Start what may start: everything up to the next service to wait for.
+        while waiting.is_none() && !grace.stopping() {
+            let Some((color, service)) = pending.pop_front() else {
+                break;
+            };
+            let started = spawn(&service, args, shell, Prefix::new(&service.name, width, color))?;
+            output.extend(started.1);
+            running.push(started.0);
+            if let Some(port) = service.wait_port {
+                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                waiting = Some((running.len() - 1, addr, Instant::now() + READY_TIMEOUT));
+            }
+        }
+        if running.iter().all(|r| r.exit.is_some()) && (pending.is_empty() || grace.stopping()) {
+            break;
+        }
+        tokio::select! {
+            () = signals.recv() => {
+                if grace.interrupted() {
+                    app::announce_stop(shell, "the programs");
+                } else {
+                    kill_all(&mut running);
+                }
+            }
+            () = sleep_until(grace.forward_at) => {
+                grace.forwarded();
+                interrupt_all(&running);
+            }
+            () = sleep_until(grace.kill_at) => {
+                shell.warn("not every program exited in time; killing the rest");
+                grace.killed();
+                kill_all(&mut running);
+            }
+            () = tokio::time::sleep(POLL) => {}
+        }
+        for service in &mut running {
+            if service.exit.is_none()
+                && let Some(status) = service.child.try_wait().context("failed to wait for a program")?
+            {
+                let code = app::exit_code(status);
+                service.exit = Some(code);
+                report_exit(shell, &service.name, code, status);
+                if code != 0 && first_failure.is_none() && !grace.stopping() {
+                    first_failure = Some(code);
+                    grace.stop_now();
+                }
+            }
+        }
+        if let Some((index, addr, deadline)) = waiting {
+            let service = &running[index];
+            if service.exit.is_some() {
+                waiting = None;
+                first_failure.get_or_insert(1);
+                grace.stop_now();
+            } else if accepts(addr).await {
+                shell.status("Ready", format!("`{}` accepts connections on {addr}", service.name));
+                waiting = None;
+            } else if Instant::now() > deadline {
+                shell.failure_status(
+                    "Timeout",
+                    format!(
+                        "`{}` did not accept connections on {addr} within {} s; stopping",
+                        service.name,
+                        READY_TIMEOUT.as_secs()
+                    ),
+                );
+                waiting = None;
+                first_failure.get_or_insert(1);
+                grace.stop_now();
+            }
+        }
+    }
+    drain(output).await;
+    let exits: Vec<(String, u8)> = running
+        .into_iter()
+        .map(|r| (r.name, r.exit.unwrap_or(1)))
+        .collect();
+    let code = first_failure.unwrap_or(0);
+    Ok(Outcome { exits, code })
+}
+
+/// Services with `--wait-port` first (in the order given), then the rest;
+/// each keeps the colour of its place in the list.
+fn start_order(services: Vec<Service>) -> Vec<(usize, Service)> {
+    let (mut first, rest): (Vec<_>, Vec<_>) = services
+        .into_iter()
+        .enumerate()
+        .partition(|(_, s)| s.wait_port.is_some());
+    first.extend(rest);
+    first
+}
+
+fn spawn(
+    service: &Service,
+    args: &[OsString],
+    shell: &Shell,
+    prefix: Prefix,
+) -> anyhow::Result<(Running, Vec<JoinHandle<()>>)> {
+    let mut command = app::command(&service.executable, args, &service.env, shell);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("failed to start `{}`", service.name))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let tasks = vec![
+        tokio::spawn(forward(stdout, prefix.clone(), Stream::Stdout)),
+        tokio::spawn(forward(stderr, prefix, Stream::Stderr)),
+    ];
+    let running = Running {
+        name: service.name.clone(),
+        child,
+        exit: None,
+    };
+    Ok((running, tasks))
+}
+
+fn report_exit(shell: &Shell, name: &str, code: u8, status: ExitStatus) {
+    let message = format!("`{name}` exited with code {code}");
+    if status.success() {
+        shell.status("Exited", message);
+    } else {
+        shell.failure_status("Exited", message);
+    }
+}
+
+fn interrupt_all(running: &[Running]) {
+    for service in running.iter().filter(|r| r.exit.is_none()) {
+        app::signal_child(&service.child, libc::SIGINT);
+    }
+}
+
+fn kill_all(running: &mut [Running]) {
+    for service in running.iter_mut().filter(|r| r.exit.is_none()) {
+        let _ = service.child.start_kill();
+    }
+}
+
+async fn accepts(addr: SocketAddr) -> bool {
+    let connect = tokio::net::TcpStream::connect(addr);
+    matches!(tokio::time::timeout(POLL, connect).await, Ok(Ok(_)))
+}
+
+async fn drain(output: Vec<JoinHandle<()>>) {
+    let all = futures_util::future::join_all(output);
+    // Output still held open by a grandchild is dropped rather than waited for.
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, all).await;
+}
+
+/// `front | ` in the service's colour, padded to the longest name.
+#[derive(Debug, Clone)]
+struct Prefix(String);
+
+impl Prefix {
+    fn new(name: &str, width: usize, index: usize) -> Self {
+        let style = Style::new().fg_color(Some(PALETTE[index % PALETTE.len()].into()));
+        Self(format!("{style}{name:<width$} |{style:#} "))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Copies `pipe` line by line, each line behind `prefix`, to the same stream
+/// of ours (data stays on stdout, diagnostics on stderr).
+async fn forward(pipe: impl AsyncRead + Unpin, prefix: Prefix, stream: Stream) {
+    let mut reader = BufReader::new(pipe);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = format!("{}{}\n", prefix.0, text.trim_end_matches(['\n', '\r']));
+        // A closed pipe on our side (`| head`) only loses output.
+        let _ = match stream {
+            Stream::Stdout => anstream::stdout().lock().write_all(text.as_bytes()),
+            Stream::Stderr => anstream::stderr().lock().write_all(text.as_bytes()),
+        };
+    }
+}
