@@ -236,6 +236,10 @@ struct InitArgs {
     /// versions, an edited `otel.rs`, an existing compose file
     #[arg(long)]
     force: bool,
+    /// Do not look for web frameworks and clients (axum, actix-web, tonic,
+    /// reqwest, hyper) to instrument
+    #[arg(long)]
+    no_detect: bool,
 }
 
 /// Parses `args`, exiting with clap's message on a bad command line.
@@ -279,6 +283,7 @@ impl Cli {
                 bin: init.bin,
                 dry_run: init.dry_run,
                 force: init.force,
+                no_detect: init.no_detect,
             }),
             OtelCommand::Serve(serve) => Command::Serve(serve.into_options()),
             OtelCommand::Dash(dash) => Command::Dash(DashOptions {

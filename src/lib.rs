@@ -8,6 +8,7 @@ pub mod backend;
 pub mod changeset;
 pub mod cli;
 pub mod codegen;
+pub mod detect;
 pub mod docker;
 pub mod fingerprint;
 pub mod manifest;

@@ -4,19 +4,31 @@
 
 mod stamp;
 
-use std::collections::BTreeMap;
-
 use anyhow::Context as _;
 use handlebars::Handlebars;
 
 pub use stamp::Provenance;
 
-use crate::manifest::STACK;
+use crate::{detect::Framework, manifest::STACK};
 
 /// Bumped whenever a template's output changes, so stamps show which one wrote a file.
 pub const TEMPLATE_VERSION: u32 = 1;
 
 const OTEL_MODULE: (&str, &str) = ("otel.rs", include_str!("../../templates/otel.rs.hbs"));
+/// The framework pieces, appended to the module when the framework is used.
+const PARTIALS: [(&str, &str); 5] = [
+    ("axum", include_str!("../../templates/otel/axum.rs.hbs")),
+    (
+        "actix_web",
+        include_str!("../../templates/otel/actix_web.rs.hbs"),
+    ),
+    ("tonic", include_str!("../../templates/otel/tonic.rs.hbs")),
+    (
+        "reqwest",
+        include_str!("../../templates/otel/reqwest.rs.hbs"),
+    ),
+    ("hyper", include_str!("../../templates/otel/hyper.rs.hbs")),
+];
 const COMPOSE: (&str, &str) = (
     "compose.otel.yaml",
     include_str!("../../templates/compose.otel.yaml.hbs"),
@@ -43,21 +55,29 @@ impl Syntax {
 
 /// The `otel` module, stamped.
 pub fn otel_module() -> anyhow::Result<String> {
+    otel_module_for(&[])
+}
+
+/// The `otel` module with the pieces for `frameworks`, stamped.
+pub fn otel_module_for(frameworks: &[Framework]) -> anyhow::Result<String> {
     let version_of = |name: &str| {
         let pinned = STACK.iter().find(|d| d.name == name).expect("in the stack");
         pinned.version.to_owned()
     };
-    let data = BTreeMap::from([
-        ("otel_version", version_of("opentelemetry")),
-        ("tracing_otel_version", version_of("tracing-opentelemetry")),
-    ]);
+    let mut data = serde_json::json!({
+        "otel_version": version_of("opentelemetry"),
+        "tracing_otel_version": version_of("tracing-opentelemetry"),
+    });
+    for framework in Framework::ALL {
+        data[framework.template_key()] = frameworks.contains(&framework).into();
+    }
     let body = render(OTEL_MODULE, &data)?;
     Ok(stamp::stamp(Syntax::Rust, OTEL_MODULE.0, &body))
 }
 
 /// The docker compose file for the Aspire dashboard, stamped.
 pub fn compose_file(application_name: &str) -> anyhow::Result<String> {
-    let data = BTreeMap::from([("application_name", application_name.to_owned())]);
+    let data = serde_json::json!({ "application_name": application_name });
     let body = render(COMPOSE, &data)?;
     Ok(stamp::stamp(Syntax::Yaml, COMPOSE.0, &body))
 }
@@ -67,8 +87,13 @@ pub fn provenance(syntax: Syntax, text: &str) -> Provenance {
     stamp::provenance(syntax, text)
 }
 
-fn render((name, template): (&str, &str), data: &BTreeMap<&str, String>) -> anyhow::Result<String> {
+fn render((name, template): (&str, &str), data: &serde_json::Value) -> anyhow::Result<String> {
     let mut registry = Handlebars::new();
+    for (partial, text) in PARTIALS {
+        registry.register_partial(partial, text).with_context(|| {
+            format!("failed to load the `{partial}` template (a bug in cargo-otel)")
+        })?;
+    }
     // A missing variable is a bug in cargo-otel, not something to paper over.
     registry.set_strict_mode(true);
     // The output is code, not HTML.
@@ -96,6 +121,24 @@ mod tests {
             compose.contains("Dashboard__ApplicationName: \"demo\""),
             "{compose}"
         );
+    }
+
+    #[test]
+    fn framework_pieces_only_where_asked() {
+        let plain = otel_module().unwrap();
+        assert!(plain.ends_with("        })\n}\n"), "{plain}");
+        let all = otel_module_for(&Framework::ALL).unwrap();
+        for piece in [
+            "pub fn http_layer()",
+            "pub fn actix_tracing()",
+            "pub fn grpc_server_layer()",
+            "pub trait SendTraced",
+            "pub fn inject_context(",
+        ] {
+            assert!(!plain.contains(piece) && all.contains(piece), "{piece}");
+        }
+        assert!(!all.contains("\n\n\n"), "{all}");
+        assert!(all.ends_with("}\n") && !all.ends_with("\n\n"));
     }
 
     #[test]

@@ -96,13 +96,24 @@ pub fn add_stack(
     workspace: Option<&mut LocalManifest>,
     force: bool,
 ) -> anyhow::Result<Vec<DependencyChange>> {
+    add_dependencies(member, workspace, STACK.iter(), force)
+}
+
+/// [`add_stack`] for any pinned crates (the stack plus the instrumentation
+/// for the frameworks found), with the same rules.
+pub fn add_dependencies(
+    member: &mut LocalManifest,
+    workspace: Option<&mut LocalManifest>,
+    dependencies: impl IntoIterator<Item = &'static PinnedDependency>,
+    force: bool,
+) -> anyhow::Result<Vec<DependencyChange>> {
     let mut docs = Docs {
         member: &mut member.document,
         workspace: workspace.map(|w| &mut w.document),
     };
     let mut changes = Vec::new();
     let mut conflicts = Vec::new();
-    for dependency in STACK {
+    for dependency in dependencies {
         let outcome = docs.add(dependency, force)?;
         changes.extend(outcome.changes);
         conflicts.extend(outcome.conflict);

@@ -9,6 +9,7 @@ use crate::{
     Shell,
     changeset::ChangeSet,
     codegen::{self, Provenance, Syntax},
+    detect::{self, Framework},
     manifest::{self, LocalManifest},
     paths,
     project::{self, Project, Selection, Target},
@@ -23,6 +24,8 @@ pub struct InitOptions {
     pub bin: Option<String>,
     pub dry_run: bool,
     pub force: bool,
+    /// Skip framework detection: only the base stack and module.
+    pub no_detect: bool,
 }
 
 pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
@@ -35,7 +38,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     };
     let project = project::locate(&selection, &cwd)?;
     shell.verbose_status("Selected", describe(&project));
-    let plan = Plan::new(&project, options.force)?;
+    let plan = Plan::new(&project, options)?;
     if plan.changes.is_empty() {
         plan.report.print(shell);
         let name = &project.package_name;
@@ -65,20 +68,44 @@ struct Plan {
     /// Whether `main` calls `otel::init()` once the plan is applied (false:
     /// the user was told which lines to add).
     wired: bool,
+    /// The frameworks found, whose instrumentation is added.
+    frameworks: Vec<Framework>,
 }
 
 impl Plan {
-    fn new(project: &Project, force: bool) -> anyhow::Result<Self> {
+    fn new(project: &Project, options: &InitOptions) -> anyhow::Result<Self> {
+        let force = options.force;
         let mut plan = Self {
             changes: ChangeSet::default(),
             report: Report::default(),
             wired: true,
+            frameworks: Vec::new(),
         };
+        if !options.no_detect {
+            plan.detect(project);
+        }
         plan.dependencies(project, force)?;
         plan.module(project, force)?;
         plan.wiring(project)?;
         plan.compose_file(project, force)?;
         Ok(plan)
+    }
+
+    /// Frameworks among the package's dependencies: said out loud, and
+    /// remembered for the dependencies, the module and the wiring.
+    fn detect(&mut self, project: &Project) {
+        let (found, too_old) = detect::detect(&project.dependencies);
+        if !found.is_empty() {
+            let names: Vec<String> = found.iter().map(detect::Detected::describe).collect();
+            self.report.status("Detected", names.join(", "));
+        }
+        for old in too_old {
+            self.report.warn(format!(
+                "not instrumenting {}: the generated code needs a newer version",
+                old.describe()
+            ));
+        }
+        self.frameworks = found.iter().map(|d| d.framework).collect();
     }
 
     fn dependencies(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
@@ -87,7 +114,10 @@ impl Plan {
             true => Some(LocalManifest::load(&project.workspace_manifest)?),
             false => None,
         };
-        let changes = manifest::add_stack(&mut member, workspace.as_mut(), force)?;
+        let pinned = manifest::STACK
+            .iter()
+            .chain(detect::dependencies(&self.frameworks));
+        let changes = manifest::add_dependencies(&mut member, workspace.as_mut(), pinned, force)?;
         for change in changes {
             let (verb, message) = change.status();
             self.report.status(verb, message);
@@ -103,7 +133,7 @@ impl Plan {
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = module_path(project);
         let shown = paths::display(&path, &project.workspace_root);
-        let generated = codegen::otel_module()?;
+        let generated = codegen::otel_module_for(&self.frameworks)?;
         let Some(existing) = read_if_present(&path)? else {
             self.report.status("Creating", &shown);
             self.changes.push(path, None, generated);
@@ -150,15 +180,16 @@ impl Plan {
         let source =
             std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
         let decl = module_decl(root, &module_path(project), !is_bin);
+        let mut after = source.clone();
+        let mut added = Vec::new();
         match wiring::wire(&shown, &source, &decl, is_bin)? {
             Wiring::AlreadyDone => {}
             Wiring::Edited {
-                source: after,
-                added,
+                source: edited,
+                added: what,
             } => {
-                self.report
-                    .status("Wiring", format!("{shown}: {}", added.join(" and ")));
-                self.changes.push(root.clone(), Some(source), after);
+                after = edited;
+                added.extend(what.iter().map(|s| (*s).to_owned()));
             }
             Wiring::Manual { reason, lines } => {
                 self.wired = false;
@@ -167,7 +198,53 @@ impl Plan {
                 ));
             }
         }
+        if is_bin && self.wired {
+            after = self.wire_frameworks(&shown, after, &mut added)?;
+        }
+        if !added.is_empty() {
+            self.report
+                .status("Wiring", format!("{shown}: {}", added.join(" and ")));
+            self.changes.push(root.clone(), Some(source), after);
+        }
         Ok(())
+    }
+
+    /// The framework pieces: the axum layer goes into the `Router` that
+    /// `main` builds where that is safe; for the rest, the lines to add.
+    fn wire_frameworks(
+        &mut self,
+        shown: &str,
+        source: String,
+        added: &mut Vec<String>,
+    ) -> anyhow::Result<String> {
+        let mut source = source;
+        for framework in self.frameworks.clone() {
+            if framework == Framework::Axum {
+                match wiring::add_http_layer(shown, &source)? {
+                    wiring::RouterWiring::AlreadyDone => continue,
+                    wiring::RouterWiring::Edited(edited) => {
+                        source = edited;
+                        added.push(format!("`{}` on the `Router`", wiring::HTTP_LAYER));
+                        continue;
+                    }
+                    wiring::RouterWiring::Manual(reason) => {
+                        self.report.note(format!(
+                            "{reason}: add the axum layer yourself, after the routes:\n{}",
+                            indent(framework.usage())
+                        ));
+                        continue;
+                    }
+                }
+            }
+            if !source.contains(framework.piece()) {
+                self.report.note(format!(
+                    "to trace {} requests, use the module's piece:\n{}",
+                    framework.crate_display(),
+                    indent(framework.usage())
+                ));
+            }
+        }
+        Ok(source)
     }
 
     fn compose_file(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
@@ -196,6 +273,17 @@ impl Plan {
     }
 }
 
+/// Marks a report line printed as `note:`.
+const NOTE: &str = "note";
+
+fn indent(lines: &str) -> String {
+    lines
+        .lines()
+        .map(|line| format!("  {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Messages gathered while planning, printed once the outcome is known.
 #[derive(Default)]
 struct Report {
@@ -211,9 +299,14 @@ impl Report {
         self.lines.push((None, message));
     }
 
+    fn note(&mut self, message: String) {
+        self.lines.push((Some(NOTE), message));
+    }
+
     fn print(&self, shell: &Shell) {
         for (verb, message) in &self.lines {
             match verb {
+                Some(NOTE) => shell.note(message),
                 Some(verb) => shell.status(verb, message),
                 None => shell.warn(message),
             }

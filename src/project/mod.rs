@@ -32,6 +32,8 @@ pub struct Project {
     /// `[package.metadata.otel]`, else `[workspace.metadata.otel]`: settings
     /// such as `image = "..."` for the dashboard.
     pub settings: serde_json::Value,
+    /// The package's declared dependencies (frameworks to instrument).
+    pub dependencies: Vec<crate::detect::Dependency>,
 }
 
 /// The crate root that gets the `otel` module.
@@ -134,6 +136,15 @@ fn project(metadata: &Metadata, package: &Package, target: Target) -> Project {
         package_manifest: package.manifest_path.clone().into_std_path_buf(),
         target,
         settings: settings(package, metadata),
+        dependencies: package
+            .dependencies
+            .iter()
+            .map(|d| crate::detect::Dependency {
+                name: d.name.clone(),
+                requirement: d.req.to_string(),
+                normal: d.kind == cargo_metadata::DependencyKind::Normal,
+            })
+            .collect(),
     }
 }
 

@@ -6,11 +6,13 @@
 
 mod existing;
 mod locate;
+mod router;
 
 use anyhow::bail;
 use syn::{Item, ItemFn, ReturnType, spanned::Spanned as _};
 
 use locate::LineIndex;
+pub use router::{HTTP_LAYER, RouterWiring, add_http_layer};
 
 /// What wiring a crate root came to.
 #[derive(Debug, PartialEq, Eq)]

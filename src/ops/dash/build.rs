@@ -105,8 +105,7 @@ pub(super) fn build(
         .into_iter()
         .zip(&wanted)
         .map(|(executable, (_, name))| {
-            executable
-                .with_context(|| format!("`cargo build` reported no executable for `{name}`"))
+            executable.with_context(|| format!("`cargo build` reported no executable for `{name}`"))
         })
         .collect()
 }

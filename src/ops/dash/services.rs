@@ -90,7 +90,12 @@ pub(super) async fn run(
             let Some((color, service)) = pending.pop_front() else {
                 break;
             };
-            let started = spawn(&service, args, shell, Prefix::new(&service.name, width, color))?;
+            let started = spawn(
+                &service,
+                args,
+                shell,
+                Prefix::new(&service.name, width, color),
+            )?;
             output.extend(started.1);
             running.push(started.0);
             if let Some(port) = service.wait_port {
@@ -122,7 +127,10 @@ pub(super) async fn run(
         }
         for service in &mut running {
             if service.exit.is_none()
-                && let Some(status) = service.child.try_wait().context("failed to wait for a program")?
+                && let Some(status) = service
+                    .child
+                    .try_wait()
+                    .context("failed to wait for a program")?
             {
                 let code = app::exit_code(status);
                 service.exit = Some(code);
@@ -140,7 +148,10 @@ pub(super) async fn run(
                 first_failure.get_or_insert(1);
                 grace.stop_now();
             } else if accepts(addr).await {
-                shell.status("Ready", format!("`{}` accepts connections on {addr}", service.name));
+                shell.status(
+                    "Ready",
+                    format!("`{}` accepts connections on {addr}", service.name),
+                );
                 waiting = None;
             } else if Instant::now() > deadline {
                 shell.failure_status(

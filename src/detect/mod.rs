@@ -1,0 +1,289 @@
+//! Which frameworks a package uses (its direct dependencies, from `cargo
+//! metadata`), and what `init` adds for each: the instrumentation crate
+//! built for our OpenTelemetry version, a piece of the generated module, and
+//! the lines that put that piece to use.
+//!
+//! Every crate here was checked to resolve against opentelemetry 0.33.1
+//! without a second OpenTelemetry version (rust-otel notes §5.2). Where no
+//! crate supports 0.33 (reqwest: reqwest-tracing stops at 0.32), the
+//! generated module carries its own small helper instead.
+
+use crate::manifest::PinnedDependency;
+
+/// A framework `init` knows how to instrument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Framework {
+    Axum,
+    ActixWeb,
+    Tonic,
+    Reqwest,
+    Hyper,
+}
+
+/// A framework found among the package's dependencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    pub framework: Framework,
+    /// The requirement as written in `Cargo.toml`.
+    pub requirement: String,
+}
+
+/// axum server spans (route template, W3C context extracted), at INFO.
+const AXUM: PinnedDependency = PinnedDependency {
+    name: "axum-tracing-opentelemetry",
+    version: "0.42.1",
+    features: &["tracing_level_info"],
+    default_features: &[],
+    umbrella: None,
+    keep_defaults: true,
+};
+
+/// The OpenTelemetry contrib middleware (not the deprecated
+/// actix-web-opentelemetry, which stops at 0.29).
+const ACTIX_WEB: PinnedDependency = PinnedDependency {
+    name: "opentelemetry-instrumentation-actix-web",
+    version: "0.25.0",
+    features: &[],
+    default_features: &["metrics"],
+    umbrella: None,
+    keep_defaults: false,
+};
+
+const TONIC: PinnedDependency = PinnedDependency {
+    name: "tonic-tracing-opentelemetry",
+    version: "0.42.1",
+    features: &["tracing_level_info"],
+    default_features: &[],
+    umbrella: None,
+    keep_defaults: true,
+};
+
+/// `HeaderInjector` / `HeaderExtractor` over `http::HeaderMap`.
+const HTTP: PinnedDependency = PinnedDependency {
+    name: "opentelemetry-http",
+    version: "0.33.1",
+    features: &[],
+    default_features: &["internal-logs"],
+    umbrella: None,
+    keep_defaults: false,
+};
+
+impl Framework {
+    /// The crate name that gives it away.
+    fn crate_name(self) -> &'static str {
+        match self {
+            Self::Axum => "axum",
+            Self::ActixWeb => "actix-web",
+            Self::Tonic => "tonic",
+            Self::Reqwest => "reqwest",
+            Self::Hyper => "hyper",
+        }
+    }
+
+    /// The oldest version our generated code works with (the http 1 era).
+    fn oldest(self) -> semver::Version {
+        match self {
+            Self::Axum => semver::Version::new(0, 8, 0),
+            Self::ActixWeb => semver::Version::new(4, 0, 0),
+            Self::Tonic => semver::Version::new(0, 14, 0),
+            Self::Reqwest => semver::Version::new(0, 12, 0),
+            Self::Hyper => semver::Version::new(1, 0, 0),
+        }
+    }
+
+    /// The key the module template tests with `{{#if ...}}`.
+    pub fn template_key(self) -> &'static str {
+        match self {
+            Self::Axum => "axum",
+            Self::ActixWeb => "actix_web",
+            Self::Tonic => "tonic",
+            Self::Reqwest => "reqwest",
+            Self::Hyper => "hyper",
+        }
+    }
+
+    pub const ALL: [Framework; 5] = [
+        Self::Axum,
+        Self::ActixWeb,
+        Self::Tonic,
+        Self::Reqwest,
+        Self::Hyper,
+    ];
+
+    /// What the instrumentation covers, for the `Detected` line.
+    fn role(self) -> &'static str {
+        match self {
+            Self::Axum | Self::ActixWeb => "server",
+            Self::Tonic => "server and client",
+            Self::Reqwest => "client",
+            Self::Hyper => "context propagation",
+        }
+    }
+
+    pub fn dependencies(self) -> &'static [PinnedDependency] {
+        match self {
+            Self::Axum => std::slice::from_ref(&AXUM),
+            Self::ActixWeb => std::slice::from_ref(&ACTIX_WEB),
+            Self::Tonic => std::slice::from_ref(&TONIC),
+            Self::Reqwest | Self::Hyper => std::slice::from_ref(&HTTP),
+        }
+    }
+
+    /// The crate's name, for messages.
+    pub fn crate_display(self) -> &'static str {
+        self.crate_name()
+    }
+
+    /// What the user's code contains once it uses the module's piece.
+    pub fn piece(self) -> &'static str {
+        match self {
+            Self::Axum => "otel::http_layer",
+            Self::ActixWeb => "otel::actix_tracing",
+            Self::Tonic => "otel::grpc_",
+            Self::Reqwest => "send_traced",
+            Self::Hyper => "otel::inject_context",
+        }
+    }
+
+    /// The lines that use the module's piece, for the user to add where
+    /// `init` does not add them itself.
+    pub fn usage(self) -> &'static str {
+        match self {
+            Self::Axum => "let app = Router::new() /* routes */ .layer(otel::http_layer());",
+            Self::ActixWeb => "App::new().wrap(otel::actix_tracing()) /* routes */",
+            Self::Tonic => {
+                "Server::builder().layer(otel::grpc_server_layer())  // server\n\
+                 tower::ServiceBuilder::new().layer(otel::grpc_client_layer()).service(channel)  // client"
+            }
+            Self::Reqwest => {
+                "use otel::SendTraced as _;\n\
+                 client.get(url).send_traced().await  // instead of .send().await"
+            }
+            Self::Hyper => {
+                "let parent = otel::extract_context(request.headers());  // server\n\
+                 otel::inject_context(request.headers_mut());  // client"
+            }
+        }
+    }
+}
+
+/// A dependency of the package, as `cargo metadata` lists it.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub name: String,
+    pub requirement: String,
+    /// Normal dependencies only: a framework used by tests alone is not the
+    /// program's.
+    pub normal: bool,
+}
+
+/// The frameworks among `dependencies`, in [`Framework::ALL`] order, and
+/// the ones found at a version too old for the generated code.
+pub fn detect(dependencies: &[Dependency]) -> (Vec<Detected>, Vec<Detected>) {
+    let mut found = Vec::new();
+    let mut too_old = Vec::new();
+    for framework in Framework::ALL {
+        let Some(dependency) = dependencies
+            .iter()
+            .find(|d| d.normal && d.name == framework.crate_name())
+        else {
+            continue;
+        };
+        let detected = Detected {
+            framework,
+            requirement: dependency.requirement.clone(),
+        };
+        if allows_at_least(&dependency.requirement, &framework.oldest()) {
+            found.push(detected);
+        } else {
+            too_old.push(detected);
+        }
+    }
+    (found, too_old)
+}
+
+/// Whether the requirement's floor is at `oldest` or newer (`0.12`, `^0.13`,
+/// `>=1.1`); a requirement we cannot read counts as new enough.
+fn allows_at_least(requirement: &str, oldest: &semver::Version) -> bool {
+    let Ok(requirement) = semver::VersionReq::parse(requirement) else {
+        return true;
+    };
+    let Some(first) = requirement.comparators.first() else {
+        return true; // `*`
+    };
+    let floor = semver::Version::new(
+        first.major,
+        first.minor.unwrap_or(0),
+        first.patch.unwrap_or(0),
+    );
+    floor.major > oldest.major || (floor.major == oldest.major && floor >= *oldest)
+}
+
+impl Detected {
+    /// `axum 0.8 (server)`.
+    pub fn describe(&self) -> String {
+        let Self {
+            framework,
+            requirement,
+        } = self;
+        format!(
+            "{} {requirement} ({})",
+            framework.crate_name(),
+            framework.role()
+        )
+    }
+}
+
+/// The pinned crates for `frameworks`, each once.
+pub fn dependencies(frameworks: &[Framework]) -> Vec<&'static PinnedDependency> {
+    let mut all: Vec<&'static PinnedDependency> = Vec::new();
+    for framework in frameworks {
+        for dependency in framework.dependencies() {
+            if !all.iter().any(|d| d.name == dependency.name) {
+                all.push(dependency);
+            }
+        }
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(name: &str, requirement: &str) -> Dependency {
+        Dependency {
+            name: name.to_owned(),
+            requirement: requirement.to_owned(),
+            normal: true,
+        }
+    }
+
+    #[test]
+    fn finds_frameworks_at_supported_versions() {
+        let (found, old) = detect(&[
+            dep("reqwest", "^0.13"),
+            dep("axum", "^0.8.4"),
+            dep("serde", "^1"),
+        ]);
+        let found: Vec<Framework> = found.iter().map(|d| d.framework).collect();
+        assert_eq!(found, [Framework::Axum, Framework::Reqwest]);
+        assert!(old.is_empty());
+    }
+
+    #[test]
+    fn old_versions_and_dev_dependencies_are_not_instrumented() {
+        let mut dev = dep("tonic", "^0.14");
+        dev.normal = false;
+        let (found, old) = detect(&[dep("reqwest", "^0.11"), dep("axum", "0.7"), dev]);
+        assert!(found.is_empty());
+        let old: Vec<Framework> = old.iter().map(|d| d.framework).collect();
+        assert_eq!(old, [Framework::Axum, Framework::Reqwest]);
+    }
+
+    #[test]
+    fn shared_crates_are_added_once() {
+        let deps = dependencies(&[Framework::Reqwest, Framework::Hyper]);
+        assert_eq!(deps.len(), 1);
+    }
+}
