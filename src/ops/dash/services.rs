@@ -217,7 +217,7 @@ fn spawn(
 }
 
 fn report_exit(shell: &Shell, name: &str, code: u8, status: ExitStatus) {
-    let message = format!("`{name}` exited with code {code}");
+    let message = format!("`{name}` with code {code}");
     if status.success() {
         shell.status("Exited", message);
     } else {

@@ -1,0 +1,433 @@
+//! End to end across services: the `tests/fixtures/services` workspace
+//! (`front`, axum, calls `back`, axum, over reqwest on loopback) after a real
+//! `cargo otel init` of each member, run by `cargo otel dash --workspace`;
+//! and the `tests/fixtures/actix` crate (actix-web) after init, run against
+//! the built-in backend.
+//!
+//! Asserted: one trace holds front's server span, its client span and back's
+//! server span with the right parents and both service names (read back
+//! through the dashboard's JSON API, from the built-in dashboard and from
+//! the Docker stand-in); the merged output carries the service prefixes;
+//! actix-web's server span has `http.route`; each lockfile has a single
+//! opentelemetry version.
+//!
+//! All fixtures build into the target directory the other end-to-end tests
+//! share, so the OpenTelemetry stack compiles once.
+
+#![allow(clippy::print_stdout, reason = "the merged output is shown on failure")]
+
+mod docker_support;
+mod support;
+
+use std::{
+    io::{BufRead as _, BufReader, Read as _},
+    net::{SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex, OnceLock, mpsc},
+    thread,
+    time::Duration,
+};
+
+use cargo_otel::backend::{
+    Backend, BackendConfig,
+    model::{SpanDetail, TraceDetail, TraceQuery},
+};
+use support::http::WebSession;
+
+/// How long a whole `dash` run (build included) may take.
+const RUN_LIMIT: Duration = Duration::from_secs(900);
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn one_trace_spans_both_services_in_the_built_in_dashboard() {
+    let services = services();
+    let port = free_port();
+    let mut dash = Dash::start(
+        &services.root,
+        &["--backend", "local", "--grpc-port", "0", "--http-port", "0"],
+        port,
+    );
+    let stderr = dash.wait_for("    Finished exited: ");
+    assert!(
+        stderr.contains("    Finished exited: `back` with code 0, `front` with code 0"),
+        "{stderr}"
+    );
+    let session = dash.session();
+    assert_connected_trace(&session);
+    let (status, stdout, stderr) = dash.interrupt();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stdout.contains("front | front got: hello, item 42 done"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("back  | back listening on "), "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "Ready `back` accepts connections on 127.0.0.1:{port}"
+        )),
+        "{stderr}"
+    );
+    println!("--- merged output of `cargo otel dash --workspace`:\n{stdout}{stderr}");
+}
+
+#[test]
+fn one_trace_spans_both_services_in_the_docker_stand_in() {
+    let Some(docker) = docker_support::docker() else {
+        return;
+    };
+    let image = docker_support::stand_in_image(&docker).image.clone();
+    let services = services();
+    let root = std::fs::canonicalize(&services.root).expect("the workspace root");
+    let container = cargo_otel::docker::container::container_name(&root.display().to_string());
+    let _cleanup = RemoveContainer(&docker, container);
+    let port = free_port();
+    let mut dash = Dash::start(
+        &services.root,
+        &[
+            "--backend",
+            "docker",
+            "--image",
+            &image,
+            "--grpc-port",
+            "0",
+            "--http-port",
+            "0",
+        ],
+        port,
+    );
+    let stderr = dash.wait_for("    Finished exited: ");
+    assert!(
+        stderr.contains("    Finished exited: `back` with code 0, `front` with code 0"),
+        "{stderr}"
+    );
+    // `--keep`: the container outlives the run, so its API can be asked.
+    let (status, _, stderr) = dash.wait();
+    assert!(status.success(), "{stderr}");
+    let session = Dash::session_from(&stderr);
+    assert_connected_trace(&session);
+}
+
+#[test]
+fn actix_web_exports_a_server_span_with_the_route() {
+    let actix = &fixtures().actix;
+    let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
+    let mut config = BackendConfig::loopback("actix");
+    for addr in [&mut config.grpc, &mut config.http, &mut config.ui] {
+        addr.set_port(0);
+    }
+    let backend = runtime
+        .block_on(Backend::start(config))
+        .expect("start the backend");
+    let mut command = Command::new(actix);
+    support::hermetic(&mut command).envs(backend.env());
+    let output = command.output().expect("run actix-app");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("actix-app got: item 7"));
+
+    let store = backend.store();
+    let traces = store.traces(&TraceQuery::default());
+    assert_eq!(traces.len(), 1, "{traces:?}");
+    let trace = store.trace(&traces[0].trace_id).expect("the trace");
+    let span = &trace.spans[0];
+    assert_eq!(
+        (span.kind.as_str(), span.service.as_str()),
+        ("server", "actix-app")
+    );
+    assert_eq!(
+        attribute(span, "http.route"),
+        Some("/items/{id}"),
+        "{span:?}"
+    );
+    runtime.block_on(backend.stop()).expect("stop the backend");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connected trace
+
+/// front `GET /hello` (server) -> front `GET` (client) -> back `GET /work/{item}` (server).
+fn assert_connected_trace(session: &WebSession) {
+    session.wait_for(docker_support::PATIENCE, |s| s.held.spans >= 3);
+    let traces = session.traces();
+    let trace = traces
+        .iter()
+        .find(|t| t.root_name == "GET /hello")
+        .unwrap_or_else(|| panic!("no `GET /hello` trace in {traces:?}"));
+    let detail: TraceDetail = session.json(&format!("/api/traces/{}", trace.trace_id));
+    let find = |service: &str, kind: &str| -> &SpanDetail {
+        detail
+            .spans
+            .iter()
+            .find(|s| s.service == service && s.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} span of {service} in {detail:?}"))
+    };
+    let front = find("front", "server");
+    let call = find("front", "client");
+    let back = find("back", "server");
+    assert_eq!(front.name, "GET /hello");
+    assert_eq!(front.parent_span_id, "", "front's server span is the root");
+    assert_eq!(call.parent_span_id, front.span_id, "{detail:?}");
+    assert_eq!(back.parent_span_id, call.span_id, "{detail:?}");
+    assert_eq!(attribute(back, "http.route"), Some("/work/{item}"));
+    assert_eq!(attribute(call, "http.response.status_code"), Some("200"));
+    assert_eq!(trace.services.len(), 2, "{trace:?}");
+}
+
+fn attribute<'s>(span: &'s SpanDetail, key: &str) -> Option<&'s str> {
+    span.attributes
+        .iter()
+        .find(|a| a.key == key)
+        .map(|a| a.value.as_str())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running `dash`
+
+/// A `cargo otel dash --workspace --keep` run, its stderr read as it comes.
+struct Dash {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    lines: mpsc::Receiver<()>,
+    stdout: thread::JoinHandle<String>,
+    reader: thread::JoinHandle<()>,
+}
+
+impl Dash {
+    fn start(root: &Path, args: &[&str], back_port: u16) -> Self {
+        let wait = format!("back={back_port}");
+        let mut command = support::cargo_otel(root);
+        command
+            .args(["dash", "--workspace", "--keep", "--ui-port", "0"])
+            .args(["--wait-port", &wait])
+            .args(args)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("BACK_PORT", back_port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("run cargo otel dash");
+        let mut out = child.stdout.take().expect("piped");
+        let stdout = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            text
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, lines) = mpsc::channel();
+        let err = BufReader::new(child.stderr.take().expect("piped"));
+        let shared = Arc::clone(&stderr);
+        let reader = thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                shared.lock().unwrap().push_str(&format!("{line}\n"));
+                let _ = tx.send(());
+            }
+        });
+        Self {
+            child,
+            stderr,
+            lines,
+            stdout,
+            reader,
+        }
+    }
+
+    /// Waits until stderr contains `text`; returns stderr so far.
+    fn wait_for(&mut self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + RUN_LIMIT;
+        loop {
+            let so_far = self.stderr.lock().unwrap().clone();
+            if so_far.contains(text) {
+                return so_far;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(()) => {}
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("no {text:?} from dash:\n{so_far}");
+                }
+            }
+        }
+    }
+
+    fn session(&self) -> WebSession {
+        Self::session_from(&self.stderr.lock().unwrap())
+    }
+
+    fn session_from(stderr: &str) -> WebSession {
+        let link = stderr
+            .split("Dashboard http://localhost:")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_else(|| panic!("no login link in:\n{stderr}"));
+        let (port, token) = link.split_once("/login?t=").expect("a login link");
+        let ui = SocketAddr::from(([127, 0, 0, 1], port.parse().expect("a port")));
+        WebSession::login(ui, Some(token.trim()))
+    }
+
+    /// Ctrl-C, as a terminal would send it (the built-in dashboard stays up
+    /// with `--keep` until then).
+    fn interrupt(self) -> (std::process::ExitStatus, String, String) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: `kill` has no memory-safety preconditions; the child is ours
+        // and not yet reaped.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+        self.wait()
+    }
+
+    fn wait(mut self) -> (std::process::ExitStatus, String, String) {
+        let status = self.child.wait().expect("wait for dash");
+        self.reader.join().expect("stderr reader");
+        let stdout = self.stdout.join().expect("stdout reader");
+        let stderr = self.stderr.lock().unwrap().clone();
+        (status, stdout, stderr)
+    }
+}
+
+/// Removes the stand-in container at the end of the test, however it ends.
+struct RemoveContainer<'d>(&'d bollard::Docker, String);
+
+impl Drop for RemoveContainer<'_> {
+    fn drop(&mut self) {
+        docker_support::remove_container(self.0, &self.1);
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-time setup: copy, init, check the lockfile
+
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target")
+}
+
+struct Services {
+    root: PathBuf,
+}
+
+struct Fixtures {
+    /// The instrumented `services` workspace (built by `dash` itself).
+    services: Services,
+    /// The built, instrumented actix-web program.
+    actix: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+fn services() -> &'static Services {
+    &fixtures().services
+}
+
+/// Copies and instruments the fixtures once; a failure is remembered so the
+/// other tests fail at once with the same message.
+fn fixtures() -> &'static Fixtures {
+    static FIXTURES: OnceLock<Result<Fixtures, String>> = OnceLock::new();
+    let fixtures = FIXTURES.get_or_init(|| {
+        std::panic::catch_unwind(prepare).map_err(|payload| {
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "non-string panic".to_owned())
+        })
+    });
+    match fixtures {
+        Ok(fixtures) => fixtures,
+        Err(message) => panic!("fixture setup failed: {message}"),
+    }
+}
+
+fn prepare() -> Fixtures {
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let sources = support::repo_root().join("tests/fixtures");
+
+    let root = scratch.path().join("services");
+    support::copy_tree(&sources.join("services"), &root);
+    let back = init(&root, Some("back"));
+    assert!(back.contains("Detected axum ^0.8 (server)"), "{back}");
+    let front = init(&root, Some("front"));
+    assert!(
+        front.contains("Detected axum ^0.8 (server), reqwest ^0.13 (client)"),
+        "{front}"
+    );
+    assert!(
+        front.contains("Wiring front/src/main.rs: `mod otel;` and `otel::init()` in `main` and `.layer(otel::http_layer())` on the `Router`"),
+        "{front}"
+    );
+    assert_one_opentelemetry(&root);
+
+    let actix = scratch.path().join("actix");
+    support::copy_tree(&sources.join("actix"), &actix);
+    let output = init(&actix, None);
+    assert!(
+        output.contains("Detected actix-web ^4 (server)"),
+        "{output}"
+    );
+    assert_one_opentelemetry(&actix);
+    let build = support::cargo(&actix)
+        .arg("build")
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .expect("cargo build");
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(build.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    Fixtures {
+        services: Services { root },
+        actix: target_dir().join("debug/actix-app"),
+        _scratch: scratch,
+    }
+}
+
+/// `cargo otel init [-p package]`; returns its stderr.
+fn init(dir: &Path, package: Option<&str>) -> String {
+    let mut command = support::cargo_otel(dir);
+    command.arg("init");
+    if let Some(package) = package {
+        command.args(["-p", package]);
+    }
+    let output = command.output().expect("run cargo otel init");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "init failed:\n{stderr}");
+    stderr
+}
+
+/// The resolved dependency graph (this writes `Cargo.lock`) has exactly one
+/// `opentelemetry`: the instrumentation crates agree with the stack.
+fn assert_one_opentelemetry(dir: &Path) {
+    let output = support::cargo(dir)
+        .args(["metadata", "--format-version", "1"])
+        .output()
+        .expect("cargo metadata");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let versions: Vec<&str> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["name"] == "opentelemetry")
+        .filter_map(|p| p["version"].as_str())
+        .collect();
+    assert_eq!(
+        versions,
+        ["0.33.1"],
+        "opentelemetry versions in {}",
+        dir.display()
+    );
+}
