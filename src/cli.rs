@@ -45,7 +45,7 @@ struct GlobalArgs {
         help_heading = "Manifest Options"
     )]
     manifest_path: Option<PathBuf>,
-    /// Package to instrument or run (`dash` takes several: `-p a -p b`)
+    /// Package to instrument or run
     #[arg(
         short,
         long,
@@ -86,13 +86,6 @@ enum OtelCommand {
 
 #[derive(Debug, Args)]
 struct DashArgs {
-    /// Run the binary of every workspace member that has one
-    #[arg(long, help_heading = "Package Selection", conflicts_with_all = ["bin", "example"])]
-    workspace: bool,
-    /// With several packages: start PACKAGE first and wait until 127.0.0.1:PORT
-    /// accepts connections before starting the next ones (repeatable, in order)
-    #[arg(long, value_name = "PACKAGE=PORT", value_parser = parse_wait_port)]
-    wait_port: Vec<WaitPort>,
     /// Run this binary
     #[arg(
         long,
@@ -154,6 +147,19 @@ struct DashArgs {
     anonymous: bool,
     #[command(flatten)]
     ports: PortArgs,
+    /// Run the binary of every workspace member that has one, side by side
+    /// (as does `-p` given more than once)
+    #[arg(long, help_heading = "Package Selection", conflicts_with_all = ["bin", "example"])]
+    workspace: bool,
+    /// With several packages: start PACKAGE first and wait until 127.0.0.1:PORT
+    /// accepts connections before starting the next ones (repeatable, in order)
+    #[arg(
+        long,
+        value_name = "PACKAGE=PORT",
+        value_parser = parse_wait_port,
+        help_heading = "Package Selection"
+    )]
+    wait_port: Vec<WaitPort>,
     /// Arguments for the program
     #[arg(last = true, value_name = "ARGS")]
     app_args: Vec<OsString>,

@@ -16,7 +16,6 @@ use std::{
     env, fs,
     io::Read,
     net::{Ipv4Addr, TcpListener},
-    panic::{self, AssertUnwindSafe},
     path::{Path, PathBuf},
     process::{Command, ExitStatus, Stdio},
     sync::OnceLock,
@@ -397,15 +396,7 @@ struct Apps {
 /// with the same message instead of each repeating a minute of building.
 fn apps() -> &'static Apps {
     static APPS: OnceLock<Result<Apps, String>> = OnceLock::new();
-    let apps = APPS.get_or_init(|| {
-        panic::catch_unwind(AssertUnwindSafe(build_apps)).map_err(|payload| {
-            payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "non-string panic".to_owned())
-        })
-    });
+    let apps = APPS.get_or_init(|| support::setup_once(build_apps));
     match apps {
         Ok(apps) => apps,
         Err(message) => panic!("e2e setup failed: {message}"),

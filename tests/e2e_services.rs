@@ -333,15 +333,7 @@ fn services() -> &'static Services {
 /// other tests fail at once with the same message.
 fn fixtures() -> &'static Fixtures {
     static FIXTURES: OnceLock<Result<Fixtures, String>> = OnceLock::new();
-    let fixtures = FIXTURES.get_or_init(|| {
-        std::panic::catch_unwind(prepare).map_err(|payload| {
-            payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "non-string panic".to_owned())
-        })
-    });
+    let fixtures = FIXTURES.get_or_init(|| support::setup_once(prepare));
     match fixtures {
         Ok(fixtures) => fixtures,
         Err(message) => panic!("fixture setup failed: {message}"),

@@ -11,7 +11,8 @@
 //!
 //! A file whose first line is `[generated: otel.rs]` stands for the module
 //! this version generates, followed by the file's other lines (so an edited
-//! module is the marker plus the edit). Run with `SNAPSHOTS=overwrite` to
+//! module is the marker plus the edit); `[generated: otel.rs +axum +reqwest]`
+//! stands for the module with those frameworks' pieces. Run with `SNAPSHOTS=overwrite` to
 //! rewrite `out/`, `stdout` and `stderr` from what the binary does.
 
 mod support;
@@ -21,7 +22,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-const GENERATED_MARKER: &str = "[generated: otel.rs]";
+use cargo_otel::detect::Framework;
+
+/// `[generated: otel.rs]`, or with framework pieces `[generated: otel.rs +axum]`.
+const GENERATED_MARKER_START: &str = "[generated: otel.rs";
 
 macro_rules! ui_cases {
     ($($case:ident,)*) => {
@@ -41,6 +45,16 @@ ui_cases! {
     workspace_dependencies,
     workspace_member_without_shared_dependencies,
     async_current_thread,
+    detect_axum,
+    detect_actix_web,
+    detect_tonic,
+    detect_reqwest,
+    detect_none,
+    detect_old_reqwest,
+    no_detect,
+    dash_wait_port_single,
+    init_several_packages,
+    dash_several_with_bin,
     main_returns_result,
     edition_2024,
     library_only,
@@ -168,24 +182,49 @@ fn read_tree(root: &Path) -> BTreeMap<PathBuf, String> {
     files
 }
 
-fn generated_module() -> String {
-    cargo_otel::codegen::otel_module().unwrap()
+/// Every module this version generates, with its marker: `[generated:
+/// otel.rs]` for the plain one, `[generated: otel.rs +axum+reqwest]` for one
+/// with framework pieces. Longest first, so the fullest match wins.
+fn generated_modules() -> &'static [(String, String)] {
+    static MODULES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    MODULES.get_or_init(|| {
+        let all = Framework::ALL;
+        let mut modules: Vec<(String, String)> = (0..1u32 << all.len())
+            .map(|bits| {
+                let chosen: Vec<Framework> = (0..all.len())
+                    .filter(|i| bits & (1 << i) != 0)
+                    .map(|i| all[i])
+                    .collect();
+                let tags: String = chosen
+                    .iter()
+                    .map(|f| format!(" +{}", f.template_key()))
+                    .collect();
+                let marker = format!("{GENERATED_MARKER_START}{tags}]");
+                let module = cargo_otel::codegen::otel_module_for(&chosen).unwrap();
+                (marker, module)
+            })
+            .collect();
+        modules.sort_by_key(|(_, module)| std::cmp::Reverse(module.len()));
+        modules
+    })
 }
 
 fn fold_generated(text: &str) -> String {
-    match text.strip_prefix(&generated_module()) {
-        Some(rest) => format!("{GENERATED_MARKER}\n{rest}"),
-        None => text.to_owned(),
+    for (marker, module) in generated_modules() {
+        if let Some(rest) = text.strip_prefix(module.as_str()) {
+            return format!("{marker}\n{rest}");
+        }
     }
+    text.to_owned()
 }
 
 fn expand_generated(text: &str) -> String {
-    match text.strip_prefix(GENERATED_MARKER) {
-        Some(rest) => format!(
-            "{}{}",
-            generated_module(),
-            rest.strip_prefix('\n').unwrap_or(rest)
-        ),
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    match generated_modules()
+        .iter()
+        .find(|(marker, _)| marker == first)
+    {
+        Some((_, module)) => format!("{module}{rest}"),
         None => text.to_owned(),
     }
 }

@@ -198,13 +198,17 @@ impl Plan {
                 ));
             }
         }
+        let mut notes = Vec::new();
         if is_bin && self.wired {
-            after = self.wire_frameworks(&shown, after, &mut added)?;
+            after = self.wire_frameworks(&shown, after, &mut added, &mut notes)?;
         }
         if !added.is_empty() {
             self.report
                 .status("Wiring", format!("{shown}: {}", added.join(" and ")));
             self.changes.push(root.clone(), Some(source), after);
+        }
+        for note in notes {
+            self.report.note(note);
         }
         Ok(())
     }
@@ -212,10 +216,11 @@ impl Plan {
     /// The framework pieces: the axum layer goes into the `Router` that
     /// `main` builds where that is safe; for the rest, the lines to add.
     fn wire_frameworks(
-        &mut self,
+        &self,
         shown: &str,
         source: String,
         added: &mut Vec<String>,
+        notes: &mut Vec<String>,
     ) -> anyhow::Result<String> {
         let mut source = source;
         for framework in self.frameworks.clone() {
@@ -228,7 +233,7 @@ impl Plan {
                         continue;
                     }
                     wiring::RouterWiring::Manual(reason) => {
-                        self.report.note(format!(
+                        notes.push(format!(
                             "{reason}: add the axum layer yourself, after the routes:\n{}",
                             indent(framework.usage())
                         ));
@@ -237,7 +242,7 @@ impl Plan {
                 }
             }
             if !source.contains(framework.piece()) {
-                self.report.note(format!(
+                notes.push(format!(
                     "to trace {} requests, use the module's piece:\n{}",
                     framework.crate_display(),
                     indent(framework.usage())

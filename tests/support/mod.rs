@@ -55,6 +55,18 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Runs a one-time `setup`, turning a panic into its message, so that a
+/// `OnceLock` can remember the failure and every test reports it at once.
+pub(crate) fn setup_once<T>(setup: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(setup)).map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "non-string panic".to_owned())
+    })
+}
+
 /// Root of this repository (for fixtures under `tests/`).
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,12 @@
+use actix_web::{App, HttpServer, web};
+
+mod otel;
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let _otel = otel::init()?;
+    HttpServer::new(|| App::new().route("/", web::get().to(|| async { "hello" })))
+        .bind(("127.0.0.1", 8080))?
+        .run()
+        .await
+}

@@ -1,0 +1,11 @@
+#[tokio::main]
+async fn main() -> Result<(), reqwest::Error> {
+    let body = reqwest::Client::new()
+        .get("https://www.rust-lang.org")
+        .send()
+        .await?
+        .text()
+        .await?;
+    println!("{body}");
+    Ok(())
+}

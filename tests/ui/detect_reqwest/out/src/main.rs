@@ -1,0 +1,14 @@
+mod otel;
+
+#[tokio::main]
+async fn main() -> Result<(), reqwest::Error> {
+    let _otel = otel::init().expect("failed to initialize OpenTelemetry");
+    let body = reqwest::Client::new()
+        .get("https://www.rust-lang.org")
+        .send()
+        .await?
+        .text()
+        .await?;
+    println!("{body}");
+    Ok(())
+}

@@ -1,0 +1,9 @@
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = "127.0.0.1:50051".parse()?;
+    tonic::transport::Server::builder()
+        .add_routes(tonic::service::Routes::default())
+        .serve(addr)
+        .await?;
+    Ok(())
+}
