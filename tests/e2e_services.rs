@@ -105,9 +105,74 @@ fn one_trace_spans_both_services_in_the_docker_stand_in() {
     );
     // `--keep`: the container outlives the run, so its API can be asked.
     let (status, _, stderr) = dash.wait();
+    drop(dash);
     assert!(status.success(), "{stderr}");
     let session = Dash::session_from(&stderr);
     assert_connected_trace(&session);
+}
+
+/// `back` is never ready on the port waited for, so `front` is never
+/// started; Ctrl-C stops `back` (the signal passed on after a second), and
+/// its 130 is dash's code.
+#[test]
+fn ctrl_c_while_waiting_stops_the_started_services() {
+    let services = services();
+    let mut dash = Dash::start_with(
+        &services.root,
+        &["--backend", "local", "--grpc-port", "0", "--http-port", "0"],
+        Some(free_port()),
+        free_port(),
+    );
+    dash.wait_for("     Running ");
+    wait_until_listening(&mut dash);
+    dash.signal();
+    // `--keep`: the dashboard then waits for a second Ctrl-C.
+    dash.wait_for("    Finished exited: ");
+    let (status, stdout, stderr) = dash.interrupt();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("    Stopping the programs"), "{stderr}");
+    assert!(
+        stderr.contains("      Exited `back` with code 130"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("front |"), "front was started:\n{stdout}");
+}
+
+/// A program that fails while it is waited for ends the run with its code.
+#[test]
+fn a_failing_service_decides_the_exit_code() {
+    let services = services();
+    let mut dash = Dash::start_with(
+        &services.root,
+        &["--backend", "local", "--grpc-port", "0", "--http-port", "0"],
+        None,
+        free_port(),
+    );
+    let (status, stdout, stderr) = {
+        dash.wait_for("    Finished exited: ");
+        dash.interrupt()
+    };
+    assert_eq!(status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("      Exited `back` with code 101"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("BACK_PORT"),
+        "back's panic is shown:\n{stderr}"
+    );
+    assert!(!stdout.contains("front |"), "front was started:\n{stdout}");
+}
+
+fn wait_until_listening(dash: &mut Dash) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if dash.stdout_so_far().contains("back  | back listening on ") {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    panic!("back never said it listens:\n{}", dash.stdout_so_far());
 }
 
 #[test]
@@ -194,29 +259,43 @@ struct Dash {
     child: Child,
     stderr: Arc<Mutex<String>>,
     lines: mpsc::Receiver<()>,
-    stdout: thread::JoinHandle<String>,
-    reader: thread::JoinHandle<()>,
+    stdout: Option<thread::JoinHandle<String>>,
+    stdout_text: Arc<Mutex<String>>,
+    reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Dash {
     fn start(root: &Path, args: &[&str], back_port: u16) -> Self {
-        let wait = format!("back={back_port}");
+        Self::start_with(root, args, Some(back_port), back_port)
+    }
+
+    /// `back_port`: `BACK_PORT` for the programs (`None`: unset, so `back`
+    /// fails); `wait_port`: the port `--wait-port back=` waits for.
+    fn start_with(root: &Path, args: &[&str], back_port: Option<u16>, wait_port: u16) -> Self {
+        let wait = format!("back={wait_port}");
         let mut command = support::cargo_otel(root);
         command
             .args(["dash", "--workspace", "--keep", "--ui-port", "0"])
             .args(["--wait-port", &wait])
             .args(args)
             .env("CARGO_TARGET_DIR", target_dir())
-            .env("BACK_PORT", back_port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some(port) = back_port {
+            command.env("BACK_PORT", port.to_string());
+        }
         let mut child = command.spawn().expect("run cargo otel dash");
         let mut out = child.stdout.take().expect("piped");
+        let stdout_text = Arc::new(Mutex::new(String::new()));
+        let shared_out = Arc::clone(&stdout_text);
         let stdout = thread::spawn(move || {
-            let mut text = String::new();
-            let _ = out.read_to_string(&mut text);
-            text
+            let mut buffer = [0; 4096];
+            while let Ok(n @ 1..) = out.read(&mut buffer) {
+                let text = String::from_utf8_lossy(&buffer[..n]);
+                shared_out.lock().unwrap().push_str(&text);
+            }
+            shared_out.lock().unwrap().clone()
         });
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, lines) = mpsc::channel();
@@ -232,9 +311,14 @@ impl Dash {
             child,
             stderr,
             lines,
-            stdout,
-            reader,
+            stdout: Some(stdout),
+            stdout_text,
+            reader: Some(reader),
         }
+    }
+
+    fn stdout_so_far(&self) -> String {
+        self.stdout_text.lock().unwrap().clone()
     }
 
     /// Waits until stderr contains `text`; returns stderr so far.
@@ -273,22 +357,47 @@ impl Dash {
 
     /// Ctrl-C, as a terminal would send it (the built-in dashboard stays up
     /// with `--keep` until then).
-    fn interrupt(self) -> (std::process::ExitStatus, String, String) {
+    /// Ctrl-C until `dash` exits: one that lands between the programs'
+    /// end and the dashboard's wait for it would otherwise be missed.
+    fn interrupt(mut self) -> (std::process::ExitStatus, String, String) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            self.signal();
+            thread::sleep(Duration::from_millis(500));
+        }
+        self.wait()
+    }
+
+    fn signal(&self) {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
         // SAFETY: `kill` has no memory-safety preconditions; the child is ours
         // and not yet reaped.
         unsafe {
             libc::kill(pid, libc::SIGINT);
         }
-        self.wait()
     }
 
-    fn wait(mut self) -> (std::process::ExitStatus, String, String) {
+    fn wait(&mut self) -> (std::process::ExitStatus, String, String) {
         let status = self.child.wait().expect("wait for dash");
-        self.reader.join().expect("stderr reader");
-        let stdout = self.stdout.join().expect("stdout reader");
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("stderr reader");
+        }
+        let stdout = match self.stdout.take() {
+            Some(stdout) => stdout.join().expect("stdout reader"),
+            None => self.stdout_so_far(),
+        };
         let stderr = self.stderr.lock().unwrap().clone();
         (status, stdout, stderr)
+    }
+}
+
+/// A failed test must not leave `dash` (and its dashboard) running.
+impl Drop for Dash {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

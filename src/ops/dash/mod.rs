@@ -301,13 +301,15 @@ impl Dashboard {
         match self {
             Self::Local(backend) => {
                 if keep || std::io::stdin().is_terminal() {
+                    // Listening before the note, so a Ctrl-C right after it counts.
+                    let mut interrupt =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                            .context("failed to watch for Ctrl-C")?;
                     shell.note(format!(
                         "the dashboard keeps this run's telemetry until you press Ctrl-C: {}",
                         backend.login_url()
                     ));
-                    tokio::signal::ctrl_c()
-                        .await
-                        .context("failed to watch for Ctrl-C")?;
+                    interrupt.recv().await;
                 }
                 backend.stop().await.map(|_| ())
             }

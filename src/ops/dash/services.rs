@@ -3,8 +3,11 @@
 //! line by line behind a coloured service name, stopped together.
 //!
 //! Exit code: the first program to fail decides it (its code, or 128 + the
-//! signal); when one fails the others are stopped like on Ctrl-C. Programs
-//! that exit with 0 leave the others running. All 0 gives 0.
+//! signal, so 130 for one ended by Ctrl-C); when one fails the others are
+//! stopped like on Ctrl-C, and their codes no longer count. A program that
+//! exits with 0 leaves the others running. A `--wait-port` program that
+//! exits or is not ready within 60 s stops everything (code 1 unless it
+//! failed with its own). All 0 gives 0.
 
 use std::{
     collections::VecDeque,
@@ -135,7 +138,7 @@ pub(super) async fn run(
                 let code = app::exit_code(status);
                 service.exit = Some(code);
                 report_exit(shell, &service.name, code, status);
-                if code != 0 && first_failure.is_none() && !grace.stopping() {
+                if code != 0 && first_failure.is_none() {
                     first_failure = Some(code);
                     grace.stop_now();
                 }
