@@ -9,10 +9,11 @@ use crate::{
     Shell,
     changeset::ChangeSet,
     codegen::{self, Provenance, Syntax},
+    manifest::DependencyChange,
     manifest::{self, LocalManifest},
     paths,
     project::{self, Project, Selection, Target},
-    wiring::{self, ModuleDecl, Wiring},
+    wiring::{self, ModuleDecl, Root, Wiring},
 };
 
 /// `init`'s options, free of clap.
@@ -65,6 +66,9 @@ struct Plan {
     /// Whether `main` calls `otel::init()` once the plan is applied (false:
     /// the user was told which lines to add).
     wired: bool,
+    /// What `tracing_subscriber::fmt::init()` showed without `RUST_LOG`
+    /// before `init` added the `env-filter` feature.
+    fmt_default_filter: &'static str,
 }
 
 impl Plan {
@@ -73,6 +77,7 @@ impl Plan {
             changes: ChangeSet::default(),
             report: Report::default(),
             wired: true,
+            fmt_default_filter: "error",
         };
         plan.dependencies(project, force)?;
         plan.module(project, force)?;
@@ -89,6 +94,9 @@ impl Plan {
         };
         let changes = manifest::add_stack(&mut member, workspace.as_mut(), force)?;
         for change in changes {
+            if fmt_had_no_env_filter(&change) {
+                self.fmt_default_filter = "info";
+            }
             let (verb, message) = change.status();
             self.report.status(verb, message);
         }
@@ -150,14 +158,22 @@ impl Plan {
         let source =
             std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
         let decl = module_decl(root, &module_path(project), !is_bin);
-        match wiring::wire(&shown, &source, &decl, is_bin)? {
+        let kind = Root {
+            is_bin,
+            fmt_default_filter: self.fmt_default_filter,
+        };
+        match wiring::wire(&shown, &source, &decl, kind)? {
             Wiring::AlreadyDone => {}
             Wiring::Edited {
                 source: after,
                 added,
+                notes,
             } => {
                 self.report
                     .status("Wiring", format!("{shown}: {}", added.join(" and ")));
+                for note in notes {
+                    self.report.note(note);
+                }
                 self.changes.push(root.clone(), Some(source), after);
             }
             Wiring::Manual { reason, lines } => {
@@ -196,26 +212,49 @@ impl Plan {
     }
 }
 
+/// `tracing_subscriber::fmt::init()` filters with an `EnvFilter` (default
+/// `error`) under the `env-filter` feature, and with `Targets` (default
+/// `info`) without it; `init` turns the feature on.
+fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
+    match change {
+        DependencyChange::FeaturesAdded { name, features } => {
+            *name == "tracing-subscriber" && features.contains(&"env-filter")
+        }
+        _ => false,
+    }
+}
+
 /// Messages gathered while planning, printed once the outcome is known.
 #[derive(Default)]
 struct Report {
-    lines: Vec<(Option<&'static str>, String)>,
+    lines: Vec<(Line, String)>,
+}
+
+enum Line {
+    Status(&'static str),
+    Warn,
+    Note,
 }
 
 impl Report {
     fn status(&mut self, verb: &'static str, message: impl Into<String>) {
-        self.lines.push((Some(verb), message.into()));
+        self.lines.push((Line::Status(verb), message.into()));
     }
 
     fn warn(&mut self, message: String) {
-        self.lines.push((None, message));
+        self.lines.push((Line::Warn, message));
+    }
+
+    fn note(&mut self, message: String) {
+        self.lines.push((Line::Note, message));
     }
 
     fn print(&self, shell: &Shell) {
-        for (verb, message) in &self.lines {
-            match verb {
-                Some(verb) => shell.status(verb, message),
-                None => shell.warn(message),
+        for (line, message) in &self.lines {
+            match line {
+                Line::Status(verb) => shell.status(verb, message),
+                Line::Warn => shell.warn(message),
+                Line::Note => shell.note(message),
             }
         }
     }

@@ -1,11 +1,16 @@
 use super::*;
 
+const BIN: Root<'static> = Root {
+    is_bin: true,
+    fmt_default_filter: "error",
+};
+
 fn bin(source: &str) -> Wiring {
     let decl = ModuleDecl {
         path_attribute: None,
         public: false,
     };
-    wire("src/main.rs", source, &decl, true).unwrap()
+    wire("src/main.rs", source, &decl, BIN).unwrap()
 }
 
 fn edited(source: &str) -> String {
@@ -89,7 +94,7 @@ fn parse_errors_name_the_position() {
         path_attribute: None,
         public: false,
     };
-    let error = wire("src/main.rs", "fn main() {\n    let = ;\n}\n", &decl, true).unwrap_err();
+    let error = wire("src/main.rs", "fn main() {\n    let = ;\n}\n", &decl, BIN).unwrap_err();
     assert!(error.to_string().starts_with("`src/main.rs:2:"), "{error}");
 }
 
@@ -103,7 +108,7 @@ fn roots_outside_src_use_a_path_attribute() {
         "src/bin/tool.rs",
         "fn main() {\n    run();\n}\n",
         &decl,
-        true,
+        BIN,
     )
     .unwrap() else {
         panic!()
@@ -112,44 +117,6 @@ fn roots_outside_src_use_a_path_attribute() {
         source.starts_with("#[path = \"../otel.rs\"]\nmod otel;\n\nfn main"),
         "{source}"
     );
-}
-
-#[test]
-fn existing_global_subscribers_are_left_alone() {
-    for (setup, call) in [
-        (
-            "tracing_subscriber::fmt::init();",
-            "tracing_subscriber::fmt::init()",
-        ),
-        (
-            "tracing_subscriber::registry()\n        .with(EnvFilter::from_default_env())\n        .with(fmt::layer())\n        .init();",
-            "tracing_subscriber::registry()",
-        ),
-        (
-            "tracing_subscriber::fmt().with_target(false).try_init()?;",
-            "tracing_subscriber::fmt()",
-        ),
-        ("env_logger::init();", "env_logger::init()"),
-        (
-            "tracing::subscriber::set_global_default(subscriber)?;",
-            "tracing::subscriber::set_global_default",
-        ),
-    ] {
-        let source = format!("fn main() -> anyhow::Result<()> {{\n    {setup}\n    Ok(())\n}}\n");
-        match bin(&source) {
-            Wiring::Manual { reason, lines } => {
-                assert!(
-                    reason.contains("`src/main.rs:2`") && reason.contains(call),
-                    "{setup}: {reason}"
-                );
-                assert!(
-                    lines.contains("mod otel;") && lines.contains("in place of"),
-                    "{lines}"
-                );
-            }
-            other => panic!("{setup}: expected instructions, got {other:?}"),
-        }
-    }
 }
 
 #[test]
