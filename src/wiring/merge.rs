@@ -118,7 +118,7 @@ fn chain(cx: &Context<'_>, init: &ExistingInit, site: &Site, stmt: &Stmt) -> Opt
         format!("{finish}.with(otel.{method}())")
     };
     edits.push((at, at, text));
-    edits.extend(trait_imports(cx));
+    edits.extend(trait_imports(cx, &[SUBSCRIBER_EXT, SUBSCRIBER_INIT_EXT]));
     let added = format!(
         "`.with(otel.{method}())` in the subscriber set up at line {}",
         init.line
@@ -153,7 +153,7 @@ fn set_global_default(
         guard(cx, stmt),
         (end, end, format!(".with(otel.{method}())")),
     ];
-    edits.extend(trait_imports(cx));
+    edits.extend(trait_imports(cx, &[SUBSCRIBER_EXT]));
     let added = format!(
         "`.with(otel.{method}())` in the subscriber set up at line {}",
         init.line
@@ -242,8 +242,15 @@ fn guard(cx: &Context<'_>, stmt: &Stmt) -> (usize, usize, String) {
     (at, at, text)
 }
 
-/// `.with(..)` and `.init()` on a subscriber need these traits in scope.
-fn trait_imports(cx: &Context<'_>) -> Option<(usize, usize, String)> {
+/// A trait by name, and how to import it from `tracing_subscriber`.
+type Trait = (&'static str, &'static str);
+/// `.with(..)` on a subscriber.
+const SUBSCRIBER_EXT: Trait = ("SubscriberExt", "layer::SubscriberExt as _");
+/// `.init()` on a subscriber.
+const SUBSCRIBER_INIT_EXT: Trait = ("SubscriberInitExt", "util::SubscriberInitExt as _");
+
+/// A `use` for those of `needed` the file does not import yet.
+fn trait_imports(cx: &Context<'_>, needed: &[Trait]) -> Option<(usize, usize, String)> {
     let uses: Vec<&syn::ItemUse> = cx
         .file
         .items
@@ -258,14 +265,11 @@ fn trait_imports(cx: &Context<'_>) -> Option<(usize, usize, String)> {
         .map(|u| quote::ToTokens::to_token_stream(u).to_string())
         .collect();
     let prelude = text.contains("prelude :: *");
-    let missing: Vec<&str> = [
-        ("SubscriberExt", "layer::SubscriberExt as _"),
-        ("SubscriberInitExt", "util::SubscriberInitExt as _"),
-    ]
-    .into_iter()
-    .filter(|(name, _)| !prelude && !has_ident(&text, name))
-    .map(|(_, path)| path)
-    .collect();
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|(name, _)| !prelude && !has_ident(&text, name))
+        .map(|(_, path)| *path)
+        .collect();
     let line = match missing.as_slice() {
         [] => return None,
         [one] => format!("use tracing_subscriber::{one};"),
@@ -312,22 +316,27 @@ fn manual(cx: &Context<'_>, init: &ExistingInit, reason: String) -> Merge {
             format!("let _otel = otel::init_without_console(){suffix};"),
             format!("in `main`, after `{}`", init.call),
         )],
-        _ => vec![
-            (
-                format!("let otel = otel::init_providers(){suffix};"),
-                format!(
-                    "in `main`, before `{}` (keep `otel` alive until `main` returns)",
-                    init.call
+        kind => {
+            let (layers, place) = match kind {
+                Kind::Registry => (".with(otel.layers())", "before `.init()`"),
+                Kind::FmtBuilder => (".finish().with(otel.fmt_layers())", "before `.init()`"),
+                Kind::FmtSubscriber => (".with(otel.fmt_layers())", "before `.init()`"),
+                _ => (
+                    ".with(otel.layers())",
+                    "on the subscriber (`otel.fmt_layers()` on a `fmt()….finish()` one)",
                 ),
-            ),
-            (
-                ".with(otel.layers())".to_owned(),
-                format!(
-                    "in the subscriber at `{}:{}` (`.with(otel.fmt_layers())` on a `fmt()….finish()` subscriber)",
-                    cx.file_name, init.line
+            };
+            vec![
+                (
+                    format!("let otel = otel::init_providers(){suffix};"),
+                    "first thing in `main`: `otel` must live until `main` returns".to_owned(),
                 ),
-            ),
-        ],
+                (
+                    layers.to_owned(),
+                    format!("{place} in the setup at `{}:{}`", cx.file_name, init.line),
+                ),
+            ]
+        }
     };
     Merge::Manual { reason, lines }
 }
