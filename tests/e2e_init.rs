@@ -393,12 +393,17 @@ struct Apps {
     _sources: tempfile::TempDir,
 }
 
-/// Builds all fixtures on first use. A failure is remembered, so the other tests fail at once
-/// with the same message instead of each repeating a minute of building.
+/// Builds all fixtures on first use.
 fn apps() -> &'static Apps {
     static APPS: OnceLock<Result<Apps, String>> = OnceLock::new();
-    let apps = APPS.get_or_init(|| {
-        panic::catch_unwind(AssertUnwindSafe(build_apps)).map_err(|payload| {
+    built_once(&APPS, build_apps)
+}
+
+/// `build` run once per test process. A failure is remembered, so the other tests fail at
+/// once with the same message instead of each repeating a minute of building.
+fn built_once<T>(cell: &'static OnceLock<Result<T, String>>, build: fn() -> T) -> &'static T {
+    let built = cell.get_or_init(|| {
+        panic::catch_unwind(AssertUnwindSafe(build)).map_err(|payload| {
             payload
                 .downcast_ref::<String>()
                 .cloned()
@@ -406,8 +411,8 @@ fn apps() -> &'static Apps {
                 .unwrap_or_else(|| "non-string panic".to_owned())
         })
     });
-    match apps {
-        Ok(apps) => apps,
+    match built {
+        Ok(built) => built,
         Err(message) => panic!("e2e setup failed: {message}"),
     }
 }
@@ -768,19 +773,7 @@ impl Merged {
 
 fn merged() -> &'static Merged {
     static MERGED: OnceLock<Result<Merged, String>> = OnceLock::new();
-    let merged = MERGED.get_or_init(|| {
-        panic::catch_unwind(AssertUnwindSafe(build_merged)).map_err(|payload| {
-            payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "non-string panic".to_owned())
-        })
-    });
-    match merged {
-        Ok(merged) => merged,
-        Err(message) => panic!("merge fixture setup failed: {message}"),
-    }
+    built_once(&MERGED, build_merged)
 }
 
 fn build_merged() -> Merged {
