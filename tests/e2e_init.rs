@@ -3,8 +3,9 @@
 //! metrics and logs to an in-process OTLP/gRPC receiver when they exit normally.
 //!
 //! Covered: a standalone crate with a multi-thread Tokio `main`; a workspace with a plain
-//! `fn main` member and a current-thread Tokio member; exporting with an API key; and a prompt
-//! exit when nothing listens on the endpoint. The programs never flush explicitly: whatever
+//! `fn main` member and a current-thread Tokio member; exporting with an API key; a prompt
+//! exit when nothing listens on the endpoint; and programs that already set up logging (one
+//! crate, a binary per form), run before and after `init` to compare their console output. The programs never flush explicitly: whatever
 //! arrives was sent when the guard `init` inserted into `main` was dropped.
 //!
 //! The crates are built once per test run into one shared `CARGO_TARGET_DIR`, so the
@@ -638,6 +639,25 @@ fn init_twice_on_merged_mains_changes_nothing() {
         assert!(
             said.contains("nothing to change"),
             "second init of {bin}:\n{said}"
+        );
+    }
+}
+
+/// The fixture's sources are rustfmt-clean, and a user's `cargo fmt --check` must stay green
+/// after the merge.
+#[test]
+fn merged_mains_stay_rustfmt_clean() {
+    let merged = merged();
+    for bin in MERGED_BINS {
+        let output = Command::new("rustfmt")
+            .args(["--check", "--edition", "2021"])
+            .arg(merged.sources.join(format!("src/bin/{bin}.rs")))
+            .output()
+            .expect("rustfmt is installed with the toolchain");
+        assert!(
+            output.status.success(),
+            "rustfmt would change {bin}:\n{}",
+            String::from_utf8_lossy(&output.stdout)
         );
     }
 }
