@@ -77,9 +77,34 @@ pub(super) fn sites(file: &syn::File) -> Vec<(ExistingInit, Site)> {
 #[derive(Default)]
 struct Finder {
     found: Vec<(ExistingInit, Site)>,
+    /// `let` bindings holding a subscriber: `subscriber.init()` installs it.
+    subscriber_vars: Vec<String>,
 }
 
 impl<'ast> Visit<'ast> for Finder {
+    /// Test code sets up its own subscribers and never runs with `main`.
+    fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+        if !is_test_only(&module.attrs) {
+            visit::visit_item_mod(self, module);
+        }
+    }
+
+    fn visit_item_fn(&mut self, function: &'ast syn::ItemFn) {
+        if !is_test_only(&function.attrs) {
+            visit::visit_item_fn(self, function);
+        }
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let (syn::Pat::Ident(name), Some(init)) = (&local.pat, &local.init) {
+            let value = tokens(&init.expr);
+            if value.contains("registry") || value.contains("Registry") || value.contains("fmt") {
+                self.subscriber_vars.push(name.ident.to_string());
+            }
+        }
+        visit::visit_local(self, local);
+    }
+
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
         let func = tokens(&call.func);
         let name = func.rsplit("::").next().unwrap_or_default().trim();
@@ -87,6 +112,8 @@ impl<'ast> Visit<'ast> for Finder {
             Some(Kind::SetGlobalDefault)
         } else if LOG_LOGGERS.iter().any(|k| func.contains(k)) && name.starts_with("init") {
             Some(Kind::LogLogger)
+        } else if matches!(name, "init" | "try_init") && func.contains("SubscriberInitExt") {
+            Some(Kind::Other)
         } else if matches!(name, "init" | "try_init") && mentions_logging(&func) {
             let bare_fmt = func.ends_with("fmt :: init") || func.ends_with("fmt :: try_init");
             Some(if bare_fmt { Kind::FmtInit } else { Kind::Other })
@@ -124,6 +151,14 @@ impl<'ast> Visit<'ast> for Finder {
                 self.note(chain_kind(&receiver), site, &Expr::MethodCall(call.clone()));
                 return; // The chain's own calls are part of this one.
             }
+            if self.subscriber_vars.contains(&receiver) {
+                let site = Site {
+                    start: call.span().start(),
+                    end: call.span().end(),
+                    layer_at: None,
+                };
+                self.note(Kind::Other, site, &Expr::MethodCall(call.clone()));
+            }
         }
         visit::visit_expr_method_call(self, call);
     }
@@ -144,6 +179,16 @@ impl Finder {
         };
         self.found.push((init, site));
     }
+}
+
+/// `#[test]`, `#[tokio::test]`, `#[cfg(test)]`.
+fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        let path = attr.path();
+        let text = quote::ToTokens::to_token_stream(attr).to_string();
+        path.segments.last().is_some_and(|s| s.ident == "test")
+            || (path.is_ident("cfg") && text.contains("(test)"))
+    })
 }
 
 /// What a chain ending in `.init()` builds, from its tokens.

@@ -210,6 +210,10 @@ fn unrecognized_or_repeated_setups_get_instructions() {
             "env_logger::init();\n    tracing_subscriber::fmt::init();",
             "`src/main.rs:2`",
         ),
+        (
+            "let subscriber = tracing_subscriber::fmt().finish();\n    subscriber.init();",
+            "`src/main.rs:3`",
+        ),
     ] {
         let source = format!("fn main() -> anyhow::Result<()> {{\n    {setup}\n    Ok(())\n}}\n");
         match bin(&source) {
@@ -243,4 +247,12 @@ fn existing_kinds_are_told_apart() {
             Kind::LogLogger
         ]
     );
+}
+
+#[test]
+fn test_code_setting_up_its_own_subscriber_does_not_count() {
+    let out = edited(
+        "fn main() {\n    run();\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {\n        let _ = tracing_subscriber::fmt().with_test_writer().try_init();\n    }\n}\n",
+    );
+    assert!(out.contains("let _otel = otel::init()"), "{out}");
 }
