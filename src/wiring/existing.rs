@@ -50,17 +50,14 @@ pub(super) struct Site {
     pub(super) layer_at: Option<LineColumn>,
 }
 
-/// Crates whose `init`/`try_init` installs a global subscriber or logger.
-const LOGGING_CRATES: [&str; 5] = [
-    "tracing_subscriber",
+/// Crates (and types) that set up the `log` crate's global logger.
+const LOG_LOGGERS: [&str; 5] = [
     "env_logger",
     "simple_logger",
+    "SimpleLogger",
     "log4rs",
     "pretty_env_logger",
 ];
-
-/// Crates that set up the `log` crate's global logger.
-const LOG_LOGGERS: [&str; 4] = ["env_logger", "simple_logger", "log4rs", "pretty_env_logger"];
 
 /// Every such call in the file (in `main` and the functions it calls).
 pub fn find(file: &syn::File) -> Vec<ExistingInit> {
@@ -110,7 +107,9 @@ impl<'ast> Visit<'ast> for Finder {
         let name = func.rsplit("::").next().unwrap_or_default().trim();
         let kind = if name == "set_global_default" {
             Some(Kind::SetGlobalDefault)
-        } else if LOG_LOGGERS.iter().any(|k| func.contains(k)) && name.starts_with("init") {
+        } else if LOG_LOGGERS.iter().any(|k| func.contains(k)) && name.starts_with("init")
+            || matches!(name, "set_logger" | "set_boxed_logger") && func.contains("log")
+        {
             Some(Kind::LogLogger)
         } else if matches!(name, "init" | "try_init") && func.contains("SubscriberInitExt") {
             Some(Kind::Other)
@@ -224,7 +223,8 @@ fn abbreviate(call: &str) -> String {
 }
 
 fn mentions_logging(text: &str) -> bool {
-    LOGGING_CRATES.iter().any(|krate| text.contains(krate))
+    text.contains("tracing_subscriber")
+        || LOG_LOGGERS.iter().any(|krate| text.contains(krate))
         || text.starts_with("fmt ::")
         || text.contains("Builder")
 }

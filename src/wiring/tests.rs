@@ -233,7 +233,7 @@ fn unrecognized_or_repeated_setups_get_instructions() {
 fn existing_kinds_are_told_apart() {
     use existing::Kind;
     let file = syn::parse_file(
-        "fn main() {\n    fmt::init();\n    tracing_subscriber::fmt().finish().init();\n    Registry::default().init();\n    env_logger::Builder::new().init();\n    log4rs::init_file(\"a\", Default::default());\n}\n",
+        "fn main() {\n    fmt::init();\n    tracing_subscriber::fmt().finish().init();\n    Registry::default().init();\n    env_logger::Builder::new().init();\n    log4rs::init_file(\"a\", Default::default());\n    SimpleLogger::new().env().init().unwrap();\n    log::set_boxed_logger(Box::new(Mine)).unwrap();\n}\n",
     )
     .unwrap();
     let kinds: Vec<Kind> = existing::find(&file).into_iter().map(|i| i.kind).collect();
@@ -243,6 +243,8 @@ fn existing_kinds_are_told_apart() {
             Kind::FmtInit,
             Kind::FmtSubscriber,
             Kind::Registry,
+            Kind::LogLogger,
+            Kind::LogLogger,
             Kind::LogLogger,
             Kind::LogLogger
         ]
