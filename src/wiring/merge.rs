@@ -68,8 +68,17 @@ pub(super) fn plan(cx: &Context<'_>) -> Option<Merge> {
         return Some(manual(cx, init, reason));
     }
     let Some(stmt) = cx.main.and_then(|main| statement_of(main, site)) else {
+        let inside_main = cx.main.is_some_and(|main| {
+            let span = main.span();
+            span.start() <= site.start && site.end <= span.end()
+        });
+        let place = if inside_main {
+            "inside a block or closure of `main`"
+        } else {
+            "outside `main`"
+        };
         let reason = format!(
-            "it sets up logging at {at}, outside the statements of `main`, where the guard would not live until the end"
+            "it sets up logging at {at}, {place}, where cargo-otel cannot keep the guard alive until `main` returns"
         );
         return Some(manual(cx, init, reason));
     };
@@ -88,11 +97,17 @@ pub(super) fn plan(cx: &Context<'_>) -> Option<Merge> {
     }))
 }
 
-/// The statement of `main`'s body that holds the call.
+/// The statement of `main`'s body that starts with the call (`call;`,
+/// `call?;`, `let x = call.expect(..);`), not one that has it in a block or a
+/// closure, where the guard or the layers would end up in the wrong scope.
 fn statement_of<'a>(main: &'a ItemFn, site: &Site) -> Option<&'a Stmt> {
     main.block.stmts.iter().find(|stmt| {
-        let span = stmt.span();
-        span.start() <= site.start && site.end <= span.end()
+        let leading = match stmt {
+            Stmt::Expr(expr, _) => Some(expr.span()),
+            Stmt::Local(local) => local.init.as_ref().map(|init| init.expr.span()),
+            _ => None,
+        };
+        leading.is_some_and(|span| span.start() == site.start && site.end <= span.end())
     })
 }
 

@@ -214,6 +214,10 @@ fn unrecognized_or_repeated_setups_get_instructions() {
             "let subscriber = tracing_subscriber::fmt().finish();\n    subscriber.init();",
             "`src/main.rs:3`",
         ),
+        (
+            "std::thread::spawn(move || tracing_subscriber::registry().init()).join().unwrap();",
+            "`src/main.rs:2`",
+        ),
     ] {
         let source = format!("fn main() -> anyhow::Result<()> {{\n    {setup}\n    Ok(())\n}}\n");
         match bin(&source) {
