@@ -649,16 +649,8 @@ fn init_twice_on_merged_mains_changes_nothing() {
 fn merged_mains_stay_rustfmt_clean() {
     let merged = merged();
     for bin in MERGED_BINS {
-        let output = Command::new("rustfmt")
-            .args(["--check", "--edition", "2021"])
-            .arg(merged.sources.join(format!("src/bin/{bin}.rs")))
-            .output()
-            .expect("rustfmt is installed with the toolchain");
-        assert!(
-            output.status.success(),
-            "rustfmt would change {bin}:\n{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
+        let path = merged.sources.join(format!("src/bin/{bin}.rs"));
+        support::assert_rustfmt_clean(&path, "2021");
     }
 }
 
