@@ -3,8 +3,9 @@
 //! metrics and logs to an in-process OTLP/gRPC receiver when they exit normally.
 //!
 //! Covered: a standalone crate with a multi-thread Tokio `main`; a workspace with a plain
-//! `fn main` member and a current-thread Tokio member; exporting with an API key; and a prompt
-//! exit when nothing listens on the endpoint. The programs never flush explicitly: whatever
+//! `fn main` member and a current-thread Tokio member; exporting with an API key; a prompt
+//! exit when nothing listens on the endpoint; and programs that already set up logging (one
+//! crate, a binary per form), run before and after `init` to compare their console output. The programs never flush explicitly: whatever
 //! arrives was sent when the guard `init` inserted into `main` was dropped.
 //!
 //! The crates are built once per test run into one shared `CARGO_TARGET_DIR`, so the
@@ -392,13 +393,18 @@ struct Apps {
     _sources: tempfile::TempDir,
 }
 
-/// Builds all fixtures on first use. A failure is remembered, so the other tests fail at once
-/// with the same message instead of each repeating a minute of building.
+/// Builds all fixtures on first use.
 fn apps() -> &'static Apps {
     static APPS: OnceLock<Result<Apps, String>> = OnceLock::new();
-    let apps = APPS.get_or_init(|| support::setup_once(build_apps));
-    match apps {
-        Ok(apps) => apps,
+    built_once(&APPS, build_apps)
+}
+
+/// `build` run once per test process. A failure is remembered, so the other tests fail at
+/// once with the same message instead of each repeating a minute of building.
+fn built_once<T>(cell: &'static OnceLock<Result<T, String>>, build: fn() -> T) -> &'static T {
+    let built = cell.get_or_init(|| support::setup_once(build));
+    match built {
+        Ok(built) => built,
         Err(message) => panic!("e2e setup failed: {message}"),
     }
 }
@@ -486,4 +492,336 @@ fn cargo_build(dir: &Path, target_dir: &Path, args: &[&str]) {
 
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Programs that already set up logging (tests/fixtures/e2e/existing-logging): one crate, one
+// binary per form, each built and run before and after `init`.
+
+const MERGED_PACKAGE: &str = "existing-logging";
+const MERGE_SPAN: &str = "merge.work";
+const MERGE_LOG: &str = "merge work done";
+
+#[test]
+fn registry_chain_service_keeps_its_console_and_exports() {
+    assert_merged(
+        "service",
+        "request",
+        "order shipped",
+        &[("RUST_LOG", "info")],
+    );
+}
+
+#[test]
+fn registry_chain_with_try_init_keeps_its_console_and_exports() {
+    assert_merged(
+        "registry-try-init",
+        MERGE_SPAN,
+        MERGE_LOG,
+        &[("RUST_LOG", "info")],
+    );
+}
+
+#[test]
+fn fmt_builder_keeps_its_console_and_exports() {
+    assert_merged("fmt-chain", MERGE_SPAN, MERGE_LOG, &[("RUST_LOG", "info")]);
+}
+
+#[test]
+fn fmt_init_keeps_its_console_and_exports() {
+    assert_merged("fmt-init", MERGE_SPAN, MERGE_LOG, &[("RUST_LOG", "info")]);
+}
+
+/// Without `RUST_LOG`, `fmt::init()` (with `env-filter`) shows errors only; so does its
+/// replacement, while the export still gets `info`.
+#[test]
+fn fmt_init_keeps_its_default_filter() {
+    assert_merged("fmt-init", MERGE_SPAN, MERGE_LOG, &[]);
+}
+
+#[test]
+fn fmt_try_init_keeps_its_console_and_exports() {
+    assert_merged(
+        "fmt-try-init",
+        MERGE_SPAN,
+        MERGE_LOG,
+        &[("RUST_LOG", "info")],
+    );
+}
+
+/// env_logger keeps the console and the `log` records; `tracing` data is exported.
+#[test]
+fn env_logger_keeps_its_console_and_tracing_is_exported() {
+    assert_merged("env-logger", MERGE_SPAN, MERGE_LOG, &[("RUST_LOG", "info")]);
+}
+
+/// A CLI's stdout is its product: byte for byte the same after `init`, whether the receiver is
+/// up or nothing listens.
+#[test]
+fn cli_stdout_is_byte_identical_with_and_without_receiver() {
+    let merged = merged();
+    let before = merged.before("cli").run(&[("RUST_LOG", "debug")]);
+    before.assert_success();
+    assert!(before.stdout.contains("gamma"), "{before}");
+
+    let receiver = start_receiver(ReceiverConfig::loopback());
+    let endpoint = receiver.endpoint();
+    let up = merged
+        .after("cli")
+        .run(&[("RUST_LOG", "debug"), ("OTLP_GRPC_ENDPOINT", &endpoint)]);
+    up.assert_success();
+    assert_eq!(
+        up.stdout, before.stdout,
+        "stdout changed with the receiver up\n{up}"
+    );
+    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, &up);
+
+    let nowhere = format!("http://{}", unused_loopback_port());
+    let down = merged
+        .after("cli")
+        .run(&[("RUST_LOG", "debug"), ("OTLP_GRPC_ENDPOINT", &nowhere)]);
+    down.assert_success();
+    assert_eq!(
+        down.stdout, before.stdout,
+        "stdout changed with nothing listening\n{down}"
+    );
+}
+
+/// A subscriber `init` does not recognize: `main` untouched, the lines to add printed with
+/// the initializer's file:line, and the program runs as before.
+#[test]
+fn unrecognized_setup_is_left_alone_with_instructions() {
+    let merged = merged();
+    let bin = "custom-subscriber";
+    let path = format!("src/bin/{bin}.rs");
+    let original = read(&support::repo_root().join(MERGE_FIXTURE).join(&path));
+    assert_eq!(
+        read(&merged.sources.join(&path)),
+        original,
+        "main was edited"
+    );
+    let said = &merged.init_output[bin];
+    for expected in [
+        format!("warning: left `{path}` as it is"),
+        format!("`{path}:9`"),
+        "let otel = otel::init_providers()".to_owned(),
+        ".with(otel.layers())".to_owned(),
+    ] {
+        assert!(
+            said.contains(&expected),
+            "expected {expected:?} in:\n{said}"
+        );
+    }
+    let before = merged.before(bin).run(&[("RUST_LOG", "info")]);
+    let after = merged.after(bin).run(&[("RUST_LOG", "info")]);
+    after.assert_success();
+    assert_eq!(
+        console(&after),
+        console(&before),
+        "before:\n{before}\nafter:\n{after}"
+    );
+}
+
+#[test]
+fn init_twice_on_merged_mains_changes_nothing() {
+    let merged = merged();
+    for bin in MERGED_BINS {
+        let said = init_bin(&merged.sources, bin);
+        assert!(
+            said.contains("nothing to change"),
+            "second init of {bin}:\n{said}"
+        );
+    }
+}
+
+/// The fixture's sources are rustfmt-clean, and a user's `cargo fmt --check` must stay green
+/// after the merge.
+#[test]
+fn merged_mains_stay_rustfmt_clean() {
+    let merged = merged();
+    for bin in MERGED_BINS {
+        let path = merged.sources.join(format!("src/bin/{bin}.rs"));
+        support::assert_rustfmt_clean(&path, "2021");
+    }
+}
+
+const MERGE_FIXTURE: &str = "tests/fixtures/e2e/existing-logging";
+const MERGED_BINS: [&str; 8] = [
+    "service",
+    "registry-try-init",
+    "fmt-chain",
+    "fmt-init",
+    "fmt-try-init",
+    "env-logger",
+    "cli",
+    "custom-subscriber",
+];
+
+/// Before and after `init`: the same console (timestamps aside) on both streams, and after,
+/// the span with its log record at the receiver.
+fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
+    let merged = merged();
+    let before = merged.before(bin).run(env);
+    before.assert_success();
+    assert!(
+        !console(&before).1.is_empty() || !console(&before).0.is_empty(),
+        "{before}"
+    );
+
+    let receiver = start_receiver(ReceiverConfig::loopback());
+    let endpoint = receiver.endpoint();
+    let mut env_after = env.to_vec();
+    env_after.push(("OTLP_GRPC_ENDPOINT", &endpoint));
+    let after = merged.after(bin).run(&env_after);
+    after.assert_success();
+    assert_eq!(
+        console(&after),
+        console(&before),
+        "console output changed\nbefore:\n{before}\nafter:\n{after}"
+    );
+    assert_span_and_log(&receiver, span, log, &after);
+}
+
+fn assert_span_and_log(receiver: &OtlpReceiver, span: &str, log: &str, run: &Run) {
+    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
+        t.find_span(span).is_some() && t.find_log(log).is_some()
+    });
+    let telemetry = receiver.snapshot();
+    assert!(
+        arrived,
+        "incomplete telemetry: {}\n{run}",
+        summary(&telemetry)
+    );
+    let exported_span = telemetry.find_span(span).expect("checked above");
+    assert_eq!(exported_span.service_name(), Some(MERGED_PACKAGE));
+    let record = telemetry.find_log(log).expect("checked above");
+    assert_eq!(
+        record.record.trace_id, exported_span.span.trace_id,
+        "the log record carries its span's trace id"
+    );
+}
+
+/// stdout and stderr with every RFC 3339 timestamp replaced by `[TIME]`.
+fn console(run: &Run) -> (String, String) {
+    (
+        without_timestamps(&run.stdout),
+        without_timestamps(&run.stderr),
+    )
+}
+
+fn without_timestamps(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        match timestamp_len(rest.as_bytes()) {
+            Some(len) => {
+                out.push_str("[TIME]");
+                rest = &rest[len..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+/// The length of `2026-11-25T01:09:55.758851Z` at the start of `bytes`, if there is one.
+fn timestamp_len(bytes: &[u8]) -> Option<usize> {
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    let fits = bytes.len() > shape.len()
+        && shape.iter().zip(bytes).all(|(s, b)| match s {
+            b'd' => b.is_ascii_digit(),
+            other => other == b,
+        });
+    if !fits {
+        return None;
+    }
+    let tail = bytes[shape.len()..]
+        .iter()
+        .position(|b| !(b.is_ascii_digit() || *b == b'.'))?;
+    (bytes[shape.len() + tail] == b'Z').then_some(shape.len() + tail + 1)
+}
+
+/// The fixture built as it was (binaries copied aside), then after `init` of every binary.
+struct Merged {
+    before_dir: PathBuf,
+    after_dir: PathBuf,
+    sources: PathBuf,
+    /// What `init --bin <bin>` printed, per binary.
+    init_output: std::collections::BTreeMap<&'static str, String>,
+    _scratch: tempfile::TempDir,
+}
+
+impl Merged {
+    fn before(&self, bin: &str) -> App {
+        Self::app(&self.before_dir, bin)
+    }
+
+    fn after(&self, bin: &str) -> App {
+        Self::app(&self.after_dir, bin)
+    }
+
+    fn app(dir: &Path, bin: &str) -> App {
+        let binary = dir.join(format!("{bin}{}", env::consts::EXE_SUFFIX));
+        assert!(binary.is_file(), "missing {}", binary.display());
+        App {
+            package: MERGED_PACKAGE,
+            binary,
+            stdout_line: String::new(),
+        }
+    }
+}
+
+fn merged() -> &'static Merged {
+    static MERGED: OnceLock<Result<Merged, String>> = OnceLock::new();
+    built_once(&MERGED, build_merged)
+}
+
+fn build_merged() -> Merged {
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target");
+    let scratch = tempfile::tempdir().expect("create a temporary directory");
+    let sources = scratch.path().join(MERGED_PACKAGE);
+    support::copy_tree(&support::repo_root().join(MERGE_FIXTURE), &sources);
+
+    cargo_build(&sources, &target_dir, &["--bins"]);
+    let before_dir = scratch.path().join("before");
+    fs::create_dir_all(&before_dir).expect("create the before directory");
+    for bin in MERGED_BINS {
+        let name = format!("{bin}{}", env::consts::EXE_SUFFIX);
+        fs::copy(target_dir.join("debug").join(&name), before_dir.join(&name))
+            .unwrap_or_else(|e| panic!("copy {name}: {e}"));
+    }
+
+    let init_output = MERGED_BINS
+        .into_iter()
+        .map(|bin| (bin, init_bin(&sources, bin)))
+        .collect();
+    cargo_build(&sources, &target_dir, &["--bins"]);
+    Merged {
+        before_dir,
+        after_dir: target_dir.join("debug"),
+        sources,
+        init_output,
+        _scratch: scratch,
+    }
+}
+
+/// `cargo otel init --bin <bin>`, which must succeed; what it printed.
+fn init_bin(dir: &Path, bin: &str) -> String {
+    let output = support::cargo_otel(dir)
+        .args(["init", "--bin", bin])
+        .output()
+        .expect("run cargo-otel");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "`cargo otel init --bin {bin}` failed:\n{said}"
+    );
+    said
 }

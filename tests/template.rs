@@ -2,7 +2,7 @@
 //! crate whose CI runs `cargo fmt --check` stays green after `init`, in
 //! either rustfmt style edition.
 
-use std::process::Command;
+mod support;
 
 #[test]
 fn generated_module_is_rustfmt_clean_in_every_edition() {
@@ -11,15 +11,6 @@ fn generated_module_is_rustfmt_clean_in_every_edition() {
     let path = dir.path().join("otel.rs");
     std::fs::write(&path, &module).unwrap();
     for edition in ["2018", "2021", "2024"] {
-        let output = Command::new("rustfmt")
-            .args(["--check", "--edition", edition])
-            .arg(&path)
-            .output()
-            .expect("rustfmt is installed with the toolchain");
-        assert!(
-            output.status.success(),
-            "rustfmt --edition {edition} would change the module:\n{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
+        support::assert_rustfmt_clean(&path, edition);
     }
 }

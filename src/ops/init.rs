@@ -10,10 +10,11 @@ use crate::{
     changeset::ChangeSet,
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
+    manifest::DependencyChange,
     manifest::{self, LocalManifest},
     paths,
     project::{self, Project, Selection, Target},
-    wiring::{self, ModuleDecl, Wiring},
+    wiring::{self, ModuleDecl, Root, Wiring},
 };
 
 /// `init`'s options, free of clap.
@@ -70,6 +71,9 @@ struct Plan {
     wired: bool,
     /// The frameworks found, whose instrumentation is added.
     frameworks: Vec<Framework>,
+    /// What `tracing_subscriber::fmt::init()` showed without `RUST_LOG`
+    /// before `init` added the `env-filter` feature.
+    fmt_default_filter: &'static str,
 }
 
 impl Plan {
@@ -80,6 +84,7 @@ impl Plan {
             report: Report::default(),
             wired: true,
             frameworks: Vec::new(),
+            fmt_default_filter: "error",
         };
         if !options.no_detect {
             plan.detect(project);
@@ -119,6 +124,9 @@ impl Plan {
             .chain(detect::dependencies(&self.frameworks));
         let changes = manifest::add_dependencies(&mut member, workspace.as_mut(), pinned, force)?;
         for change in changes {
+            if fmt_had_no_env_filter(&change) {
+                self.fmt_default_filter = "info";
+            }
             let (verb, message) = change.status();
             self.report.status(verb, message);
         }
@@ -180,16 +188,23 @@ impl Plan {
         let source =
             std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
         let decl = module_decl(root, &module_path(project), !is_bin);
+        let kind = Root {
+            is_bin,
+            fmt_default_filter: self.fmt_default_filter,
+        };
         let mut after = source.clone();
         let mut added = Vec::new();
-        match wiring::wire(&shown, &source, &decl, is_bin)? {
+        let mut notes = Vec::new();
+        match wiring::wire(&shown, &source, &decl, kind)? {
             Wiring::AlreadyDone => {}
             Wiring::Edited {
                 source: edited,
                 added: what,
+                notes: about,
             } => {
                 after = edited;
-                added.extend(what.iter().map(|s| (*s).to_owned()));
+                added.extend(what);
+                notes.extend(about);
             }
             Wiring::Manual { reason, lines } => {
                 self.wired = false;
@@ -198,7 +213,6 @@ impl Plan {
                 ));
             }
         }
-        let mut notes = Vec::new();
         if is_bin && self.wired {
             after = self.wire_frameworks(&shown, after, &mut added, &mut notes)?;
         }
@@ -278,9 +292,6 @@ impl Plan {
     }
 }
 
-/// Marks a report line printed as `note:`.
-const NOTE: &str = "note";
-
 fn indent(lines: &str) -> String {
     lines
         .lines()
@@ -289,31 +300,49 @@ fn indent(lines: &str) -> String {
         .join("\n")
 }
 
+/// `tracing_subscriber::fmt::init()` filters with an `EnvFilter` (default
+/// `error`) under the `env-filter` feature, and with `Targets` (default
+/// `info`) without it; `init` turns the feature on.
+fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
+    match change {
+        DependencyChange::FeaturesAdded { name, features } => {
+            *name == "tracing-subscriber" && features.contains(&"env-filter")
+        }
+        _ => false,
+    }
+}
+
 /// Messages gathered while planning, printed once the outcome is known.
 #[derive(Default)]
 struct Report {
-    lines: Vec<(Option<&'static str>, String)>,
+    lines: Vec<(Line, String)>,
+}
+
+enum Line {
+    Status(&'static str),
+    Warn,
+    Note,
 }
 
 impl Report {
     fn status(&mut self, verb: &'static str, message: impl Into<String>) {
-        self.lines.push((Some(verb), message.into()));
+        self.lines.push((Line::Status(verb), message.into()));
     }
 
     fn warn(&mut self, message: String) {
-        self.lines.push((None, message));
+        self.lines.push((Line::Warn, message));
     }
 
     fn note(&mut self, message: String) {
-        self.lines.push((Some(NOTE), message));
+        self.lines.push((Line::Note, message));
     }
 
     fn print(&self, shell: &Shell) {
-        for (verb, message) in &self.lines {
-            match verb {
-                Some(NOTE) => shell.note(message),
-                Some(verb) => shell.status(verb, message),
-                None => shell.warn(message),
+        for (line, message) in &self.lines {
+            match line {
+                Line::Status(verb) => shell.status(verb, message),
+                Line::Warn => shell.warn(message),
+                Line::Note => shell.note(message),
             }
         }
     }

@@ -49,6 +49,12 @@ impl LineIndex {
         self.line_start(line)
     }
 
+    /// Whether only whitespace comes before `at` on its line.
+    pub(super) fn starts_line(&self, at: LineColumn) -> bool {
+        let text = self.line_text(at.line);
+        text.chars().take(at.column).all(char::is_whitespace)
+    }
+
     pub(super) fn indentation(&self, line: usize) -> String {
         let text = self.line_text(line);
         text[..text.len() - text.trim_start().len()].to_owned()

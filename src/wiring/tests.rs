@@ -1,11 +1,16 @@
 use super::*;
 
+const BIN: Root<'static> = Root {
+    is_bin: true,
+    fmt_default_filter: "error",
+};
+
 fn bin(source: &str) -> Wiring {
     let decl = ModuleDecl {
         path_attribute: None,
         public: false,
     };
-    wire("src/main.rs", source, &decl, true).unwrap()
+    wire("src/main.rs", source, &decl, BIN).unwrap()
 }
 
 fn edited(source: &str) -> String {
@@ -89,7 +94,7 @@ fn parse_errors_name_the_position() {
         path_attribute: None,
         public: false,
     };
-    let error = wire("src/main.rs", "fn main() {\n    let = ;\n}\n", &decl, true).unwrap_err();
+    let error = wire("src/main.rs", "fn main() {\n    let = ;\n}\n", &decl, BIN).unwrap_err();
     assert!(error.to_string().starts_with("`src/main.rs:2:"), "{error}");
 }
 
@@ -103,7 +108,7 @@ fn roots_outside_src_use_a_path_attribute() {
         "src/bin/tool.rs",
         "fn main() {\n    run();\n}\n",
         &decl,
-        true,
+        BIN,
     )
     .unwrap() else {
         panic!()
@@ -112,44 +117,6 @@ fn roots_outside_src_use_a_path_attribute() {
         source.starts_with("#[path = \"../otel.rs\"]\nmod otel;\n\nfn main"),
         "{source}"
     );
-}
-
-#[test]
-fn existing_global_subscribers_are_left_alone() {
-    for (setup, call) in [
-        (
-            "tracing_subscriber::fmt::init();",
-            "tracing_subscriber::fmt::init()",
-        ),
-        (
-            "tracing_subscriber::registry()\n        .with(EnvFilter::from_default_env())\n        .with(fmt::layer())\n        .init();",
-            "tracing_subscriber::registry()",
-        ),
-        (
-            "tracing_subscriber::fmt().with_target(false).try_init()?;",
-            "tracing_subscriber::fmt()",
-        ),
-        ("env_logger::init();", "env_logger::init()"),
-        (
-            "tracing::subscriber::set_global_default(subscriber)?;",
-            "tracing::subscriber::set_global_default",
-        ),
-    ] {
-        let source = format!("fn main() -> anyhow::Result<()> {{\n    {setup}\n    Ok(())\n}}\n");
-        match bin(&source) {
-            Wiring::Manual { reason, lines } => {
-                assert!(
-                    reason.contains("`src/main.rs:2`") && reason.contains(call),
-                    "{setup}: {reason}"
-                );
-                assert!(
-                    lines.contains("mod otel;") && lines.contains("in place of"),
-                    "{lines}"
-                );
-            }
-            other => panic!("{setup}: expected instructions, got {other:?}"),
-        }
-    }
 }
 
 #[test]
@@ -167,4 +134,131 @@ fn unrelated_init_calls_do_not_count() {
         "fn main() {\n    let cache = Cache::new();\n    cache.init();\n    runtime::init();\n}\n",
     );
     assert!(out.contains("otel::init()"), "{out}");
+}
+
+#[test]
+fn registry_chain_gets_the_layers_and_the_guard_before_it() {
+    let out = edited(
+        "use tracing_subscriber::prelude::*;\n\nfn main() -> anyhow::Result<()> {\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .try_init()?;\n    Ok(())\n}\n",
+    );
+    assert!(
+        out.ends_with("fn main() -> anyhow::Result<()> {\n    let otel = otel::init_providers()?;\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .with(otel.layers())\n        .try_init()?;\n    Ok(())\n}\n"),
+        "{out}"
+    );
+    assert_eq!(bin(&out), Wiring::AlreadyDone, "second run");
+}
+
+#[test]
+fn fmt_builder_is_finished_and_gets_the_unfiltered_layers() {
+    let out = edited("fn main() {\n    tracing_subscriber::fmt().with_target(false).init();\n}\n");
+    assert!(
+        out.starts_with(
+            "use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _};\n\nmod otel;\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(".with_target(false).finish().with(otel.fmt_layers()).init();"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bare_fmt_init_is_replaced_keeping_its_default_filter() {
+    for (call, suffix) in [
+        ("tracing_subscriber::fmt::init();", ".expect("),
+        ("tracing_subscriber::fmt::try_init().unwrap();", ".expect("),
+        ("let _ = tracing_subscriber::fmt::try_init();", ".expect("),
+    ] {
+        let out = edited(&format!("fn main() {{\n    {call}\n    run();\n}}\n"));
+        assert!(
+            out.contains(&format!(
+                "    let _otel = otel::init_fmt(\"error\"){suffix}"
+            )),
+            "{call}: {out}"
+        );
+        assert!(!out.contains("fmt::"), "{call}: {out}");
+    }
+}
+
+#[test]
+fn a_log_logger_keeps_the_console_and_gets_a_subscriber_after_it() {
+    let Wiring::Edited { source, notes, .. } =
+        bin("fn main() {\n    env_logger::init();\n    run();\n}\n")
+    else {
+        panic!("expected an edit")
+    };
+    assert!(
+        source.contains("    env_logger::init();\n    let _otel = otel::init_without_console()"),
+        "{source}"
+    );
+    assert!(notes[0].contains("tracing-log"), "{notes:?}");
+}
+
+#[test]
+fn unrecognized_or_repeated_setups_get_instructions() {
+    for (setup, at) in [
+        (
+            "let s = tracing_subscriber::registry();\n    tracing::subscriber::set_global_default(s)?;",
+            "`src/main.rs:3`",
+        ),
+        (
+            "if verbose() {\n        tracing_subscriber::fmt::init();\n    }",
+            "`src/main.rs:3`",
+        ),
+        (
+            "env_logger::init();\n    tracing_subscriber::fmt::init();",
+            "`src/main.rs:2`",
+        ),
+        (
+            "let subscriber = tracing_subscriber::fmt().finish();\n    subscriber.init();",
+            "`src/main.rs:3`",
+        ),
+        (
+            "std::thread::spawn(move || tracing_subscriber::registry().init()).join().unwrap();",
+            "`src/main.rs:2`",
+        ),
+    ] {
+        let source = format!("fn main() -> anyhow::Result<()> {{\n    {setup}\n    Ok(())\n}}\n");
+        match bin(&source) {
+            Wiring::Manual { reason, lines } => {
+                assert!(reason.contains(at), "{setup}: {reason}");
+                assert!(
+                    lines.contains("mod otel;") && lines.contains("otel::"),
+                    "{lines}"
+                );
+            }
+            other => panic!("{setup}: expected instructions, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn existing_kinds_are_told_apart() {
+    use existing::Kind;
+    let file = syn::parse_file(
+        "fn main() {\n    fmt::init();\n    tracing_subscriber::fmt().finish().init();\n    Registry::default().init();\n    env_logger::Builder::new().init();\n    log4rs::init_file(\"a\", Default::default());\n    SimpleLogger::new().env().init().unwrap();\n    log::set_boxed_logger(Box::new(Mine)).unwrap();\n}\n",
+    )
+    .unwrap();
+    let kinds: Vec<Kind> = existing::find(&file).into_iter().map(|i| i.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::FmtInit,
+            Kind::FmtSubscriber,
+            Kind::Registry,
+            Kind::LogLogger,
+            Kind::LogLogger,
+            Kind::LogLogger,
+            Kind::LogLogger
+        ]
+    );
+}
+
+#[test]
+fn test_code_setting_up_its_own_subscriber_does_not_count() {
+    let out = edited(
+        "fn main() {\n    run();\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {\n        let _ = tracing_subscriber::fmt().with_test_writer().try_init();\n    }\n}\n",
+    );
+    assert!(out.contains("let _otel = otel::init()"), "{out}");
 }

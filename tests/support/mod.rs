@@ -71,3 +71,18 @@ pub(crate) fn setup_once<T>(setup: impl FnOnce() -> T) -> Result<T, String> {
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Fails unless `rustfmt --check --edition <edition>` leaves `path` as it is.
+pub(crate) fn assert_rustfmt_clean(path: &Path, edition: &str) {
+    let output = Command::new("rustfmt")
+        .args(["--check", "--edition", edition])
+        .arg(path)
+        .output()
+        .expect("rustfmt is installed with the toolchain");
+    assert!(
+        output.status.success(),
+        "rustfmt --edition {edition} would change {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

@@ -1,0 +1,6 @@
+fn main() {
+    env_logger::Builder::from_default_env()
+        .format_timestamp(None)
+        .init();
+    log::info!("ready");
+}

@@ -1,0 +1,9 @@
+mod otel;
+
+fn main() {
+    env_logger::Builder::from_default_env()
+        .format_timestamp(None)
+        .init();
+    let _otel = otel::init_without_console().expect("failed to initialize OpenTelemetry");
+    log::info!("ready");
+}

@@ -1,0 +1,18 @@
+use tracing_subscriber::EnvFilter;
+
+use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _};
+
+mod otel;
+
+fn main() -> anyhow::Result<()> {
+    let otel = otel::init_providers()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::from_default_env())
+        .with_target(false)
+        .finish()
+        .with(otel.fmt_layers())
+        .try_init()
+        .map_err(anyhow::Error::msg)?;
+    tracing::info!("ready");
+    Ok(())
+}

@@ -1,0 +1,7 @@
+mod otel;
+
+fn main() {
+    // RUST_LOG, else info: tracing-subscriber without `env-filter`.
+    let _otel = otel::init_fmt("info").expect("failed to initialize OpenTelemetry");
+    tracing::info!("ready");
+}
