@@ -283,13 +283,13 @@ fn describe(project: &Project) -> String {
 }
 
 /// The module always lives at `src/otel.rs` of the package.
-fn module_path(project: &Project) -> PathBuf {
+pub(crate) fn module_path(project: &Project) -> PathBuf {
     project.package_root().join("src").join("otel.rs")
 }
 
 /// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
 /// (`src/bin/tool.rs`) point at the module with `#[path]`.
-fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
+pub(crate) fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
     let dir = root.parent().unwrap_or(Path::new(""));
     let relative = paths::relative(dir, module);
     let path_attribute = (relative != "otel.rs").then_some(relative);
@@ -311,7 +311,7 @@ fn application_name(project: &Project) -> String {
     dir.unwrap_or_else(|| project.package_name.clone())
 }
 
-fn read_if_present(path: &Path) -> anyhow::Result<Option<String>> {
+pub(crate) fn read_if_present(path: &Path) -> anyhow::Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),

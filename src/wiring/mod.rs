@@ -279,6 +279,61 @@ fn existing_logging(file_name: &str, file: &syn::File, decl: &ModuleDecl) -> Opt
     ))
 }
 
+/// A call that installs a global subscriber or logger (for `doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalSubscriber {
+    pub line: usize,
+    pub call: String,
+}
+
+/// Every call in `file` that installs a global subscriber or logger.
+pub fn global_subscribers(file: &syn::File) -> Vec<GlobalSubscriber> {
+    existing::find(file)
+        .into_iter()
+        .map(|found| GlobalSubscriber {
+            line: found.line,
+            call: found.call,
+        })
+        .collect()
+}
+
+/// Makes `main` keep the guard `otel::init*()` returns, so telemetry is
+/// flushed when `main` ends: `let _ = otel::init()...;` becomes `let _otel =
+/// ...`, and a bare `otel::init()...;` statement gains `let _otel = `.
+/// `None` when there is nothing to change.
+pub fn keep_guard(file_name: &str, source: &str) -> anyhow::Result<Option<String>> {
+    let file = parse(file_name, source)?;
+    let Some(main) = find_main(&file) else {
+        return Ok(None);
+    };
+    let index = LineIndex::new(source);
+    for statement in &main.block.stmts {
+        if !quote_tokens(statement).contains("otel :: init") {
+            continue;
+        }
+        let edit = match statement {
+            syn::Stmt::Local(local) => match &local.pat {
+                syn::Pat::Wild(wild) => {
+                    let at = index.offset(wild.underscore_token.span.start());
+                    Some((at, at + 1, "_otel"))
+                }
+                _ => None,
+            },
+            syn::Stmt::Expr(expr, Some(_)) => {
+                let at = index.offset(expr.span().start());
+                Some((at, at, "let _otel = "))
+            }
+            _ => None,
+        };
+        return Ok(edit.map(|(from, to, text)| {
+            let mut edited = source.to_owned();
+            edited.replace_range(from..to, text);
+            edited
+        }));
+    }
+    Ok(None)
+}
+
 /// Applies insertions (byte offset, text), later offsets first so earlier
 /// ones stay valid.
 fn apply(source: &str, mut insertions: Vec<(usize, String)>) -> String {
