@@ -45,9 +45,16 @@ pub async fn check(workspace_root: Option<&Path>, image_name: &str) -> Vec<Check
             checks.push(ids::CONTAINER.skipped("no Docker daemon"));
         }
     }
-    checks.extend(port_checks());
+    checks.extend(port_checks(&DEFAULT_PORTS));
     checks
 }
+
+/// The ports a dashboard listens on by default, with what each is for.
+pub const DEFAULT_PORTS: [(u16, &str); 3] = [
+    (DEFAULT_GRPC_PORT, "OTLP/gRPC"),
+    (DEFAULT_HTTP_PORT, "OTLP/HTTP"),
+    (DEFAULT_UI_PORT, "dashboard"),
+];
 
 async fn image_check(docker: &Docker, name: &str) -> Check {
     match image::present(docker, name).await {
@@ -114,18 +121,14 @@ fn host_port(info: &bollard::models::ContainerInspectResponse, port: &str) -> Op
         .find_map(|b| b.host_port.as_deref()?.parse().ok())
 }
 
-/// Who holds each default port, and whether that is us.
-fn port_checks() -> [Check; 2] {
-    let defaults = [
-        (DEFAULT_GRPC_PORT, "OTLP/gRPC"),
-        (DEFAULT_HTTP_PORT, "OTLP/HTTP"),
-        (DEFAULT_UI_PORT, "dashboard"),
-    ];
+/// Who holds each port, and whether that is a dashboard of ours: the
+/// ports check and the local backend check.
+pub fn port_checks(ports: &[(u16, &str)]) -> [Check; 2] {
     let mut free = Vec::new();
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
     let mut local_backend = None;
-    for (port, purpose) in defaults {
+    for &(port, purpose) in ports {
         if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
             free.push(port.to_string());
             continue;
@@ -137,11 +140,18 @@ fn port_checks() -> [Check; 2] {
         let is_ours = holder
             .as_deref()
             .is_some_and(|h| h.starts_with(OUR_PROCESS) || h.contains("Docker container"));
-        if holder.as_deref().is_some_and(|h| h.starts_with(OUR_PROCESS)) {
+        if holder
+            .as_deref()
+            .is_some_and(|h| h.starts_with(OUR_PROCESS))
+        {
             local_backend.get_or_insert_with(|| format!("{text} on port {port}"));
         }
         let line = format!("{port} ({purpose}) by {text}");
-        if is_ours { ours.push(line) } else { theirs.push(line) }
+        if is_ours {
+            ours.push(line)
+        } else {
+            theirs.push(line)
+        }
     }
     let mut parts = Vec::new();
     if !free.is_empty() {
@@ -160,7 +170,9 @@ fn port_checks() -> [Check; 2] {
     };
     let local = match local_backend {
         Some(found) => ids::LOCAL_BACKEND.ok(format!("running: {found}")),
-        None => ids::LOCAL_BACKEND.ok("not running on the default ports (`cargo otel serve` starts it)"),
+        None => {
+            ids::LOCAL_BACKEND.ok("not running on the default ports (`cargo otel serve` starts it)")
+        }
     };
     [ports_check, local]
 }

@@ -19,12 +19,9 @@ pub struct Env {
 
 impl Env {
     pub fn from_process() -> Self {
-        let relevant = |key: &str| {
-            key.starts_with("OTEL_") || key.starts_with("OTLP_") || key == "RUST_LOG"
-        };
-        let vars = std::env::vars()
-            .filter(|(key, _)| relevant(key))
-            .collect();
+        let relevant =
+            |key: &str| key.starts_with("OTEL_") || key.starts_with("OTLP_") || key == "RUST_LOG";
+        let vars = std::env::vars().filter(|(key, _)| relevant(key)).collect();
         Self { vars }
     }
 
@@ -174,7 +171,8 @@ impl Endpoint {
 
     pub fn is_https(&self) -> bool {
         // 0.33 treats a schemeless endpoint as https (unless INSECURE is set).
-        self.scheme().is_none_or(|s| s.eq_ignore_ascii_case("https"))
+        self.scheme()
+            .is_none_or(|s| s.eq_ignore_ascii_case("https"))
     }
 }
 
@@ -235,12 +233,16 @@ fn port(env: &Env, cli: Option<&str>) -> Check {
         let shown = endpoint.describe();
         let fix = || {
             let var = endpoint.origin.as_deref().unwrap_or(OVERRIDE_VAR);
-            format!("point it at the OTLP/gRPC port: `{var}=http://localhost:4317` (Aspire and `cargo otel serve` listen there)")
+            format!(
+                "point it at the OTLP/gRPC port: `{var}=http://localhost:4317` (Aspire and `cargo otel serve` listen there)"
+            )
         };
         match endpoint.port() {
             Some(p @ (4318 | 18890)) => {
                 return spec.error(
-                    format!("{shown}: port {p} is OTLP/HTTP, but the generated module exports gRPC"),
+                    format!(
+                        "{shown}: port {p} is OTLP/HTTP, but the generated module exports gRPC"
+                    ),
                     fix(),
                 );
             }
@@ -393,10 +395,12 @@ fn rust_log(env: &Env) -> Check {
 fn headers(env: &Env) -> Check {
     let spec = ids::HEADERS;
     for (name, value) in env.exporter_vars("HEADERS") {
-        let bad = value
-            .split(',')
-            .map(str::trim)
-            .find(|pair| !pair.is_empty() && pair.split_once('=').is_none_or(|(k, _)| k.trim().is_empty()));
+        let bad = value.split(',').map(str::trim).find(|pair| {
+            !pair.is_empty()
+                && pair
+                    .split_once('=')
+                    .is_none_or(|(k, _)| k.trim().is_empty())
+        });
         if let Some(pair) = bad {
             return spec.error(
                 format!("{name} has `{pair}`, not `key=value`; the exporter drops it, so an API key never arrives"),
@@ -422,19 +426,34 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4317"),
             ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:4317"),
         ]);
-        assert_eq!(endpoint(&env, Signal::Traces, None).url, "http://generic:4317");
+        assert_eq!(
+            endpoint(&env, Signal::Traces, None).url,
+            "http://generic:4317"
+        );
         assert_eq!(endpoint(&env, Signal::Logs, None).url, "http://logs:4317");
-        let env = Env::from_pairs([(OVERRIDE_VAR, "http://o:1"), (GENERIC_ENDPOINT, "http://g:2")]);
+        let env = Env::from_pairs([
+            (OVERRIDE_VAR, "http://o:1"),
+            (GENERIC_ENDPOINT, "http://g:2"),
+        ]);
         assert!(endpoint(&env, Signal::Logs, None).explicit);
-        assert_eq!(endpoint(&env, Signal::Logs, Some("http://cli:3")).url, "http://cli:3");
-        assert_eq!(endpoint(&Env::default(), Signal::Traces, None).url, DEFAULT_ENDPOINT);
+        assert_eq!(
+            endpoint(&env, Signal::Logs, Some("http://cli:3")).url,
+            "http://cli:3"
+        );
+        assert_eq!(
+            endpoint(&Env::default(), Signal::Traces, None).url,
+            DEFAULT_ENDPOINT
+        );
     }
 
     #[test]
     fn schemeless_and_wrong_ports() {
         let env = Env::from_pairs([(OVERRIDE_VAR, "127.0.0.1:4317")]);
         assert_eq!(status(scheme(&env, None)), Status::Error);
-        let env = Env::from_pairs([(OVERRIDE_VAR, "127.0.0.1:4317"), ("OTEL_EXPORTER_OTLP_INSECURE", "true")]);
+        let env = Env::from_pairs([
+            (OVERRIDE_VAR, "127.0.0.1:4317"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+        ]);
         assert_eq!(status(scheme(&env, None)), Status::Warning);
         let env = Env::from_pairs([(GENERIC_ENDPOINT, "http://localhost:4318")]);
         assert_eq!(status(port(&env, None)), Status::Error);
@@ -445,15 +464,48 @@ mod tests {
 
     #[test]
     fn variables_that_drop_everything() {
-        let env = Env::from_pairs([("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0")]);
+        let env = Env::from_pairs([
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0"),
+        ]);
         assert_eq!(status(sampler(&env)), Status::Error);
-        let env = Env::from_pairs([("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.5")]);
+        let env = Env::from_pairs([
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
+        ]);
         assert_eq!(status(sampler(&env)), Status::Ok);
-        assert_eq!(status(rust_log(&Env::from_pairs([("RUST_LOG", "off")]))), Status::Error);
-        assert_eq!(status(rust_log(&Env::from_pairs([("RUST_LOG", "warn")]))), Status::Warning);
-        assert_eq!(status(rust_log(&Env::from_pairs([("RUST_LOG", "off,demo=info")]))), Status::Ok);
-        assert_eq!(status(timeouts(&Env::from_pairs([("OTEL_EXPORTER_OTLP_TIMEOUT", "10")]))), Status::Warning);
-        assert_eq!(status(timeouts(&Env::from_pairs([("OTEL_EXPORTER_OTLP_TIMEOUT", "10s")]))), Status::Error);
-        assert_eq!(status(headers(&Env::from_pairs([("OTEL_EXPORTER_OTLP_HEADERS", "secret")]))), Status::Error);
+        assert_eq!(
+            status(rust_log(&Env::from_pairs([("RUST_LOG", "off")]))),
+            Status::Error
+        );
+        assert_eq!(
+            status(rust_log(&Env::from_pairs([("RUST_LOG", "warn")]))),
+            Status::Warning
+        );
+        assert_eq!(
+            status(rust_log(&Env::from_pairs([("RUST_LOG", "off,demo=info")]))),
+            Status::Ok
+        );
+        assert_eq!(
+            status(timeouts(&Env::from_pairs([(
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+                "10"
+            )]))),
+            Status::Warning
+        );
+        assert_eq!(
+            status(timeouts(&Env::from_pairs([(
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+                "10s"
+            )]))),
+            Status::Error
+        );
+        assert_eq!(
+            status(headers(&Env::from_pairs([(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "secret"
+            )]))),
+            Status::Error
+        );
     }
 }

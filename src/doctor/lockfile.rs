@@ -59,7 +59,10 @@ impl Graph {
             .map(|a| a.iter().collect::<Vec<_>>())
             .unwrap_or_default();
         let field = |t: &toml_edit::Table, key: &str| {
-            t.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+            t.get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
         };
         let nodes: Vec<Node> = packages
             .iter()
@@ -153,7 +156,9 @@ fn resolve_in_copy(workspace_root: &Path) -> anyhow::Result<String> {
         if offline {
             command.arg("--offline");
         }
-        let output = command.output().context("failed to run `cargo generate-lockfile`")?;
+        let output = command
+            .output()
+            .context("failed to run `cargo generate-lockfile`")?;
         if output.status.success() {
             let lock = temp.path().join("Cargo.lock");
             return std::fs::read_to_string(&lock).context("cargo wrote no lockfile");
@@ -170,7 +175,9 @@ fn resolve_in_copy(workspace_root: &Path) -> anyhow::Result<String> {
 
 fn copy_sources(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("failed to create `{}`", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("failed to read `{}`", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("failed to read `{}`", from.display()))?
+    {
         let entry = entry?;
         let name = entry.file_name();
         if name == "target" || name == ".git" {
@@ -221,6 +228,13 @@ version = "0.33.1"
         let app = graph.node("app").unwrap();
         let chain = graph.path(app, versions[0]).unwrap();
         let names: Vec<String> = chain.iter().map(ToString::to_string).collect();
-        assert_eq!(names, ["app 0.1.0", "old-instrumentation 0.2.0", "opentelemetry 0.30.0"]);
+        assert_eq!(
+            names,
+            [
+                "app 0.1.0",
+                "old-instrumentation 0.2.0",
+                "opentelemetry 0.30.0"
+            ]
+        );
     }
 }

@@ -156,8 +156,7 @@ pub mod ids {
     pub const PACKAGE: Spec = Spec::new("OTEL001", P, "manifest found and package selected");
     pub const DEPENDENCIES: Spec = Spec::new("OTEL002", P, "OpenTelemetry dependencies declared");
     pub const RESOLVED: Spec = Spec::new("OTEL003", P, "dependency graph resolved");
-    pub const ONE_OPENTELEMETRY: Spec =
-        Spec::new("OTEL004", P, "one version of `opentelemetry`");
+    pub const ONE_OPENTELEMETRY: Spec = Spec::new("OTEL004", P, "one version of `opentelemetry`");
     pub const ONE_SDK: Spec = Spec::new("OTEL005", P, "one version of `opentelemetry_sdk`");
     pub const ONE_TRACING_OTEL: Spec =
         Spec::new("OTEL006", P, "one version of `tracing-opentelemetry`");

@@ -24,7 +24,12 @@ pub fn human(report: &Report, quiet: bool) -> String {
     if quiet && report.all_well() {
         return text;
     }
-    let groups = [Group::Project, Group::Environment, Group::Backend, Group::RoundTrip];
+    let groups = [
+        Group::Project,
+        Group::Environment,
+        Group::Backend,
+        Group::RoundTrip,
+    ];
     for group in groups {
         let shown: Vec<&Check> = report
             .checks

@@ -41,20 +41,34 @@ const ROOTS_FEATURES: [&str; 2] = ["tls-roots", "tls-webpki-roots"];
 /// Features that need a Tokio runtime in the exporting thread, which the
 /// thread-based processors do not have ("there is no reactor running").
 const ASYNC_OTLP: [&str; 2] = ["reqwest-client", "hyper-client"];
-const ASYNC_SDK: [&str; 3] = ["rt-tokio", "rt-tokio-current-thread", "experimental_async_runtime"];
+const ASYNC_SDK: [&str; 3] = [
+    "rt-tokio",
+    "rt-tokio-current-thread",
+    "experimental_async_runtime",
+];
 
 /// The project checks; the project too when one was found.
-pub fn check(selection: &Selection, cwd: &Path, endpoints: &[Endpoint]) -> (Vec<Check>, Option<Project>) {
+pub fn check(
+    selection: &Selection,
+    cwd: &Path,
+    endpoints: &[Endpoint],
+) -> (Vec<Check>, Option<Project>) {
     let project = match project::locate(selection, cwd) {
         Ok(project) => project,
         Err(error) => {
             let text = format!("{error:#}");
             let (finding, help) = match text.split_once("\nhelp: ") {
                 Some((finding, help)) => (finding.replace('\n', " "), help.to_owned()),
-                None => (text.replace('\n', " "), "pass `--manifest-path` or `-p`".to_owned()),
+                None => (
+                    text.replace('\n', " "),
+                    "pass `--manifest-path` or `-p`".to_owned(),
+                ),
             };
             let mut checks = vec![ids::PACKAGE.error(finding, help)];
-            let rest = ids::ALL.iter().filter(|s| s.group == super::Group::Project).skip(1);
+            let rest = ids::ALL
+                .iter()
+                .filter(|s| s.group == super::Group::Project)
+                .skip(1);
             checks.extend(rest.map(|s| s.skipped("no package")));
             return (checks, None);
         }
@@ -108,7 +122,11 @@ impl Manifests {
         let mut features = declared.features;
         if declared.default_features {
             let pinned = STACK.iter().find(|d| d.name == name);
-            features.extend(pinned.into_iter().flat_map(|d| d.default_features.iter().map(|f| (*f).to_owned())));
+            features.extend(
+                pinned
+                    .into_iter()
+                    .flat_map(|d| d.default_features.iter().map(|f| (*f).to_owned())),
+            );
         }
         Some(features)
     }
@@ -124,12 +142,18 @@ fn dependencies(manifests: &Manifests) -> Check {
     let fix_all = "`cargo otel doctor --fix` (or `cargo otel init`) adds them";
     if missing.len() == OTEL_CRATES.len() {
         return spec
-            .error("the package declares no OpenTelemetry crate", "`cargo otel init` instruments it")
+            .error(
+                "the package declares no OpenTelemetry crate",
+                "`cargo otel init` instruments it",
+            )
             .fixable(Remedy::AlignVersions);
     }
     if !missing.is_empty() {
         return spec
-            .error(format!("missing from [dependencies]: {}", missing.join(", ")), fix_all)
+            .error(
+                format!("missing from [dependencies]: {}", missing.join(", ")),
+                fix_all,
+            )
             .fixable(Remedy::AlignVersions);
     }
     let behind: Vec<String> = STACK
@@ -137,7 +161,8 @@ fn dependencies(manifests: &Manifests) -> Check {
         .filter(|d| OTEL_CRATES.contains(&d.name))
         .filter_map(|d| {
             let version = manifests.declared(d.name)?.version?;
-            (!d.accepts(&version)).then(|| format!("{} \"{version}\" (the module needs {})", d.name, d.version))
+            (!d.accepts(&version))
+                .then(|| format!("{} \"{version}\" (the module needs {})", d.name, d.version))
         })
         .collect();
     if !behind.is_empty() {
@@ -155,7 +180,10 @@ fn graph_checks(project: &Project) -> Vec<Check> {
     let skip_rest = |why: &str| -> Vec<Check> {
         let mut specs: Vec<Spec> = SINGLE.iter().map(|(_, s)| *s).collect();
         specs.push(ids::BRIDGE_MINOR);
-        specs.into_iter().map(|s| s.skipped(why.to_owned())).collect()
+        specs
+            .into_iter()
+            .map(|s| s.skipped(why.to_owned()))
+            .collect()
     };
     let (graph, origin) = match Graph::load(&project.workspace_root) {
         Ok(loaded) => loaded,
@@ -169,8 +197,12 @@ fn graph_checks(project: &Project) -> Vec<Check> {
         }
     };
     let resolved = match &origin {
-        Origin::Lockfile(path) => ids::RESOLVED.ok(format!("read `{}`", paths::display(path, &project.workspace_root))),
-        Origin::TemporaryCopy => ids::RESOLVED.ok("no Cargo.lock: resolved in a temporary copy (your tree is left as it is)"),
+        Origin::Lockfile(path) => ids::RESOLVED.ok(format!(
+            "read `{}`",
+            paths::display(path, &project.workspace_root)
+        )),
+        Origin::TemporaryCopy => ids::RESOLVED
+            .ok("no Cargo.lock: resolved in a temporary copy (your tree is left as it is)"),
     };
     let Some(root) = graph.node(&project.package_name).cloned() else {
         let mut checks = vec![ids::RESOLVED.warning(
@@ -202,7 +234,8 @@ fn single_version(graph: &Graph, root: &Node, name: &str, spec: Spec) -> Check {
             let direct: Option<&Node> = graph.dependencies(root).iter().find(|n| n.name == name);
             let newest = several.last().map(|(n, _)| *n);
             let ours = direct.or(newest);
-            let others: Vec<&(&Node, Vec<Node>)> = several.iter().filter(|(n, _)| Some(*n) != ours).collect();
+            let others: Vec<&(&Node, Vec<Node>)> =
+                several.iter().filter(|(n, _)| Some(*n) != ours).collect();
             let chains: Vec<String> = others
                 .iter()
                 .map(|(node, chain)| {
@@ -210,13 +243,19 @@ fn single_version(graph: &Graph, root: &Node, name: &str, spec: Spec) -> Check {
                     format!("{} comes from {}", node.version, names.join(" -> "))
                 })
                 .collect();
-            let culprits: Vec<&Node> = others.iter().filter_map(|(_, chain)| chain.get(1)).collect();
+            let culprits: Vec<&Node> = others
+                .iter()
+                .filter_map(|(_, chain)| chain.get(1))
+                .collect();
             let ours_text = ours.map_or_else(String::new, |n| format!(" next to {}", n.version));
             let mut check = spec.error(
                 format!("{} versions of `{name}`{ours_text}: {}; each has its own globals, so what it records is never exported", several.len(), chains.join("; ")),
                 fix_for(culprits.first().copied(), name),
             );
-            if culprits.iter().any(|c| OTEL_CRATES.contains(&c.name.as_str())) {
+            if culprits
+                .iter()
+                .any(|c| OTEL_CRATES.contains(&c.name.as_str()))
+            {
                 check = check.fixable(Remedy::AlignVersions);
             }
             check
@@ -243,10 +282,14 @@ fn fix_for(culprit: Option<&Node>, name: &str) -> String {
 fn bridge_matches(graph: &Graph, root: &Node) -> Check {
     let spec = ids::BRIDGE_MINOR;
     let direct = |name: &str| graph.dependencies(root).iter().find(|n| n.name == name);
-    let (Some(bridge), Some(otel)) = (direct("tracing-opentelemetry"), direct("opentelemetry")) else {
+    let (Some(bridge), Some(otel)) = (direct("tracing-opentelemetry"), direct("opentelemetry"))
+    else {
         return spec.ok("the package does not use both tracing-opentelemetry and opentelemetry");
     };
-    let bridge_otel = graph.dependencies(bridge).iter().find(|n| n.name == "opentelemetry");
+    let bridge_otel = graph
+        .dependencies(bridge)
+        .iter()
+        .find(|n| n.name == "opentelemetry");
     let minor = |n: &Node| semver::Version::parse(&n.version).map(|v| v.minor).ok();
     let matches = match bridge_otel {
         Some(used) => used == otel,
@@ -270,7 +313,11 @@ fn bridge_matches(graph: &Graph, root: &Node) -> Check {
 fn feature_checks(manifests: &Manifests, endpoints: &[Endpoint]) -> Vec<Check> {
     let Some(features) = manifests.features("opentelemetry-otlp") else {
         let why = "opentelemetry-otlp is not a dependency";
-        return vec![ids::TRANSPORT.skipped(why), ids::TLS.skipped(why), ids::ASYNC_CLIENT.skipped(why)];
+        return vec![
+            ids::TRANSPORT.skipped(why),
+            ids::TLS.skipped(why),
+            ids::ASYNC_CLIENT.skipped(why),
+        ];
     };
     let has = |f: &str| features.iter().any(|x| x == f);
     let transport = if has("grpc-tonic") {
@@ -334,33 +381,59 @@ fn source_checks(project: &Project) -> Vec<Check> {
         .and_then(|text| syn::parse_file(&text).ok());
     let Some(file) = parsed else {
         let why = format!("`{root_shown}` could not be read or parsed");
-        return [ids::MODULE, ids::INIT_CALLED, ids::GUARD_KEPT, ids::SECOND_SUBSCRIBER]
-            .iter()
-            .map(|s| s.skipped(why.clone()))
-            .chain([drift(&module, &module_shown)])
-            .collect();
+        return [
+            ids::MODULE,
+            ids::INIT_CALLED,
+            ids::GUARD_KEPT,
+            ids::SECOND_SUBSCRIBER,
+        ]
+        .iter()
+        .map(|s| s.skipped(why.clone()))
+        .chain([drift(&module, &module_shown)])
+        .collect();
     };
     let is_lib = matches!(project.target, Target::Lib { .. });
-    let call = if is_lib { Ok(None) } else { source::init_call(&file) };
-    let mut checks = vec![module_check(project, &file, &module, &module_shown, &root_shown)];
+    let call = if is_lib {
+        Ok(None)
+    } else {
+        source::init_call(&file)
+    };
+    let mut checks = vec![module_check(
+        project,
+        &file,
+        &module,
+        &module_shown,
+        &root_shown,
+    )];
     checks.extend(main_checks(is_lib, &call, &root_shown));
     checks.push(second_subscriber(project, &call, &module));
     checks.push(drift(&module, &module_shown));
     checks
 }
 
-fn module_check(project: &Project, root: &syn::File, module: &Path, module_shown: &str, root_shown: &str) -> Check {
+fn module_check(
+    project: &Project,
+    root: &syn::File,
+    module: &Path,
+    module_shown: &str,
+    root_shown: &str,
+) -> Check {
     let spec = ids::MODULE;
     if !module.is_file() {
         return spec
-            .error(format!("`{module_shown}` does not exist"), "`cargo otel doctor --fix` writes it")
+            .error(
+                format!("`{module_shown}` does not exist"),
+                "`cargo otel doctor --fix` writes it",
+            )
             .fixable(Remedy::RegenerateModule);
     }
     if source::declares_otel(root) || lib_declares_otel(project) {
         return spec.ok(format!("`{module_shown}`, declared in the crate"));
     }
     spec.error(
-        format!("`{module_shown}` exists but `{root_shown}` has no `mod otel;`, so it is never compiled"),
+        format!(
+            "`{module_shown}` exists but `{root_shown}` has no `mod otel;`, so it is never compiled"
+        ),
         format!("add `mod otel;` to `{root_shown}` (`cargo otel doctor --fix` does)"),
     )
     .fixable(Remedy::WireMain)
@@ -384,7 +457,10 @@ fn main_checks(is_lib: bool, call: &Result<Option<InitCall>, ()>, root_shown: &s
         Err(()) => {
             let why = format!("`{root_shown}` has no plain `fn main` (generated by a macro?)");
             return [
-                ids::INIT_CALLED.warning(why.clone(), "call `let _otel = otel::init()?;` first thing in your real `main`"),
+                ids::INIT_CALLED.warning(
+                    why.clone(),
+                    "call `let _otel = otel::init()?;` first thing in your real `main`",
+                ),
                 ids::GUARD_KEPT.skipped(why),
             ];
         }
@@ -432,9 +508,17 @@ fn main_checks(is_lib: bool, call: &Result<Option<InitCall>, ()>, root_shown: &s
 
 /// `otel::init()` installs the global subscriber itself; another one anywhere
 /// in the package makes it fail (or the other one panic).
-fn second_subscriber(project: &Project, call: &Result<Option<InitCall>, ()>, module: &Path) -> Check {
+fn second_subscriber(
+    project: &Project,
+    call: &Result<Option<InitCall>, ()>,
+    module: &Path,
+) -> Check {
     let spec = ids::SECOND_SUBSCRIBER;
-    let function = call.as_ref().ok().and_then(|c| c.as_ref()).map(|c| c.function.as_str());
+    let function = call
+        .as_ref()
+        .ok()
+        .and_then(|c| c.as_ref())
+        .map(|c| c.function.as_str());
     if function == Some("init_providers") {
         return spec.ok("`otel::init_providers()` leaves the subscriber to the program");
     }
@@ -443,7 +527,10 @@ fn second_subscriber(project: &Project, call: &Result<Option<InitCall>, ()>, mod
         if path == module {
             continue;
         }
-        let Some(file) = std::fs::read_to_string(&path).ok().and_then(|t| syn::parse_file(&t).ok()) else {
+        let Some(file) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| syn::parse_file(&t).ok())
+        else {
             continue;
         };
         let shown = paths::display(&path, &project.workspace_root);
@@ -495,7 +582,10 @@ fn drift(module: &Path, shown: &str) -> Check {
         return spec.skipped("the template did not render (a bug in cargo-otel)");
     };
     if existing == generated {
-        return spec.ok(format!("`{shown}` is what template v{} writes", codegen::TEMPLATE_VERSION));
+        return spec.ok(format!(
+            "`{shown}` is what template v{} writes",
+            codegen::TEMPLATE_VERSION
+        ));
     }
     match codegen::provenance(Syntax::Rust, &existing) {
         Provenance::Untouched => spec

@@ -23,7 +23,9 @@ use opentelemetry_sdk::{
         PeriodicReader, SdkMeterProvider, Temporality, data::ResourceMetrics,
         exporter::PushMetricExporter,
     },
-    trace::{IdGenerator as _, RandomIdGenerator, SpanData, SpanExporter as _, SpanEvents, SpanLinks},
+    trace::{
+        IdGenerator as _, RandomIdGenerator, SpanData, SpanEvents, SpanExporter as _, SpanLinks,
+    },
 };
 
 use super::{
@@ -103,7 +105,9 @@ pub fn check(env: &Env, settings: &Settings) -> Vec<Check> {
         .zip(&endpoints)
         .zip(outcomes)
         .zip(Signal::ALL)
-        .map(|(((spec, endpoint), outcome), signal)| judge(*spec, signal, endpoint, &outcome, timeout))
+        .map(|(((spec, endpoint), outcome), signal)| {
+            judge(*spec, signal, endpoint, &outcome, timeout)
+        })
         .collect()
 }
 
@@ -156,7 +160,10 @@ async fn export_span(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome 
     let result = async {
         let mut exporter = exporter!(SpanExporter, endpoint, timeout)?;
         exporter.set_resource(&resource());
-        exporter.export(vec![span()]).await.map_err(|e| e.to_string())
+        exporter
+            .export(vec![span()])
+            .await
+            .map_err(|e| e.to_string())
     };
     let result = result.await;
     Outcome {
@@ -322,13 +329,17 @@ pub enum Failure {
 
 pub fn classify(message: &str) -> Failure {
     let has = |needle: &str| message.contains(needle);
-    if has("Unauthenticated") || has("PermissionDenied") || has("status: 401") || has("403") {
+    if has("invalid exporter configuration") {
+        Failure::Misconfigured
+    } else if has("Unauthenticated") || has("PermissionDenied") {
         Failure::Unauthenticated
     } else if has("DeadlineExceeded") || has("timed out") || has("Timeout") || has("deadline") {
         Failure::TimedOut
     } else if has("tcp connect error") || has("Connection refused") || has("dns error") {
         Failure::Unreachable
     } else if has("http2 error")
+        || has("Internal")
+        || has("broken pipe")
         || has("frame with invalid size")
         || has("Unimplemented")
         || has("protocol error")
@@ -337,14 +348,18 @@ pub fn classify(message: &str) -> Failure {
         || has("HTTP/1")
     {
         Failure::WrongProtocol
-    } else if has("InvalidConfiguration") || has("invalid") || has("TLS") || has("endpoint") {
-        Failure::Misconfigured
     } else {
         Failure::Other
     }
 }
 
-fn judge(spec: Spec, signal: Signal, endpoint: &Endpoint, outcome: &Outcome, timeout: Duration) -> Check {
+fn judge(
+    spec: Spec,
+    signal: Signal,
+    endpoint: &Endpoint,
+    outcome: &Outcome,
+    timeout: Duration,
+) -> Check {
     let took = format_duration(outcome.took);
     let shown = endpoint.describe();
     let what = signal.name();
@@ -385,7 +400,9 @@ fn judge(spec: Spec, signal: Signal, endpoint: &Endpoint, outcome: &Outcome, tim
 /// code on, first line only.
 fn short(error: &str) -> String {
     let line = error.lines().next().unwrap_or_default().trim();
-    let from_code = line.split_once("gRPC code: ").map_or(line, |(_, rest)| rest);
+    let from_code = line
+        .split_once("gRPC code: ")
+        .map_or(line, |(_, rest)| rest);
     from_code.replace("tcp connect error: tcp connect error", "tcp connect error")
 }
 

@@ -92,7 +92,12 @@ fn init_function(call: &ExprCall) -> Option<String> {
     let Expr::Path(path) = &*call.func else {
         return None;
     };
-    let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     match segments.as_slice() {
         [.., module, function] if module == "otel" && function.starts_with("init") => {
             Some(function.clone())
@@ -127,7 +132,12 @@ fn is_exit(call: &ExprCall) -> bool {
     let Expr::Path(path) = &*call.func else {
         return false;
     };
-    let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     matches!(segments.as_slice(), [.., module, exit] if module == "process" && exit == "exit")
 }
 
@@ -159,14 +169,16 @@ mod tests {
 
     #[test]
     fn guards() {
-        let kept = call("mod otel;\nfn main() {\n    let _otel = otel::init().unwrap();\n}\n").unwrap();
+        let kept =
+            call("mod otel;\nfn main() {\n    let _otel = otel::init().unwrap();\n}\n").unwrap();
         assert_eq!(kept.guard, Guard::Kept("_otel".into()));
         assert_eq!(kept.line, 3);
         let dropped = call("fn main() { let _ = otel::init(); }").unwrap();
         assert_eq!(dropped.guard, Guard::Underscore);
         let statement = call("fn main() -> R { otel::init()?; Ok(()) }").unwrap();
         assert_eq!(statement.guard, Guard::Statement);
-        let providers = call("fn main() { let g = crate::otel::init_providers().unwrap(); }").unwrap();
+        let providers =
+            call("fn main() { let g = crate::otel::init_providers().unwrap(); }").unwrap();
         assert_eq!(providers.function, "init_providers");
         assert!(call("fn main() { run(); }").is_none());
         assert!(init_call(&syn::parse_file("fn other() {}").unwrap()).is_err());
@@ -174,9 +186,13 @@ mod tests {
 
     #[test]
     fn exits_after_init() {
-        let direct = call("fn main() {\n let _g = otel::init();\n work();\n std::process::exit(3);\n}").unwrap();
+        let direct =
+            call("fn main() {\n let _g = otel::init();\n work();\n std::process::exit(3);\n}")
+                .unwrap();
         assert_eq!(direct.exit_after, Some((4, true)));
-        let nested = call("fn main() {\n let _g = otel::init();\n if bad { std::process::exit(1) }\n}").unwrap();
+        let nested =
+            call("fn main() {\n let _g = otel::init();\n if bad { std::process::exit(1) }\n}")
+                .unwrap();
         assert_eq!(nested.exit_after, Some((3, false)));
     }
 }

@@ -145,8 +145,13 @@ pub fn declared(
         });
     }
     let root = workspace.map_or(&member.document, |w| &w.document);
-    let shared = root.get("workspace")?.get("dependencies")?.as_table_like()?;
-    let shared_key = find(shared, name, "workspace.dependencies").ok().flatten()?;
+    let shared = root
+        .get("workspace")?
+        .get("dependencies")?
+        .as_table_like()?;
+    let shared_key = find(shared, name, "workspace.dependencies")
+        .ok()
+        .flatten()?;
     let shared_item = shared.get(&shared_key)?;
     let mut all_features = features(shared_item);
     all_features.extend(features(item));

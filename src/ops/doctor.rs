@@ -10,13 +10,13 @@ use crate::{
     Shell,
     changeset::ChangeSet,
     codegen::{self, Provenance, Syntax},
+    docker::DEFAULT_IMAGE,
     doctor::{
         Remedy, Report, backend,
         environment::{self, Env},
         output, project as project_checks,
         roundtrip::{self, Settings},
     },
-    docker::DEFAULT_IMAGE,
     manifest::{self, LocalManifest},
     ops::init::{module_decl, module_path, read_if_present},
     paths,
@@ -195,7 +195,8 @@ impl FixPlan {
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
             self.manifests_changed |= after != manifest.original;
-            self.changes.push(manifest.path, Some(manifest.original), after);
+            self.changes
+                .push(manifest.path, Some(manifest.original), after);
         }
         Ok(())
     }
@@ -259,21 +260,27 @@ fn refresh_lockfile(shell: &Shell, project: &Project) {
         return;
     }
     shell.status("Updating", "Cargo.lock");
+    // `cargo update --workspace` changes only what the new requirements
+    // force, like the next build would, and needs the index, not downloads.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--manifest-path"])
-        .arg(&project.package_manifest)
-        .output();
-    match output {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => shell.warn(format!(
-            "could not update Cargo.lock: {}\nhelp: run `cargo update --workspace`",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Err(error) => shell.warn(format!(
-            "could not run cargo to update Cargo.lock: {error}\nhelp: run `cargo update --workspace`"
-        )),
+    let mut last_error = String::new();
+    for offline in [true, false] {
+        let mut command = Command::new(&cargo);
+        command
+            .args(["update", "--workspace", "--manifest-path"])
+            .arg(&project.workspace_manifest);
+        if offline {
+            command.arg("--offline");
+        }
+        match command.output() {
+            Ok(out) if out.status.success() => return,
+            Ok(out) => last_error = String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            Err(error) => last_error = error.to_string(),
+        }
     }
+    shell.warn(format!(
+        "could not update Cargo.lock: {last_error}\nhelp: run `cargo update --workspace`"
+    ));
 }
 
 /// `5s`, `500ms`, `2.5s` or a bare number of milliseconds.
