@@ -9,6 +9,7 @@ use crate::{
     Command, Shell,
     backend::Caps,
     docker::PullPolicy,
+    doctor::Group,
     ops::{
         dash::{BackendChoice, BuildFlags, DashOptions},
         doctor::{self, DoctorOptions, Format},
@@ -110,6 +111,17 @@ struct DoctorArgs {
     /// OTEL_EXPORTER_OTLP_TIMEOUT if set, else 5s]
     #[arg(long, value_name = "DURATION", value_parser = doctor::parse_timeout)]
     timeout: Option<std::time::Duration>,
+    /// Leave out a group of checks (they are reported as skipped)
+    #[arg(long, value_enum, value_name = "GROUP")]
+    skip: Vec<GroupArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GroupArg {
+    Project,
+    Environment,
+    Backend,
+    RoundTrip,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -320,6 +332,16 @@ impl Cli {
                 dry_run: doctor.dry_run,
                 endpoint: doctor.endpoint,
                 timeout: doctor.timeout,
+                skip: doctor
+                    .skip
+                    .into_iter()
+                    .map(|group| match group {
+                        GroupArg::Project => Group::Project,
+                        GroupArg::Environment => Group::Environment,
+                        GroupArg::Backend => Group::Backend,
+                        GroupArg::RoundTrip => Group::RoundTrip,
+                    })
+                    .collect(),
             }),
             OtelCommand::Dash(dash) => Command::Dash(DashOptions {
                 manifest_path: global.manifest_path,

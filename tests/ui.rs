@@ -67,6 +67,8 @@ ui_cases! {
     init_help,
     dash_help,
     serve_help,
+    doctor_help,
+    doctor_human,
     version,
 }
 

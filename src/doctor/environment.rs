@@ -372,8 +372,7 @@ fn rust_log(env: &Env) -> Check {
     let global = filter
         .split(',')
         .map(str::trim)
-        .filter(|d| !d.contains('=') && !d.contains('['))
-        .next_back()
+        .rfind(|d| !d.contains('=') && !d.contains('['))
         .map(str::to_ascii_lowercase);
     let targeted = filter.split(',').any(|d| d.contains('='));
     match global.as_deref() {

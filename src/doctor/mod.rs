@@ -52,6 +52,23 @@ pub enum Group {
 }
 
 impl Group {
+    pub const ALL: [Group; 4] = [
+        Self::Project,
+        Self::Environment,
+        Self::Backend,
+        Self::RoundTrip,
+    ];
+
+    /// As `--skip` spells it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Project => "project",
+            Self::Environment => "environment",
+            Self::Backend => "backend",
+            Self::RoundTrip => "round-trip",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Self::Project => "Project",

@@ -250,7 +250,7 @@ fn single_version(graph: &Graph, root: &Node, name: &str, spec: Spec) -> Check {
             let ours_text = ours.map_or_else(String::new, |n| format!(" next to {}", n.version));
             let mut check = spec.error(
                 format!("{} versions of `{name}`{ours_text}: {}; each has its own globals, so what it records is never exported", several.len(), chains.join("; ")),
-                fix_for(culprits.first().copied(), name),
+                fix_for(culprits.first().copied(), others.first().map(|(n, _)| *n), name),
             );
             if culprits
                 .iter()
@@ -263,17 +263,18 @@ fn single_version(graph: &Graph, root: &Node, name: &str, spec: Spec) -> Check {
     }
 }
 
-fn fix_for(culprit: Option<&Node>, name: &str) -> String {
+fn fix_for(culprit: Option<&Node>, second: Option<&Node>, name: &str) -> String {
+    let spec = second.map_or_else(|| name.to_owned(), |n| format!("{}@{}", n.name, n.version));
     match culprit {
         Some(culprit) if OTEL_CRATES.contains(&culprit.name.as_str()) => format!(
             "`cargo otel doctor --fix` moves `{}` to the version the module is built for",
             culprit.name
         ),
         Some(culprit) => format!(
-            "upgrade `{}` to a release built for the same opentelemetry (see `cargo tree -i {name}`), or drop it",
+            "upgrade `{}` to a release built for the same opentelemetry (see `cargo tree -i {spec}`), or drop it",
             culprit.name
         ),
-        None => format!("see `cargo tree -d -i {name}`"),
+        None => format!("see `cargo tree -i {spec}`"),
     }
 }
 

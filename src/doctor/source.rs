@@ -119,10 +119,10 @@ struct InitFinder {
 
 impl<'ast> Visit<'ast> for InitFinder {
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if self.found.is_none() {
-            if let Some(function) = init_function(call) {
-                self.found = Some((call.span().start().line, function));
-            }
+        if self.found.is_none()
+            && let Some(function) = init_function(call)
+        {
+            self.found = Some((call.span().start().line, function));
         }
         visit::visit_expr_call(self, call);
     }
