@@ -3,6 +3,7 @@
 //! OTLP/gRPC into our receiver, and for each check one case that triggers
 //! it and one where it passes, asserted by id and status in `--format json`.
 
+mod backend_support;
 mod support;
 
 use std::{
@@ -218,11 +219,11 @@ fn tracing_opentelemetry_one_minor_behind_is_an_error_that_fix_repairs() {
     let receiver = receiver();
     let env = [("OTLP_GRPC_ENDPOINT", receiver.endpoint())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (_, output) = doctor(&fixture.root, &env, &["--fix", "--dry-run"]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (report, _) = doctor(&fixture.root, &env, &["--fix", "--dry-run"]);
+    let diff = report["diff"].as_str().unwrap_or_default();
     assert!(
-        stdout.contains("+tracing-opentelemetry = { version = \"0.34.0\""),
-        "{stdout}"
+        diff.contains("+tracing-opentelemetry = { version = \"0.34.0\""),
+        "{report:#}"
     );
     assert_eq!(fixture.read("Cargo.toml"), before);
 
@@ -568,44 +569,18 @@ fn ports_held_by_others_and_by_the_local_backend() {
 
     // The real local backend holds its ports: that is ours.
     let dir = tempfile::tempdir().unwrap();
-    let mut serve = support::cargo_otel(dir.path())
-        .args([
-            "serve",
-            "--anonymous",
-            "--grpc-port",
-            "0",
-            "--http-port",
-            "0",
-            "--ui-port",
-            "0",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+    let serve = backend_support::Serve::start(dir.path(), &[]);
+    let grpc: u16 = serve
+        .grpc_endpoint()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
         .unwrap();
-    let grpc = serve_grpc_port(&mut serve);
     let [ports, local] = cargo_otel::doctor::backend::port_checks(&[(grpc, "OTLP/gRPC")]);
-    let _ = serve.kill();
-    let _ = serve.wait();
+    drop(serve);
     assert_eq!(ports.status, cargo_otel::doctor::Status::Ok, "{ports:?}");
     assert!(local.finding.contains("running: `cargo-otel`"), "{local:?}");
-}
-
-/// The gRPC port `cargo otel serve` announces on stderr.
-fn serve_grpc_port(serve: &mut std::process::Child) -> u16 {
-    use std::io::BufRead as _;
-    let stderr = serve.stderr.take().unwrap();
-    for line in std::io::BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("OTLP/gRPC").nth(1) {
-            let port = rest.rsplit(':').next().unwrap_or_default();
-            let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
-            if let Ok(port) = digits.parse() {
-                return port;
-            }
-        }
-    }
-    panic!("serve announced no OTLP/gRPC port");
 }
 
 #[test]

@@ -92,6 +92,9 @@ struct Json<'a> {
     /// Only with `--fix`: what was changed (or, with `--dry-run`, would be).
     #[serde(skip_serializing_if = "Option::is_none")]
     fixed: Option<&'a [String]>,
+    /// Only with `--fix --dry-run`: the unified diff of what would change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -114,7 +117,7 @@ struct JsonCheck<'a> {
 }
 
 /// The JSON report, one document, pretty-printed, ending in a newline.
-pub fn json(report: &Report, fixed: Option<&[String]>) -> String {
+pub fn json(report: &Report, fixed: Option<&[String]>, diff: Option<&str>) -> String {
     let document = Json {
         schema_version: SCHEMA_VERSION,
         cargo_otel_version: env!("CARGO_PKG_VERSION"),
@@ -138,6 +141,7 @@ pub fn json(report: &Report, fixed: Option<&[String]>) -> String {
             })
             .collect(),
         fixed,
+        diff,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("the report serializes");
     text.push('\n');

@@ -155,21 +155,26 @@ macro_rules! exporter {
     }};
 }
 
-async fn export_span(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
+/// Runs one export (exporter build included) and times it.
+async fn timed(export: impl Future<Output = Result<(), String>>) -> Outcome {
     let start = Instant::now();
-    let result = async {
+    let result = export.await;
+    Outcome {
+        result,
+        took: start.elapsed(),
+    }
+}
+
+async fn export_span(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
+    timed(async {
         let mut exporter = exporter!(SpanExporter, endpoint, timeout)?;
         exporter.set_resource(&resource());
         exporter
             .export(vec![span()])
             .await
             .map_err(|e| e.to_string())
-    };
-    let result = result.await;
-    Outcome {
-        result,
-        took: start.elapsed(),
-    }
+    })
+    .await
 }
 
 fn span() -> SpanData {
@@ -200,8 +205,7 @@ fn span() -> SpanData {
 }
 
 async fn export_log(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
-    let start = Instant::now();
-    let result = async {
+    timed(async {
         let mut exporter = exporter!(LogExporter, endpoint, timeout)?;
         exporter.set_resource(&resource());
         // A provider without processors only makes the record.
@@ -219,12 +223,8 @@ async fn export_log(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
             .export(LogBatch::new(&batch))
             .await
             .map_err(|e| e.to_string())
-    };
-    let result = result.await;
-    Outcome {
-        result,
-        took: start.elapsed(),
-    }
+    })
+    .await
 }
 
 /// Metrics can only be collected by a reader, so the OTLP exporter sits
@@ -390,7 +390,7 @@ fn judge(
         ),
         Failure::Other => (
             format!("{what} to {shown} failed after {took}: {error}"),
-            "run `cargo otel doctor -v` and check the backend's logs".to_owned(),
+            "check that the endpoint is an OTLP/gRPC receiver, and look at its logs".to_owned(),
         ),
     };
     spec.error(finding, fix)

@@ -18,9 +18,9 @@ use crate::{
         roundtrip::{self, Settings},
     },
     manifest::{self, LocalManifest},
-    ops::init::{module_decl, module_path, read_if_present},
+    ops::init::{module_path, read_if_present, wire_root},
     paths,
-    project::{Project, Selection, Target},
+    project::{Project, Selection},
     shell::Verbosity,
     wiring::{self, Wiring},
 };
@@ -59,8 +59,10 @@ pub fn run(shell: &Shell, options: &DoctorOptions) -> anyhow::Result<u8> {
     let env = Env::from_process();
     let (mut report, project) = diagnose(shell, &selection, &cwd, &env, options)?;
     let mut fixed = None;
+    let mut diff = None;
     if options.fix {
-        let applied = fix(shell, &report, project.as_ref(), options.dry_run)?;
+        let (applied, planned) = fix(shell, &report, project.as_ref(), options.dry_run)?;
+        diff = planned;
         if !applied.is_empty() && !options.dry_run {
             shell.status("Checking", "again after the fixes");
             report = diagnose(shell, &selection, &cwd, &env, options)?.0;
@@ -68,8 +70,11 @@ pub fn run(shell: &Shell, options: &DoctorOptions) -> anyhow::Result<u8> {
         fixed = Some(applied);
     }
     match options.format {
-        Format::Json => shell.data(&output::json(&report, fixed.as_deref())),
+        Format::Json => shell.data(&output::json(&report, fixed.as_deref(), diff.as_deref())),
         Format::Human => {
+            if let Some(diff) = &diff {
+                shell.data(diff);
+            }
             let quiet = shell.verbosity() == Verbosity::Quiet;
             shell.data(&output::human(&report, quiet));
         }
@@ -133,17 +138,17 @@ fn diagnose(
 }
 
 /// Plans the safe fixes the report asks for, shows or applies them; returns
-/// one line per change.
+/// one line per change, and with `dry_run` the diff (for the report).
 fn fix(
     shell: &Shell,
     report: &Report,
     project: Option<&Project>,
     dry_run: bool,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<(Vec<String>, Option<String>)> {
     let remedies = report.remedies();
     let Some(project) = project.filter(|_| !remedies.is_empty()) else {
         shell.status("Finished", "nothing `--fix` can repair");
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
     let plan = FixPlan::new(project, &remedies)?;
     for note in &plan.manual {
@@ -151,7 +156,7 @@ fn fix(
     }
     if plan.changes.is_empty() {
         shell.status("Finished", "nothing `--fix` can repair");
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let lines: Vec<String> = plan
         .lines
@@ -162,9 +167,8 @@ fn fix(
         for (verb, message) in &plan.lines {
             shell.status(verb, message);
         }
-        shell.data(&plan.changes.diff(&project.workspace_root));
         shell.warn("aborting fix due to dry run");
-        return Ok(lines);
+        return Ok((lines, Some(plan.changes.diff(&project.workspace_root))));
     }
     plan.changes.apply()?;
     for (verb, message) in &plan.lines {
@@ -173,7 +177,7 @@ fn fix(
     if plan.manifests_changed {
         refresh_lockfile(shell, project);
     }
-    Ok(lines)
+    Ok((lines, None))
 }
 
 /// The change set `--fix` writes, and what it says about it.
@@ -241,16 +245,9 @@ impl FixPlan {
 
     /// `mod otel;`, the `otel::init()` call, and a guard that is kept.
     fn wire_main(&mut self, project: &Project) -> anyhow::Result<()> {
-        let (root, is_bin) = match &project.target {
-            Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
-            Target::Lib { root } => (root, false),
-        };
-        let shown = paths::display(root, &project.workspace_root);
-        let source =
-            std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
-        let decl = module_decl(root, &module_path(project), !is_bin);
+        let (root, shown, source, wired) = wire_root(project)?;
         let mut after = source.clone();
-        match wiring::wire(&shown, &source, &decl, is_bin)? {
+        match wired {
             Wiring::AlreadyDone => {}
             Wiring::Edited { source, added } => {
                 self.lines
@@ -266,7 +263,7 @@ impl FixPlan {
                 .push(("Wiring", format!("{shown}: the guard kept in `_otel`")));
             after = kept;
         }
-        self.changes.push(root.clone(), Some(source), after);
+        self.changes.push(root, Some(source), after);
         Ok(())
     }
 }

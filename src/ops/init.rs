@@ -142,15 +142,8 @@ impl Plan {
     }
 
     fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
-        let (root, is_bin) = match &project.target {
-            Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
-            Target::Lib { root } => (root, false),
-        };
-        let shown = paths::display(root, &project.workspace_root);
-        let source =
-            std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
-        let decl = module_decl(root, &module_path(project), !is_bin);
-        match wiring::wire(&shown, &source, &decl, is_bin)? {
+        let (root, shown, source, wired) = wire_root(project)?;
+        match wired {
             Wiring::AlreadyDone => {}
             Wiring::Edited {
                 source: after,
@@ -158,7 +151,7 @@ impl Plan {
             } => {
                 self.report
                     .status("Wiring", format!("{shown}: {}", added.join(" and ")));
-                self.changes.push(root.clone(), Some(source), after);
+                self.changes.push(root, Some(source), after);
             }
             Wiring::Manual { reason, lines } => {
                 self.wired = false;
@@ -194,6 +187,20 @@ impl Plan {
         self.changes.push(path, existing, generated);
         Ok(())
     }
+}
+
+/// The crate root (path, as shown, its text) and what wiring it comes to.
+pub(crate) fn wire_root(project: &Project) -> anyhow::Result<(PathBuf, String, String, Wiring)> {
+    let (root, is_bin) = match &project.target {
+        Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
+        Target::Lib { root } => (root, false),
+    };
+    let shown = paths::display(root, &project.workspace_root);
+    let source =
+        std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
+    let decl = module_decl(root, &module_path(project), !is_bin);
+    let wired = wiring::wire(&shown, &source, &decl, is_bin)?;
+    Ok((root.clone(), shown, source, wired))
 }
 
 /// Messages gathered while planning, printed once the outcome is known.
@@ -289,7 +296,7 @@ pub(crate) fn module_path(project: &Project) -> PathBuf {
 
 /// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
 /// (`src/bin/tool.rs`) point at the module with `#[path]`.
-pub(crate) fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
+fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
     let dir = root.parent().unwrap_or(Path::new(""));
     let relative = paths::relative(dir, module);
     let path_attribute = (relative != "otel.rs").then_some(relative);
