@@ -259,6 +259,22 @@ fn without_a_lockfile_the_graph_is_resolved_in_a_copy() {
 }
 
 #[test]
+fn a_lockfile_behind_the_manifest_is_reported() {
+    let fixture = Fixture::new("healthy");
+    fixture.edit(
+        "Cargo.toml",
+        "tracing-opentelemetry = { version = \"0.34.0\"",
+        "tracing-opentelemetry = { version = \"0.33.0\"",
+    );
+    let report = diagnose(&fixture, &[]);
+    assert_status(&report, "OTEL003", "warning");
+    assert!(
+        finding(&report, "OTEL003").contains("tracing-opentelemetry is locked at 0.34.0"),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn exporter_features_that_cannot_work() {
     let fixture = Fixture::new("healthy");
     let otlp = "opentelemetry-otlp = { version = \"0.33.1\", default-features = false, features = [\"grpc-tonic\", \"trace\", \"metrics\", \"logs\", \"internal-logs\"] }";
@@ -626,19 +642,79 @@ fn docker_daemon_and_image_checks() {
     };
     let report = with_image("cargo-otel-test/absent:never");
     assert_status(&report, "OTEL031", "warning");
-    if let Some(present) = any_local_image() {
-        let report = with_image(&present);
-        assert_status(&report, "OTEL031", "ok");
-    }
+    let Some(present) = any_local_image() else {
+        return;
+    };
+    let report = with_image(&present);
+    assert_status(&report, "OTEL031", "ok");
+
+    // A dashboard container of ours for this workspace that is not running.
+    let root = std::fs::canonicalize(&fixture.root).unwrap();
+    let name = cargo_otel::docker::container::container_name(&root.display().to_string());
+    create_container(&name, &present, true);
+    let report = with_image(&present);
+    remove_container(&name);
+    assert_status(&report, "OTEL032", "warning");
+    assert!(
+        finding(&report, "OTEL032").contains("exists but is created"),
+        "{report:#}"
+    );
+    // One under our name that is not ours.
+    create_container(&name, &present, false);
+    let report = with_image(&present);
+    remove_container(&name);
+    assert_status(&report, "OTEL032", "warning");
+    assert!(
+        finding(&report, "OTEL032").contains("not made by cargo-otel"),
+        "{report:#}"
+    );
 }
 
-/// A tag the daemon has, if any.
-fn any_local_image() -> Option<String> {
+fn block_on<T>(future: impl Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
+    runtime.block_on(future)
+}
+
+/// Creates (does not start) a container, labelled as the test's.
+fn create_container(name: &str, image: &str, ours: bool) {
+    block_on(async {
+        let docker = bollard::Docker::connect_with_local_defaults().unwrap();
+        let mut labels =
+            std::collections::HashMap::from([("dev.cargo-otel.test".to_owned(), "1".to_owned())]);
+        if ours {
+            labels.insert(
+                cargo_otel::docker::container::MANAGED_BY.to_owned(),
+                "cargo-otel".to_owned(),
+            );
+        }
+        let body = bollard::models::ContainerCreateBody {
+            image: Some(image.to_owned()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        let options = bollard::query_parameters::CreateContainerOptionsBuilder::default()
+            .name(name)
+            .build();
+        docker.create_container(Some(options), body).await.unwrap();
+    });
+}
+
+fn remove_container(name: &str) {
+    block_on(async {
+        let docker = bollard::Docker::connect_with_local_defaults().unwrap();
+        let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .build();
+        let _ = docker.remove_container(name, Some(options)).await;
+    });
+}
+
+/// A tag the daemon has, if any.
+fn any_local_image() -> Option<String> {
+    block_on(async {
         let docker = bollard::Docker::connect_with_local_defaults().ok()?;
         let images = docker
             .list_images(None::<bollard::query_parameters::ListImagesOptions>)

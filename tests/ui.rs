@@ -69,6 +69,7 @@ ui_cases! {
     serve_help,
     doctor_help,
     doctor_human,
+    doctor_quiet_all_well,
     version,
 }
 

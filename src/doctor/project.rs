@@ -76,7 +76,7 @@ pub fn check(
     let mut checks = vec![ids::PACKAGE.ok(describe(&project))];
     let manifests = Manifests::load(&project);
     checks.push(dependencies(&manifests));
-    checks.extend(graph_checks(&project));
+    checks.extend(graph_checks(&project, &manifests));
     checks.extend(feature_checks(&manifests, endpoints));
     checks.extend(source_checks(&project));
     (checks, Some(project))
@@ -176,7 +176,7 @@ fn dependencies(manifests: &Manifests) -> Check {
     spec.ok(format!("declares {}", OTEL_CRATES.join(", ")))
 }
 
-fn graph_checks(project: &Project) -> Vec<Check> {
+fn graph_checks(project: &Project, manifests: &Manifests) -> Vec<Check> {
     let skip_rest = |why: &str| -> Vec<Check> {
         let mut specs: Vec<Spec> = SINGLE.iter().map(|(_, s)| *s).collect();
         specs.push(ids::BRIDGE_MINOR);
@@ -212,12 +212,36 @@ fn graph_checks(project: &Project) -> Vec<Check> {
         checks.extend(skip_rest("the package is not in the graph"));
         return checks;
     };
+    let resolved = match stale(&graph, &root, manifests) {
+        Some(stale) => ids::RESOLVED.warning(
+            format!("Cargo.lock is behind Cargo.toml: {stale}; the checks below read the lockfile"),
+            "`cargo update --workspace` (or any build) brings it up to date",
+        ),
+        None => resolved,
+    };
     let mut checks = vec![resolved];
     for (name, spec) in SINGLE {
         checks.push(single_version(&graph, &root, name, spec));
     }
     checks.push(bridge_matches(&graph, &root));
     checks
+}
+
+/// A declared OpenTelemetry crate whose locked version its requirement
+/// does not match: the manifest was edited since the last build.
+fn stale(graph: &Graph, root: &Node, manifests: &Manifests) -> Option<String> {
+    OTEL_CRATES.iter().find_map(|name| {
+        let requirement = manifests.declared(name)?.version?;
+        let wanted = semver::VersionReq::parse(&requirement).ok()?;
+        let locked = graph.dependencies(root).iter().find(|n| n.name == *name)?;
+        let version = semver::Version::parse(&locked.version).ok()?;
+        (!wanted.matches(&version)).then(|| {
+            format!(
+                "{name} is locked at {} but Cargo.toml asks for \"{requirement}\"",
+                locked.version
+            )
+        })
+    })
 }
 
 /// The versions of `name` this package's build reaches, and who pulls each.

@@ -5,11 +5,13 @@
 //! the user's file (comments, formatting) stays as it was.
 
 mod existing;
+mod guard;
 mod locate;
 
 use anyhow::bail;
 use syn::{Item, ItemFn, ReturnType, spanned::Spanned as _};
 
+pub use guard::keep_guard;
 use locate::LineIndex;
 
 /// What wiring a crate root came to.
@@ -295,43 +297,6 @@ pub fn global_subscribers(file: &syn::File) -> Vec<GlobalSubscriber> {
             call: found.call,
         })
         .collect()
-}
-
-/// Makes `main` keep the guard `otel::init*()` returns, so telemetry is
-/// flushed when `main` ends: `let _ = otel::init()...;` becomes `let _otel =
-/// ...`, and a bare `otel::init()...;` statement gains `let _otel = `.
-/// `None` when there is nothing to change.
-pub fn keep_guard(file_name: &str, source: &str) -> anyhow::Result<Option<String>> {
-    let file = parse(file_name, source)?;
-    let Some(main) = find_main(&file) else {
-        return Ok(None);
-    };
-    let index = LineIndex::new(source);
-    for statement in &main.block.stmts {
-        if !quote_tokens(statement).contains("otel :: init") {
-            continue;
-        }
-        let edit = match statement {
-            syn::Stmt::Local(local) => match &local.pat {
-                syn::Pat::Wild(wild) => {
-                    let at = index.offset(wild.underscore_token.span.start());
-                    Some((at, at + 1, "_otel"))
-                }
-                _ => None,
-            },
-            syn::Stmt::Expr(expr, Some(_)) => {
-                let at = index.offset(expr.span().start());
-                Some((at, at, "let _otel = "))
-            }
-            _ => None,
-        };
-        return Ok(edit.map(|(from, to, text)| {
-            let mut edited = source.to_owned();
-            edited.replace_range(from..to, text);
-            edited
-        }));
-    }
-    Ok(None)
 }
 
 /// Applies insertions (byte offset, text), later offsets first so earlier
