@@ -4,6 +4,7 @@
 //! it and one where it passes, asserted by id and status in `--format json`.
 
 mod backend_support;
+mod docker_support;
 mod support;
 
 use std::{
@@ -17,8 +18,6 @@ use std::{
 
 use cargo_otel::receiver::{API_KEY_HEADER, OtlpReceiver, ReceiverConfig};
 use serde_json::Value;
-
-const REQUIRE_DOCKER: &str = "CARGO_OTEL_REQUIRE_DOCKER";
 
 /// A fixture from `tests/fixtures/doctor/<name>` in a temporary directory,
 /// with the module this version generates at `src/otel.rs`.
@@ -600,7 +599,7 @@ fn ports_held_by_others_and_by_the_local_backend() {
 }
 
 #[test]
-fn docker_daemon_and_image_checks() {
+fn without_docker_the_backend_checks_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let (report, _) = doctor(
         dir.path(),
@@ -610,119 +609,123 @@ fn docker_daemon_and_image_checks() {
     assert_status(&report, "OTEL030", "warning");
     assert_status(&report, "OTEL031", "skipped");
     assert_status(&report, "OTEL032", "skipped");
+}
 
-    let fixture = Fixture::new("healthy");
-    let (report, _) = doctor(&fixture.root, &[], &["--skip", "round-trip"]);
-    if check(&report, "OTEL030")["status"] != "ok" {
-        assert!(
-            std::env::var_os(REQUIRE_DOCKER).is_none(),
-            "no Docker daemon and {REQUIRE_DOCKER} is set"
-        );
-        #[allow(clippy::print_stdout, reason = "the suites' skip convention")]
-        {
-            println!("SKIPPED: no Docker daemon");
-        }
-        return;
-    }
-    // No container for a fresh workspace.
-    assert_status(&report, "OTEL032", "ok");
-    // An image that is not there, then one that is.
-    let with_image = |image: &str| {
-        let manifest = fixture.read("Cargo.toml");
-        let base = manifest
-            .split("\n[package.metadata.otel]")
-            .next()
-            .unwrap()
-            .to_owned();
-        fixture.write(
-            "Cargo.toml",
-            &format!("{base}\n[package.metadata.otel]\nimage = \"{image}\"\n"),
-        );
-        doctor(&fixture.root, &[], &["--skip", "round-trip"]).0
-    };
-    let report = with_image("cargo-otel-test/absent:never");
-    assert_status(&report, "OTEL031", "warning");
-    let Some(present) = any_local_image() else {
-        return;
-    };
-    let report = with_image(&present);
-    assert_status(&report, "OTEL031", "ok");
+/// The healthy fixture with `[package.metadata.otel] image = ...`.
+fn with_image(fixture: &Fixture, image: &str) {
+    let manifest = fixture.read("Cargo.toml");
+    let base = manifest
+        .split("\n[package.metadata.otel]")
+        .next()
+        .unwrap()
+        .to_owned();
+    fixture.write(
+        "Cargo.toml",
+        &format!("{base}\n[package.metadata.otel]\nimage = \"{image}\"\n"),
+    );
+}
 
-    // A dashboard container of ours for this workspace that is not running.
+fn container_name(fixture: &Fixture) -> String {
     let root = std::fs::canonicalize(&fixture.root).unwrap();
-    let name = cargo_otel::docker::container::container_name(&root.display().to_string());
-    create_container(&name, &present, true);
-    let report = with_image(&present);
-    remove_container(&name);
-    assert_status(&report, "OTEL032", "warning");
-    assert!(
-        finding(&report, "OTEL032").contains("exists but is created"),
-        "{report:#}"
-    );
-    // One under our name that is not ours.
-    create_container(&name, &present, false);
-    let report = with_image(&present);
-    remove_container(&name);
-    assert_status(&report, "OTEL032", "warning");
-    assert!(
-        finding(&report, "OTEL032").contains("not made by cargo-otel"),
-        "{report:#}"
-    );
+    cargo_otel::docker::container::container_name(&root.display().to_string())
 }
 
-fn block_on<T>(future: impl Future<Output = T>) -> T {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+#[test]
+fn image_and_container_checks_against_the_real_daemon() {
+    let Some(docker) = docker_support::docker() else {
+        return;
+    };
+    let present = docker_support::stand_in_image(&docker).image.clone();
+    let fixture = Fixture::new("healthy");
+    let skip = ["--skip", "round-trip"];
+    let (report, _) = doctor(&fixture.root, &[], &skip);
+    assert_status(&report, "OTEL030", "ok");
+    assert_status(&report, "OTEL032", "ok"); // No container for a fresh workspace.
+    with_image(&fixture, "cargo-otel-test/absent:never");
+    assert_status(&doctor(&fixture.root, &[], &skip).0, "OTEL031", "warning");
+    with_image(&fixture, &present);
+    assert_status(&doctor(&fixture.root, &[], &skip).0, "OTEL031", "ok");
+
+    // A container of ours for this workspace that is not running, then one
+    // under our name that is not ours.
+    let name = container_name(&fixture);
+    let mut cleanup = docker_support::Cleanup::new(&docker);
+    cleanup.container(&name);
+    for (ours, expected) in [
+        (true, "exists but is created"),
+        (false, "not made by cargo-otel"),
+    ] {
+        create_container(&docker, &name, &present, ours);
+        let (report, _) = doctor(&fixture.root, &[], &skip);
+        docker_support::remove_container(&docker, &name);
+        assert_status(&report, "OTEL032", "warning");
+        assert!(finding(&report, "OTEL032").contains(expected), "{report:#}");
+    }
+}
+
+/// `dash --detach --print-env` starts the dashboard (the Aspire stand-in);
+/// with what it prints exported, every backend and round-trip check passes.
+#[test]
+fn a_detached_dashboard_is_healthy_and_accepts_the_round_trip() {
+    let Some(docker) = docker_support::docker() else {
+        return;
+    };
+    let image = docker_support::stand_in_image(&docker).image.clone();
+    let fixture = Fixture::new("healthy");
+    with_image(&fixture, &image);
+    let mut cleanup = docker_support::Cleanup::new(&docker);
+    cleanup.container(&container_name(&fixture));
+    let dash = support::cargo_otel(&fixture.root)
+        .args(["dash", "--detach", "--print-env", "--pull", "never"])
+        .args(["--ui-port", "0", "--grpc-port", "0", "--http-port", "0"])
+        .output()
         .unwrap();
-    runtime.block_on(future)
+    assert!(
+        dash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dash.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&dash.stdout).into_owned();
+    let exports: Vec<(&str, &str)> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+        .collect();
+    assert!(
+        exports
+            .iter()
+            .any(|(k, _)| *k == "OTEL_EXPORTER_OTLP_HEADERS"),
+        "{stdout}"
+    );
+    let (report, output) = doctor(&fixture.root, &exports, &[]);
+    for id in [
+        "OTEL030", "OTEL031", "OTEL032", "OTEL040", "OTEL041", "OTEL042",
+    ] {
+        assert_status(&report, id, "ok");
+    }
+    assert!(
+        finding(&report, "OTEL032").contains("running and healthy"),
+        "{report:#}"
+    );
+    assert_status(&report, "OTEL022", "ok");
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
 }
 
-/// Creates (does not start) a container, labelled as the test's.
-fn create_container(name: &str, image: &str, ours: bool) {
-    block_on(async {
-        let docker = bollard::Docker::connect_with_local_defaults().unwrap();
-        let mut labels =
-            std::collections::HashMap::from([("dev.cargo-otel.test".to_owned(), "1".to_owned())]);
-        if ours {
-            labels.insert(
-                cargo_otel::docker::container::MANAGED_BY.to_owned(),
-                "cargo-otel".to_owned(),
-            );
-        }
-        let body = bollard::models::ContainerCreateBody {
-            image: Some(image.to_owned()),
-            labels: Some(labels),
-            ..Default::default()
-        };
-        let options = bollard::query_parameters::CreateContainerOptionsBuilder::default()
-            .name(name)
-            .build();
-        docker.create_container(Some(options), body).await.unwrap();
-    });
-}
-
-fn remove_container(name: &str) {
-    block_on(async {
-        let docker = bollard::Docker::connect_with_local_defaults().unwrap();
-        let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
-            .force(true)
-            .build();
-        let _ = docker.remove_container(name, Some(options)).await;
-    });
-}
-
-/// A tag the daemon has, if any.
-fn any_local_image() -> Option<String> {
-    block_on(async {
-        let docker = bollard::Docker::connect_with_local_defaults().ok()?;
-        let images = docker
-            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
-            .await
-            .ok()?;
-        images
-            .into_iter()
-            .flat_map(|i| i.repo_tags)
-            .find(|tag| !tag.contains("<none>"))
-    })
+/// Creates (does not start) a container labelled as the tests' own.
+fn create_container(docker: &bollard::Docker, name: &str, image: &str, ours: bool) {
+    let mut labels = docker_support::test_labels("container");
+    if ours {
+        labels.insert(
+            cargo_otel::docker::container::MANAGED_BY.to_owned(),
+            "cargo-otel".to_owned(),
+        );
+    }
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.to_owned()),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    let options = bollard::query_parameters::CreateContainerOptionsBuilder::default()
+        .name(name)
+        .build();
+    docker_support::block_on(docker.create_container(Some(options), body)).unwrap();
 }
