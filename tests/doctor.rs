@@ -243,6 +243,60 @@ fn tracing_opentelemetry_one_minor_behind_is_an_error_that_fix_repairs() {
     assert_eq!(output.status.code(), Some(0), "{report:#}");
 }
 
+/// The proof that `--fix` repairs: a crate with a skewed tracing-opentelemetry,
+/// a dropped guard and no module builds after it and exports a log record.
+/// Built in the target directory the e2e tests share, so the OpenTelemetry
+/// stack compiles once per test run.
+#[test]
+fn the_repaired_crate_builds_and_exports() {
+    let fixture = Fixture::new("skewed");
+    std::fs::remove_file(fixture.path("src/otel.rs")).unwrap();
+    fixture.edit(
+        "src/main.rs",
+        "    let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");\n",
+        "    let _ = otel::init().expect(\"failed to initialize OpenTelemetry\");\n    tracing::info!(\"repaired by doctor\");\n",
+    );
+    let (_, output) = doctor(
+        &fixture.root,
+        &[],
+        &["--fix", "--skip", "round-trip", "--skip", "backend"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target");
+    let build = support::cargo(&fixture.root)
+        .args(["build", "--locked", "--quiet"])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let receiver = receiver();
+    let run = std::process::Command::new(target_dir.join("debug/demo"))
+        .env_clear()
+        .env("OTLP_GRPC_ENDPOINT", receiver.endpoint())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The guard now lives until `main` returns, so the record is flushed.
+    let arrived = receiver.wait_until(Duration::from_secs(5), |t| {
+        t.find_log("repaired by doctor").is_some()
+    });
+    assert!(arrived, "{:?}", receiver.snapshot());
+}
+
 #[test]
 fn without_a_lockfile_the_graph_is_resolved_in_a_copy() {
     let fixture = Fixture::new("healthy");

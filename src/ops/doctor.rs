@@ -260,7 +260,7 @@ impl FixPlan {
         }
         if let Some(kept) = wiring::keep_guard(&shown, &after)? {
             self.lines
-                .push(("Wiring", format!("{shown}: the guard kept in `_otel`")));
+                .push(("Wiring", format!("{shown}: keeping the guard in `_otel`")));
             after = kept;
         }
         self.changes.push(root, Some(source), after);
