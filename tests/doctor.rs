@@ -647,7 +647,15 @@ fn ports_held_by_others_and_by_the_local_backend() {
         .parse()
         .unwrap();
     let [ports, local] = cargo_otel::doctor::backend::port_checks(&[(grpc, "OTLP/gRPC")]);
+    // gRPC sent to its OTLP/HTTP port: the round trip says it is the wrong protocol.
+    let http = format!("http://{}", serve.http);
+    let (report, _) = doctor(dir.path(), &[], &["--endpoint", &http, "--skip", "backend"]);
     drop(serve);
+    assert_status(&report, "OTEL040", "error");
+    assert!(
+        finding(&report, "OTEL040").contains("did not get an OTLP/gRPC answer"),
+        "{report:#}"
+    );
     assert_eq!(ports.status, cargo_otel::doctor::Status::Ok, "{ports:?}");
     assert!(local.finding.contains("running: `cargo-otel`"), "{local:?}");
 }

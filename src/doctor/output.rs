@@ -24,13 +24,7 @@ pub fn human(report: &Report, quiet: bool) -> String {
     if quiet && report.all_well() {
         return text;
     }
-    let groups = [
-        Group::Project,
-        Group::Environment,
-        Group::Backend,
-        Group::RoundTrip,
-    ];
-    for group in groups {
+    for group in Group::ALL {
         let shown: Vec<&Check> = report
             .checks
             .iter()
