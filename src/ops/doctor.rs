@@ -50,12 +50,11 @@ pub struct DoctorOptions {
 /// Exit code: 0 without errors, [`crate::EXIT_FAILURE`] with any.
 pub fn run(shell: &Shell, options: &DoctorOptions) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let selection = Selection {
-        manifest_path: options.manifest_path.clone(),
-        package: options.package.clone(),
-        bin: options.bin.clone(),
-        example: None,
-    };
+    let selection = Selection::program(
+        options.manifest_path.clone(),
+        options.package.clone(),
+        options.bin.clone(),
+    );
     let env = Env::from_process();
     let (mut report, project) = diagnose(shell, &selection, &cwd, &env, options)?;
     let mut fixed = None;

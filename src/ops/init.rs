@@ -27,12 +27,11 @@ pub struct InitOptions {
 
 pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let selection = Selection {
-        manifest_path: options.manifest_path.clone(),
-        package: options.package.clone(),
-        bin: options.bin.clone(),
-        example: None,
-    };
+    let selection = Selection::program(
+        options.manifest_path.clone(),
+        options.package.clone(),
+        options.bin.clone(),
+    );
     let project = project::locate(&selection, &cwd)?;
     shell.verbose_status("Selected", describe(&project));
     let plan = Plan::new(&project, options.force)?;
