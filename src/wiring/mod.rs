@@ -5,12 +5,14 @@
 //! the user's file (comments, formatting) stays as it was.
 
 pub mod existing;
+mod guard;
 mod locate;
 mod merge;
 
 use anyhow::bail;
 use syn::{Item, ItemFn, ReturnType, spanned::Spanned as _};
 
+pub use guard::keep_guard;
 use locate::LineIndex;
 
 /// What wiring a crate root came to.
