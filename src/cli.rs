@@ -9,8 +9,10 @@ use crate::{
     Command, Shell,
     backend::Caps,
     docker::PullPolicy,
+    doctor::Group,
     ops::{
         dash::{BackendChoice, BuildFlags, DashOptions, WaitPort},
+        doctor::{self, DoctorOptions, Format},
         init::InitOptions,
         serve::ServeOptions,
     },
@@ -82,6 +84,50 @@ enum OtelCommand {
     Dash(DashArgs),
     /// Run the built-in telemetry backend (OTLP receiver and web view) on its own
     Serve(ServeArgs),
+    /// Find and explain every reason telemetry does not arrive: project,
+    /// environment, backend, and a real round trip (exit 1 on any error)
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+struct DoctorArgs {
+    /// Binary whose `main` to check (when the package has several)
+    #[arg(long, value_name = "NAME", help_heading = "Target Selection")]
+    bin: Option<String>,
+    /// Report format: `human` (grouped, coloured) or `json` (stable schema)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = FormatArg::Human)]
+    format: FormatArg,
+    /// Apply the safe fixes (versions, wiring of `main`, an untouched
+    /// module), then check again
+    #[arg(long)]
+    fix: bool,
+    /// With --fix: print the changes as a diff and write nothing
+    #[arg(short = 'n', long, requires = "fix")]
+    dry_run: bool,
+    /// Send the round trip here instead of the program's effective endpoint
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// How long each round-trip export may take, e.g. `5s`, `500ms` [default:
+    /// OTEL_EXPORTER_OTLP_TIMEOUT if set, else 5s]
+    #[arg(long, value_name = "DURATION", value_parser = doctor::parse_timeout)]
+    timeout: Option<std::time::Duration>,
+    /// Leave out a group of checks (they are reported as skipped)
+    #[arg(long, value_enum, value_name = "GROUP")]
+    skip: Vec<GroupArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GroupArg {
+    Project,
+    Environment,
+    Backend,
+    RoundTrip,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -285,13 +331,36 @@ impl Cli {
         let command = match args.command {
             OtelCommand::Init(init) => Command::Init(InitOptions {
                 manifest_path: global.manifest_path,
-                package: single_package(global.package),
+                package: single_package("init", global.package),
                 bin: init.bin,
                 dry_run: init.dry_run,
                 force: init.force,
                 no_detect: init.no_detect,
             }),
             OtelCommand::Serve(serve) => Command::Serve(serve.into_options()),
+            OtelCommand::Doctor(doctor) => Command::Doctor(DoctorOptions {
+                manifest_path: global.manifest_path,
+                package: single_package("doctor", global.package),
+                bin: doctor.bin,
+                format: match doctor.format {
+                    FormatArg::Human => Format::Human,
+                    FormatArg::Json => Format::Json,
+                },
+                fix: doctor.fix,
+                dry_run: doctor.dry_run,
+                endpoint: doctor.endpoint,
+                timeout: doctor.timeout,
+                skip: doctor
+                    .skip
+                    .into_iter()
+                    .map(|group| match group {
+                        GroupArg::Project => Group::Project,
+                        GroupArg::Environment => Group::Environment,
+                        GroupArg::Backend => Group::Backend,
+                        GroupArg::RoundTrip => Group::RoundTrip,
+                    })
+                    .collect(),
+            }),
             OtelCommand::Dash(dash) => Command::Dash(DashOptions {
                 manifest_path: global.manifest_path,
                 packages: global.package,
@@ -332,14 +401,15 @@ impl Cli {
     }
 }
 
-/// `init` instruments one package at a time; clap's own error otherwise.
-fn single_package(mut packages: Vec<String>) -> Option<String> {
+/// `init` and `doctor` work on one package at a time (only `dash` takes
+/// several); clap's own error otherwise.
+fn single_package(command: &str, mut packages: Vec<String>) -> Option<String> {
     if packages.len() > 1 {
         use clap::CommandFactory as _;
         Cli::command()
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
-                "`init` instruments one package at a time; run it once per package",
+                format!("`{command}` works on one package at a time; run it once per package"),
             )
             .exit();
     }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod codegen;
 pub mod detect;
 pub mod docker;
+pub mod doctor;
 pub mod fingerprint;
 pub mod manifest;
 pub mod ops;
@@ -33,6 +34,7 @@ pub enum Command {
     Init(ops::init::InitOptions),
     Serve(ops::serve::ServeOptions),
     Dash(ops::dash::DashOptions),
+    Doctor(ops::doctor::DoctorOptions),
 }
 
 /// Runs one command; returns the exit code (`dash` passes on the program's).
@@ -41,5 +43,6 @@ pub fn run(shell: &Shell, command: Command) -> anyhow::Result<u8> {
         Command::Init(options) => ops::init::run(shell, &options).map(|()| 0),
         Command::Serve(options) => ops::serve::run(shell, &options).map(|()| 0),
         Command::Dash(options) => ops::dash::run(shell, &options),
+        Command::Doctor(options) => ops::doctor::run(shell, &options),
     }
 }

@@ -88,6 +88,9 @@ ui_cases! {
     init_help,
     dash_help,
     serve_help,
+    doctor_help,
+    doctor_human,
+    doctor_quiet_all_well,
     version,
 }
 

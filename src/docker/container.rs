@@ -183,7 +183,7 @@ pub async fn find_ours(docker: &Docker, spec: &DashboardSpec) -> anyhow::Result<
     Ok(inspect(docker, &name).await?.filter(is_ours).map(|_| name))
 }
 
-async fn inspect(
+pub async fn inspect(
     docker: &Docker,
     id_or_name: &str,
 ) -> anyhow::Result<Option<ContainerInspectResponse>> {
@@ -210,7 +210,7 @@ fn label<'a>(info: &'a ContainerInspectResponse, key: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-fn is_ours(info: &ContainerInspectResponse) -> bool {
+pub fn is_ours(info: &ContainerInspectResponse) -> bool {
     label(info, MANAGED_BY) == Some(MANAGED_BY_US)
 }
 
@@ -396,7 +396,7 @@ async fn wait_ready(docker: &Docker, dashboard: &Dashboard) -> anyhow::Result<()
     }
 }
 
-async fn http_ok(port: u16, path: &str) -> bool {
+pub async fn http_ok(port: u16, path: &str) -> bool {
     let attempt = async {
         let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await.ok()?;
         let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");

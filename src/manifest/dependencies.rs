@@ -129,6 +129,50 @@ pub fn add_dependencies(
     Ok(changes)
 }
 
+/// A dependency as a package declares it, `workspace = true` followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The version requirement; `None` for path and git dependencies.
+    pub version: Option<String>,
+    pub features: Vec<String>,
+    pub default_features: bool,
+}
+
+/// How `member` declares crate `name` in `[dependencies]`, if it does.
+/// `workspace` is the workspace root's manifest when it is another file.
+pub fn declared(
+    member: &LocalManifest,
+    workspace: Option<&LocalManifest>,
+    name: &str,
+) -> Option<Declared> {
+    let table = member.document.get("dependencies")?.as_table_like()?;
+    let key = find(table, name, "dependencies").ok().flatten()?;
+    let item = table.get(&key)?;
+    if !inherits(item) {
+        return Some(Declared {
+            version: version(item),
+            features: features(item),
+            default_features: default_features(item),
+        });
+    }
+    let root = workspace.map_or(&member.document, |w| &w.document);
+    let shared = root
+        .get("workspace")?
+        .get("dependencies")?
+        .as_table_like()?;
+    let shared_key = find(shared, name, "workspace.dependencies")
+        .ok()
+        .flatten()?;
+    let shared_item = shared.get(&shared_key)?;
+    let mut all_features = features(shared_item);
+    all_features.extend(features(item));
+    Some(Declared {
+        version: version(shared_item),
+        features: all_features,
+        default_features: default_features(shared_item),
+    })
+}
+
 struct Docs<'a> {
     member: &'a mut DocumentMut,
     workspace: Option<&'a mut DocumentMut>,

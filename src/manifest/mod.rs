@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use toml_edit::DocumentMut;
 
-pub use dependencies::{DependencyChange, add_dependencies, add_stack};
+pub use dependencies::{Declared, DependencyChange, add_dependencies, add_stack, declared};
 pub use stack::{PinnedDependency, STACK};
 
 /// A manifest as read from disk, with the edits made to it so far.

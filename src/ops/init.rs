@@ -31,12 +31,11 @@ pub struct InitOptions {
 
 pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let selection = Selection {
-        manifest_path: options.manifest_path.clone(),
-        package: options.package.clone(),
-        bin: options.bin.clone(),
-        example: None,
-    };
+    let selection = Selection::program(
+        options.manifest_path.clone(),
+        options.package.clone(),
+        options.bin.clone(),
+    );
     let project = project::locate(&selection, &cwd)?;
     shell.verbose_status("Selected", describe(&project));
     let plan = Plan::new(&project, options)?;
@@ -180,22 +179,12 @@ impl Plan {
     }
 
     fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
-        let (root, is_bin) = match &project.target {
-            Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
-            Target::Lib { root } => (root, false),
-        };
-        let shown = paths::display(root, &project.workspace_root);
-        let source =
-            std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
-        let decl = module_decl(root, &module_path(project), !is_bin);
-        let kind = Root {
-            is_bin,
-            fmt_default_filter: self.fmt_default_filter,
-        };
+        let (root, shown, source, wired) = wire_root(project, self.fmt_default_filter)?;
+        let is_bin = !matches!(project.target, Target::Lib { .. });
         let mut after = source.clone();
         let mut added = Vec::new();
         let mut notes = Vec::new();
-        match wiring::wire(&shown, &source, &decl, kind)? {
+        match wired {
             Wiring::AlreadyDone => {}
             Wiring::Edited {
                 source: edited,
@@ -312,6 +301,27 @@ fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
     }
 }
 
+/// The crate root (path, as shown, its text) and what wiring it comes to.
+pub(crate) fn wire_root(
+    project: &Project,
+    fmt_default_filter: &str,
+) -> anyhow::Result<(PathBuf, String, String, Wiring)> {
+    let (root, is_bin) = match &project.target {
+        Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
+        Target::Lib { root } => (root, false),
+    };
+    let shown = paths::display(root, &project.workspace_root);
+    let source =
+        std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
+    let decl = module_decl(root, &module_path(project), !is_bin);
+    let root_kind = Root {
+        is_bin,
+        fmt_default_filter,
+    };
+    let wired = wiring::wire(&shown, &source, &decl, root_kind)?;
+    Ok((root.clone(), shown, source, wired))
+}
+
 /// Messages gathered while planning, printed once the outcome is known.
 #[derive(Default)]
 struct Report {
@@ -410,7 +420,7 @@ fn describe(project: &Project) -> String {
 }
 
 /// The module always lives at `src/otel.rs` of the package.
-fn module_path(project: &Project) -> PathBuf {
+pub(crate) fn module_path(project: &Project) -> PathBuf {
     project.package_root().join("src").join("otel.rs")
 }
 
@@ -438,7 +448,7 @@ fn application_name(project: &Project) -> String {
     dir.unwrap_or_else(|| project.package_name.clone())
 }
 
-fn read_if_present(path: &Path) -> anyhow::Result<Option<String>> {
+pub(crate) fn read_if_present(path: &Path) -> anyhow::Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),

@@ -19,6 +19,22 @@ pub struct Selection {
     pub example: Option<String>,
 }
 
+impl Selection {
+    /// A program of a package: `--manifest-path`, `-p` and `--bin`.
+    pub fn program(
+        manifest_path: Option<PathBuf>,
+        package: Option<String>,
+        bin: Option<String>,
+    ) -> Self {
+        Self {
+            manifest_path,
+            package,
+            bin,
+            example: None,
+        }
+    }
+}
+
 /// The package to instrument, in its workspace.
 #[derive(Debug)]
 pub struct Project {

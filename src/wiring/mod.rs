@@ -5,6 +5,7 @@
 //! the user's file (comments, formatting) stays as it was.
 
 pub mod existing;
+mod guard;
 mod locate;
 mod merge;
 mod router;
@@ -12,6 +13,7 @@ mod router;
 use anyhow::bail;
 use syn::{Item, ItemFn, ReturnType, spanned::Spanned as _};
 
+pub use guard::keep_guard;
 use locate::LineIndex;
 pub use router::{HTTP_LAYER, RouterWiring, add_http_layer};
 

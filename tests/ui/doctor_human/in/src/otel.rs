@@ -1,0 +1,2 @@
+[generated: otel.rs]
+// tuned by hand
