@@ -126,9 +126,10 @@ fn ctrl_c_while_waiting_stops_the_started_services() {
     dash.wait_for("     Running ");
     wait_until_listening(&mut dash);
     dash.signal();
-    // `--keep`: the dashboard then waits for a second Ctrl-C.
+    // `--keep`: the dashboard then waits for a second signal; `kill`'s
+    // SIGTERM must end it too, not only Ctrl-C.
     dash.wait_for("    Finished exited: ");
-    let (status, stdout, stderr) = dash.interrupt();
+    let (status, stdout, stderr) = dash.stop_with(libc::SIGTERM);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("    Stopping the programs"), "{stderr}");
     assert!(
@@ -356,24 +357,32 @@ impl Dash {
     }
 
     /// Ctrl-C, as a terminal would send it (the built-in dashboard stays up
-    /// with `--keep` until then).
-    /// Ctrl-C until `dash` exits: one that lands between the programs'
-    /// end and the dashboard's wait for it would otherwise be missed.
-    fn interrupt(mut self) -> (std::process::ExitStatus, String, String) {
+    /// with `--keep` until then), repeated until `dash` exits: one that lands
+    /// between the programs' end and the dashboard's wait for it would
+    /// otherwise be missed.
+    fn interrupt(self) -> (std::process::ExitStatus, String, String) {
+        self.stop_with(libc::SIGINT)
+    }
+
+    fn stop_with(mut self, signal: libc::c_int) -> (std::process::ExitStatus, String, String) {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
-            self.signal();
+            self.send(signal);
             thread::sleep(Duration::from_millis(500));
         }
         self.wait()
     }
 
     fn signal(&self) {
+        self.send(libc::SIGINT);
+    }
+
+    fn send(&self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
         // SAFETY: `kill` has no memory-safety preconditions; the child is ours
         // and not yet reaped.
         unsafe {
-            libc::kill(pid, libc::SIGINT);
+            libc::kill(pid, signal);
         }
     }
 

@@ -302,20 +302,38 @@ impl Dashboard {
             Self::Local(backend) => {
                 if keep || std::io::stdin().is_terminal() {
                     // Listening before the note, so a Ctrl-C right after it counts.
-                    let mut interrupt =
-                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-                            .context("failed to watch for Ctrl-C")?;
+                    let stop = stop_signals()?;
                     shell.note(format!(
                         "the dashboard keeps this run's telemetry until you press Ctrl-C: {}",
                         backend.login_url()
                     ));
-                    interrupt.recv().await;
+                    stop.await;
                 }
                 backend.stop().await.map(|_| ())
             }
             Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
         }
     }
+}
+
+/// Ctrl-C, and also SIGTERM and SIGHUP: once dash watches for signals,
+/// tokio replaces their default action, so `kill` or a closed terminal
+/// would otherwise leave the dashboard running.
+fn stop_signals() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let watch = |kind: SignalKind| signal(kind).context("failed to watch for Ctrl-C");
+    let (mut interrupt, mut terminate, mut hangup) = (
+        watch(SignalKind::interrupt())?,
+        watch(SignalKind::terminate())?,
+        watch(SignalKind::hangup())?,
+    );
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
+        }
+    })
 }
 
 /// `--backend docker` insists on Docker; without `--backend`, Docker is used
