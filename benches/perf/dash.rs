@@ -6,10 +6,12 @@
 //!
 //! The program is `bench-generated` (area 1's instrumented crate, a debug
 //! build as `dash` makes it) with the argument `first-span`: one span, then
-//! exit. "Accepted" is the dashboard's terminal feed line for that span: on
-//! the stderr of `dash`/`serve` for the local backend, and, timestamped by
-//! the daemon, in the container's log for the Docker stand-in image
-//! (`tests/docker_support`). No container runs at the start of a run.
+//! exit. Its guard waits for the export to be answered, and an `atexit`
+//! handler then prints the wall-clock time: that is "first span accepted".
+//! That the span really arrived is checked too: the local backend's feed
+//! line for it (on the stderr of `dash`/`serve`), and, for the Docker
+//! stand-in image (`tests/docker_support`), no export error from the program.
+//! No container runs at the start of a run.
 //!
 //! Warm: the crate is built. Cold: the crate's own code is rebuilt
 //! (`cargo clean -p bench-generated` before the run; its dependencies stay
@@ -24,8 +26,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use bollard::{Docker, query_parameters::LogsOptionsBuilder};
-use futures_util::TryStreamExt as _;
+use bollard::Docker;
 
 use crate::{
     Settings, docker_support,
@@ -42,17 +43,15 @@ const ANY_PORT: [&str; 6] = ["--grpc-port", "0", "--http-port", "0", "--ui-port"
 struct Bench<'a> {
     workspace: &'a Path,
     target_dir: PathBuf,
-    docker: Option<(Docker, String)>,
+    /// The stand-in image, if a Docker daemon answers.
+    image: Option<String>,
 }
 
 pub(crate) fn run(settings: &Settings) -> Vec<Row> {
     let bench = Bench {
         workspace: work::pipeline_workspace(),
         target_dir: work::work_dir("dash-target"),
-        docker: docker_support::docker().map(|docker| {
-            let image = stand_in(&docker);
-            (docker, image)
-        }),
+        image: docker_support::docker().map(|docker| stand_in(&docker)),
     };
     bench.build();
     let mut rows = Vec::new();
@@ -65,10 +64,10 @@ pub(crate) fn run(settings: &Settings) -> Vec<Row> {
         let mut series: [Vec<f64>; 4] = Default::default();
         for run in 0..settings.runs {
             let local = [bench.local_dash(cold), bench.local_sequential(cold)];
-            let docker = bench.docker.as_ref().map(|(docker, image)| {
+            let docker = bench.image.as_deref().map(|image| {
                 [
-                    bench.docker_dash(docker, image, cold),
-                    bench.docker_sequential(docker, image, cold),
+                    bench.docker_dash(image, cold),
+                    bench.docker_sequential(image, cold),
                 ]
             });
             println!(
@@ -88,6 +87,7 @@ pub(crate) fn run(settings: &Settings) -> Vec<Row> {
                 series.push(value);
             }
         }
+        bench.prepare(false);
         let [local, local_seq, docker, docker_seq] = series;
         let target = |row: Row| {
             if cold {
@@ -160,7 +160,7 @@ impl Bench<'_> {
         if cold {
             work::checked(self.cargo().args(["clean", "--quiet", "-p", PACKAGE]));
         }
-        if let Some((_, image)) = &self.docker {
+        if let Some(image) = &self.image {
             // No container from an earlier run (nothing to remove is fine).
             let _ = self
                 .cargo_otel()
@@ -180,28 +180,29 @@ impl Bench<'_> {
 
     fn local_dash(&self, cold: bool) -> f64 {
         self.prepare(cold);
-        let started = Instant::now();
+        let started = SystemTime::now();
         let mut child = self
             .cargo_otel()
             .args(["dash", "-p", PACKAGE, "--backend", "local"])
             .args(ANY_PORT)
             .args(["--", "first-span"])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start cargo otel dash");
         let seen = watch_feed(child.stderr.take().expect("piped"));
-        let first = seen
-            .recv_timeout(PATIENCE)
-            .expect("the first span in dash's feed");
+        let stdout = child.stdout.take().expect("piped");
+        let exported = exported_at(stdout);
         wait_success(&mut child, "cargo otel dash");
-        (first - started).as_secs_f64()
+        seen.recv_timeout(PATIENCE)
+            .expect("the first span in dash's feed");
+        seconds_since(started, exported)
     }
 
     fn local_sequential(&self, cold: bool) -> f64 {
         self.prepare(cold);
-        let started = Instant::now();
+        let started = SystemTime::now();
         let mut serve = self
             .cargo_otel()
             .arg("serve")
@@ -214,16 +215,14 @@ impl Bench<'_> {
         let seen = watch_feed(serve.stderr.take().expect("piped"));
         let env = exports(serve.stdout.take().expect("piped"));
         work::checked(self.cargo().args(["build", "-p", PACKAGE]));
-        self.run_program(&env);
-        let first = seen
-            .recv_timeout(PATIENCE)
+        let exported = self.run_program(&env);
+        seen.recv_timeout(PATIENCE)
             .expect("the first span in serve's feed");
-        let elapsed = (first - started).as_secs_f64();
         interrupt(&mut serve);
-        elapsed
+        seconds_since(started, exported)
     }
 
-    fn docker_dash(&self, docker: &Docker, image: &str, cold: bool) -> f64 {
+    fn docker_dash(&self, image: &str, cold: bool) -> f64 {
         self.prepare(cold);
         let started = SystemTime::now();
         let output = work::checked(
@@ -236,17 +235,16 @@ impl Bench<'_> {
                     "docker",
                     "--image",
                     image,
-                    "--keep",
                 ])
                 .args(ANY_PORT)
                 .args(["--", "first-span"])
                 .stdin(Stdio::null()),
         );
-        let container = container_name(&String::from_utf8_lossy(&output.stderr));
-        first_span_logged(docker, &container, started)
+        assert_exported(&output.stderr);
+        seconds_since(started, exported_at(&output.stdout[..]))
     }
 
-    fn docker_sequential(&self, docker: &Docker, image: &str, cold: bool) -> f64 {
+    fn docker_sequential(&self, image: &str, cold: bool) -> f64 {
         self.prepare(cold);
         let started = SystemTime::now();
         let output = work::checked(
@@ -266,21 +264,52 @@ impl Bench<'_> {
         );
         let env = exports(&output.stdout[..]);
         work::checked(self.cargo().args(["build", "-p", PACKAGE]));
-        self.run_program(&env);
-        let container = container_name(&String::from_utf8_lossy(&output.stderr));
-        first_span_logged(docker, &container, started)
+        let exported = self.run_program(&env);
+        seconds_since(started, exported)
     }
 
-    fn run_program(&self, env: &[(String, String)]) {
+    /// Runs the built program and returns when it says its span was exported.
+    fn run_program(&self, env: &[(String, String)]) -> SystemTime {
         let program = self.target_dir.join("debug").join(PACKAGE);
-        work::checked(
+        let output = work::checked(
             Command::new(program)
                 .arg("first-span")
                 .env_clear()
                 .envs(env.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null()),
         );
+        assert_exported(&output.stderr);
+        exported_at(&output.stdout[..])
     }
+}
+
+/// The time the program printed at exit (`first span exported at <ns>`).
+fn exported_at(stdout: impl Read) -> SystemTime {
+    let line = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix("first span exported at ")
+                .map(str::to_owned)
+        })
+        .expect("the program's exit line");
+    let nanos: u64 = line.trim().parse().expect("nanoseconds");
+    UNIX_EPOCH + Duration::from_nanos(nanos)
+}
+
+fn seconds_since(started: SystemTime, then: SystemTime) -> f64 {
+    then.duration_since(started)
+        .expect("the export after the start")
+        .as_secs_f64()
+}
+
+/// The generated module reports a failed export (or shutdown) on stderr.
+fn assert_exported(stderr: &[u8]) {
+    let stderr = String::from_utf8_lossy(stderr);
+    assert!(
+        !stderr.contains("failed to shut down OpenTelemetry") && !stderr.contains("ExportError"),
+        "the program could not export:\n{stderr}"
+    );
 }
 
 /// When the feed on `stderr` shows the first span.
@@ -342,82 +371,4 @@ fn interrupt(child: &mut Child) {
     let pid = child.id().to_string();
     work::checked(Command::new("kill").args(["-INT", &pid]));
     wait_success(child, "cargo otel serve");
-}
-
-fn container_name(stderr: &str) -> String {
-    stderr
-        .split("dashboard container ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no container named in:\n{stderr}"))
-        .to_owned()
-}
-
-/// Seconds from `started` to the daemon's timestamp on the container's feed
-/// line for the span; the container is removed afterwards.
-fn first_span_logged(docker: &Docker, container: &str, started: SystemTime) -> f64 {
-    let options = LogsOptionsBuilder::default()
-        .stdout(true)
-        .stderr(true)
-        .timestamps(true)
-        .tail("all")
-        .build();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let logged = loop {
-        let frames: Vec<_> =
-            docker_support::block_on(docker.logs(container, Some(options.clone())).try_collect())
-                .unwrap_or_else(|e| panic!("logs of {container}: {e}"));
-        let text: String = frames.iter().map(ToString::to_string).collect();
-        let found = text.lines().find_map(|line| {
-            let (stamp, rest) = line.split_once(' ')?;
-            is_feed_line(rest).then(|| parse_timestamp(stamp))
-        });
-        if let Some(logged) = found {
-            break logged;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no `{SPAN}` in the log of {container}:\n{text}"
-        );
-        thread::sleep(Duration::from_millis(100));
-    };
-    docker_support::remove_container(docker, container);
-    logged
-        .duration_since(started)
-        .expect("the span after the start")
-        .as_secs_f64()
-}
-
-/// `2026-11-25T01:23:45.123456789Z` (what the daemon puts before a line).
-fn parse_timestamp(stamp: &str) -> SystemTime {
-    fn number<T: std::str::FromStr>(text: &str, stamp: &str) -> T {
-        text.parse()
-            .unwrap_or_else(|_| panic!("bad timestamp {stamp:?}"))
-    }
-    let parts = |text: &str, sep: char| -> [i64; 3] {
-        let numbers: Vec<i64> = text.split(sep).map(|n| number(n, stamp)).collect();
-        <[i64; 3]>::try_from(numbers).unwrap_or_else(|_| panic!("bad timestamp {stamp:?}"))
-    };
-    let (date, time) = stamp
-        .trim_end_matches('Z')
-        .split_once('T')
-        .unwrap_or_else(|| panic!("bad timestamp {stamp:?}"));
-    let [year, month, day] = parts(date, '-');
-    let (clock, fraction) = time.split_once('.').unwrap_or((time, "0"));
-    let [hours, minutes, seconds] = parts(clock, ':');
-    let nanos: u32 = number(&format!("{fraction:0<9}")[..9], stamp);
-    let secs = days_from_civil(year, month, day) * 86_400 + hours * 3_600 + minutes * 60 + seconds;
-    UNIX_EPOCH + Duration::new(number(&secs.to_string(), stamp), nanos)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }

@@ -71,12 +71,16 @@ impl Collector {
     }
 }
 
-/// One run of one program.
+/// One run of one program: nanoseconds per operation, wall-clock and the
+/// calling thread's CPU time.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     span_ns: f64,
     event_ns: f64,
     counter_ns: f64,
+    span_cpu_ns: f64,
+    event_cpu_ns: f64,
+    counter_cpu_ns: f64,
     /// From start to exit, shutdown included.
     wall_s: f64,
 }
@@ -117,13 +121,17 @@ pub(crate) fn run(settings: &Settings) -> Vec<Row> {
                 ];
                 let sample = run_program(&binaries[&variant], &env, iterations);
                 println!(
-                    "pipeline: run {}, {:?}, {}: {:.0} ns/span, {:.0} ns/event, {:.0} ns/counter add, {:.2} s",
+                    "pipeline: run {}, {:?}, {}: {:.0} ns/span, {:.0} ns/event, {:.0} ns/counter add \
+                     (CPU {:.0}, {:.0}, {:.0}), {:.2} s",
                     run + 1,
                     variant,
                     collector.name(),
                     sample.span_ns,
                     sample.event_ns,
                     sample.counter_ns,
+                    sample.span_cpu_ns,
+                    sample.event_cpu_ns,
+                    sample.counter_cpu_ns,
                     sample.wall_s
                 );
                 samples
@@ -137,54 +145,77 @@ pub(crate) fn run(settings: &Settings) -> Vec<Row> {
     rows(&samples)
 }
 
-/// What is timed, its unit, and where its figure is in a sample.
-type Operation = (&'static str, &'static str, fn(&Sample) -> f64);
+/// What is timed, its unit, and where its CPU and wall-clock figures are in
+/// a sample.
+type Operation = (
+    &'static str,
+    &'static str,
+    fn(&Sample) -> f64,
+    fn(&Sample) -> f64,
+);
 
 fn rows(samples: &HashMap<(Variant, Collector), Vec<Sample>>) -> Vec<Row> {
     let series = |variant, collector, pick: fn(&Sample) -> f64| -> Vec<f64> {
         samples[&(variant, collector)].iter().map(pick).collect()
     };
     let operations: [Operation; 3] = [
-        ("span", "ns/span", |s| s.span_ns),
-        ("event", "ns/event", |s| s.event_ns),
-        ("counter add", "ns/add", |s| s.counter_ns),
+        ("span", "ns/span", |s| s.span_cpu_ns, |s| s.span_ns),
+        ("event", "ns/event", |s| s.event_cpu_ns, |s| s.event_ns),
+        (
+            "counter add",
+            "ns/add",
+            |s| s.counter_cpu_ns,
+            |s| s.counter_ns,
+        ),
     ];
     let mut rows = Vec::new();
-    for (operation, unit, pick) in operations {
-        let generated = |collector| series(Variant::Generated, collector, pick);
+    for (operation, unit, cpu, wall) in operations {
+        let generated = |collector, pick| series(Variant::Generated, collector, pick);
         rows.push(
             Row::new(
-                format!("generated, {operation}, collector up (b/a)"),
+                format!("generated, {operation}, CPU, collector up (b/a)"),
                 unit,
-                generated(Collector::Up),
+                generated(Collector::Up, cpu),
             )
             .against(
                 "plain tracing (a)",
-                series(Variant::Plain, Collector::Up, pick),
+                series(Variant::Plain, Collector::Up, cpu),
             ),
         );
         for collector in COLLECTORS {
             rows.push(
                 Row::new(
-                    format!("generated, {operation}, {} (b/c)", collector.name()),
+                    format!("generated, {operation}, CPU, {} (b/c)", collector.name()),
                     unit,
-                    generated(collector),
+                    generated(collector, cpu),
                 )
                 .against(
                     format!("upstream example, {}", collector.name()),
-                    series(Variant::Upstream, collector, pick),
+                    series(Variant::Upstream, collector, cpu),
                 )
                 .target(Target::RatioAtMost(1.0)),
             );
         }
+        rows.push(
+            Row::new(
+                format!("generated, {operation}, wall, collector up (b/c)"),
+                unit,
+                generated(Collector::Up, wall),
+            )
+            .against(
+                "upstream example, collector up",
+                series(Variant::Upstream, Collector::Up, wall),
+            )
+            .target(Target::RatioAtMost(1.0)),
+        );
         for collector in [Collector::Down, Collector::Hung] {
             rows.push(
                 Row::new(
-                    format!("generated, {operation}, {} vs up", collector.name()),
+                    format!("generated, {operation}, wall, {} vs up", collector.name()),
                     unit,
-                    generated(collector),
+                    generated(collector, wall),
                 )
-                .against("generated, collector up", generated(Collector::Up))
+                .against("generated, collector up", generated(Collector::Up, wall))
                 .target(Target::RatioAtMost(1.05)),
             );
         }
@@ -295,6 +326,9 @@ fn run_program(binary: &Path, env: &[(&str, &str)], iterations: u64) -> Sample {
         span_ns: number("span_ns"),
         event_ns: number("event_ns"),
         counter_ns: number("counter_ns"),
+        span_cpu_ns: number("span_cpu_ns"),
+        event_cpu_ns: number("event_cpu_ns"),
+        counter_cpu_ns: number("counter_cpu_ns"),
         wall_s,
     }
 }
