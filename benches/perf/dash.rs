@@ -155,6 +155,21 @@ impl Bench<'_> {
         );
     }
 
+    /// `cargo otel dash` on the Docker backend with the stand-in image.
+    fn docker_dash_command(&self, image: &str) -> Command {
+        let mut command = self.cargo_otel();
+        command.args([
+            "dash",
+            "-p",
+            PACKAGE,
+            "--backend",
+            "docker",
+            "--image",
+            image,
+        ]);
+        command
+    }
+
     /// Untimed: the state a run starts from.
     fn prepare(&self, cold: bool) {
         if cold {
@@ -162,19 +177,7 @@ impl Bench<'_> {
         }
         if let Some(image) = &self.image {
             // No container from an earlier run (nothing to remove is fine).
-            let _ = self
-                .cargo_otel()
-                .args([
-                    "dash",
-                    "-p",
-                    PACKAGE,
-                    "--backend",
-                    "docker",
-                    "--image",
-                    image,
-                    "--stop",
-                ])
-                .output();
+            let _ = self.docker_dash_command(image).arg("--stop").output();
         }
     }
 
@@ -226,16 +229,7 @@ impl Bench<'_> {
         self.prepare(cold);
         let started = SystemTime::now();
         let output = work::checked(
-            self.cargo_otel()
-                .args([
-                    "dash",
-                    "-p",
-                    PACKAGE,
-                    "--backend",
-                    "docker",
-                    "--image",
-                    image,
-                ])
+            self.docker_dash_command(image)
                 .args(ANY_PORT)
                 .args(["--", "first-span"])
                 .stdin(Stdio::null()),
@@ -248,16 +242,7 @@ impl Bench<'_> {
         self.prepare(cold);
         let started = SystemTime::now();
         let output = work::checked(
-            self.cargo_otel()
-                .args([
-                    "dash",
-                    "-p",
-                    PACKAGE,
-                    "--backend",
-                    "docker",
-                    "--image",
-                    image,
-                ])
+            self.docker_dash_command(image)
                 .args(["--detach", "--print-env"])
                 .args(ANY_PORT)
                 .stdin(Stdio::null()),
