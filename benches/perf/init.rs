@@ -70,7 +70,11 @@ fn cargo_add(dir: &Path, offline: bool) -> Vec<Command> {
                 command.arg(format!("{}@{}", dependency.name, dependency.version));
             }
             let features: Vec<String> = group
-                .flat_map(|d| d.features.iter().map(move |f| format!("{}/{f}", d.name)))
+                .flat_map(|d| {
+                    d.features
+                        .iter()
+                        .map(move |f| format!("{}@{}/{f}", d.name, d.version))
+                })
                 .collect();
             if !features.is_empty() {
                 command.arg("--features").arg(features.join(","));
