@@ -127,6 +127,8 @@ fn stand_in(docker: &Docker) -> String {
     let bytes = std::fs::read(binary)
         .unwrap_or_else(|e| panic!("failed to read {}: {e}", binary.display()));
     let image = "cargo-otel-bench/aspire-stand-in:latest";
+    // The previous run's image, which would be left untagged otherwise.
+    docker_support::remove_image(docker, image);
     docker_support::import(docker, &bytes, image, "dev.cargo-otel.bench=1");
     image.to_owned()
 }
