@@ -22,9 +22,9 @@ impl Sink for Pipeline {
         if let Some(save) = &self.save {
             save.write(&request);
         }
-        let notable = self.store.ingest_traces(request);
-        if let Some(feed) = &self.feed {
-            feed.spans(&notable);
+        match &self.feed {
+            Some(feed) => feed.spans(&self.store.ingest_traces(request)),
+            None => self.store.ingest_spans(request, None),
         }
     }
 

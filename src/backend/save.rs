@@ -48,13 +48,19 @@ impl SaveFile {
     }
 
     pub fn write(&self, request: &impl Serialize) {
+        // Encoded before taking the lock, so concurrent exports only queue
+        // for the (buffered) write itself.
+        let line = serde_json::to_vec(request).map(|mut line| {
+            line.push(b'\n');
+            line
+        });
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.failed.is_some() {
             return;
         }
-        let result = serde_json::to_writer(&mut state.writer, request)
+        let result = line
             .map_err(std::io::Error::from)
-            .and_then(|()| state.writer.write_all(b"\n"));
+            .and_then(|line| state.writer.write_all(&line));
         match result {
             Ok(()) => state.lines += 1,
             Err(error) => state.failed = Some(error.to_string()),

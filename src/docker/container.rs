@@ -40,6 +40,9 @@ const OTLP_HTTP: u16 = 18890;
 
 /// How long the dashboard may take to answer `/health` and OTLP.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Pauses between readiness checks: doubling from the first to the last.
+const READY_FIRST_PAUSE: Duration = Duration::from_millis(10);
+const READY_MAX_PAUSE: Duration = Duration::from_millis(250);
 /// `docker stop` grace before the daemon kills the dashboard.
 const STOP_GRACE_SECS: i32 = 5;
 
@@ -369,6 +372,9 @@ fn describe(
 /// connections before the dashboard inside listens.
 async fn wait_ready(docker: &Docker, dashboard: &Dashboard) -> anyhow::Result<()> {
     let deadline = Instant::now() + READY_TIMEOUT;
+    // Short first pauses: a warm image answers within a few hundred
+    // milliseconds, and every one waited here delays the program's start.
+    let mut pause = READY_FIRST_PAUSE;
     loop {
         if http_ok(dashboard.ui_port, "/health").await && otlp_accepts(dashboard).await {
             return Ok(());
@@ -392,7 +398,8 @@ async fn wait_ready(docker: &Docker, dashboard: &Dashboard) -> anyhow::Result<()
                 dashboard.name
             );
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(READY_MAX_PAUSE);
     }
 }
 

@@ -64,7 +64,8 @@ pub(crate) use self::{
     http::{otlp_json_log, otlp_json_trace, post_otlp_json, wait_healthy},
     registry::{PUSHED_REPOSITORY, PUSHED_TAG, Registry, local_registry, push_to},
     stand_in::{
-        DASHBOARD_PORTS, ENTRYPOINT, STAND_IN_REPOSITORY, StandIn, stand_in_binary, stand_in_image,
+        DASHBOARD_PORTS, ENTRYPOINT, STAND_IN_REPOSITORY, StandIn, import, stand_in_binary,
+        stand_in_image,
     },
 };
 

@@ -53,7 +53,12 @@ pub(crate) fn stand_in_image(docker: &Docker) -> &'static StandIn {
             println!("stand-in: reusing {image}");
         } else {
             let started = Instant::now();
-            import(docker, &bytes, &image);
+            import(
+                docker,
+                &bytes,
+                &image,
+                &format!("{TEST_LABEL}=1 {ROLE_LABEL}=stand-in"),
+            );
             println!(
                 "stand-in: imported {image} in {:.1}s",
                 started.elapsed().as_secs_f64()
@@ -153,8 +158,10 @@ fn short_hash(bytes: &[u8]) -> String {
 }
 
 /// `docker import` of a root file system holding only the binary (no base
-/// image, no build), with the image configuration as `changes`.
-fn import(docker: &Docker, binary: &[u8], image: &str) {
+/// image, no build), with the image configuration as `changes` and `labels`
+/// (`key=value` pairs separated by spaces). The benchmarks import it under
+/// their own name and label, out of reach of the tests' clean-up.
+pub(crate) fn import(docker: &Docker, binary: &[u8], image: &str, labels: &str) {
     let rootfs = tar_of(&[("cargo-otel", binary, 0o755)], 0);
     let entrypoint = ENTRYPOINT.map(|part| format!("\"{part}\"")).join(", ");
     let ports = DASHBOARD_PORTS.map(|port| format!("{port}/tcp")).join(" ");
@@ -165,7 +172,7 @@ fn import(docker: &Docker, binary: &[u8], image: &str) {
         .changes(vec![
             format!("ENTRYPOINT [{entrypoint}]"),
             format!("EXPOSE {ports}"),
-            format!("LABEL {TEST_LABEL}=1 {ROLE_LABEL}=stand-in"),
+            format!("LABEL {labels}"),
         ])
         .build();
     block_on(

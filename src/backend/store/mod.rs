@@ -114,6 +114,22 @@ impl Store {
     /// terminal (finished root spans and error spans).
     pub fn ingest_traces(&self, request: ExportTraceServiceRequest) -> Vec<SpanRecord> {
         let mut notable = Vec::new();
+        self.ingest_spans(request, Some(&mut notable));
+        notable
+    }
+
+    /// Stores the spans of one export, copying the notable ones into
+    /// `notable` only if asked (a copy is a deep clone: without a terminal
+    /// feed nobody reads it).
+    pub(crate) fn ingest_spans(
+        &self,
+        request: ExportTraceServiceRequest,
+        mut notable: Option<&mut Vec<SpanRecord>>,
+    ) {
+        // Evicted traces are freed after the lock is released: dropping a
+        // trace frees a dozen allocations per span, and other exports wait
+        // for the lock meanwhile.
+        let mut evicted = Vec::new();
         self.update(|inner| {
             for resource_spans in request.resource_spans {
                 let service = inner.service(resource_spans.resource.as_ref());
@@ -125,15 +141,17 @@ impl Store {
                             scope: scope.clone(),
                             span,
                         };
-                        if record.span.parent_span_id.is_empty() || is_error(&record.span) {
+                        if let Some(notable) = notable.as_deref_mut()
+                            && (record.span.parent_span_id.is_empty() || is_error(&record.span))
+                        {
                             notable.push(record.clone());
                         }
-                        inner.push_span(record);
+                        inner.push_span(record, &mut evicted);
                     }
                 }
             }
         });
-        notable
+        drop(evicted);
     }
 
     /// Stores the records of one export; returns the error-level ones.
@@ -267,33 +285,37 @@ impl Inner {
         name
     }
 
-    fn push_span(&mut self, record: SpanRecord) {
-        let id = record.span.trace_id.clone();
-        match self.traces.get_mut(&id) {
+    /// Adds a span; traces evicted to make room go to `evicted`.
+    fn push_span(&mut self, record: SpanRecord, evicted: &mut Vec<Vec<SpanRecord>>) {
+        // Looked up by slice: the id is copied only for a trace's first span.
+        match self.traces.get_mut(record.span.trace_id.as_slice()) {
             Some(spans) => spans.push(record),
             None => {
-                self.traces.insert(id.clone(), vec![record]);
-                self.trace_order.push_back(id);
+                let id = record.span.trace_id.clone();
+                self.trace_order.push_back(id.clone());
+                self.traces.insert(id, vec![record]);
             }
         }
         self.span_count += 1;
         while self.traces.len() > self.caps.traces || self.span_count > self.caps.spans {
-            if !self.evict_oldest_trace() {
-                break;
+            match self.evict_oldest_trace() {
+                Some(spans) => evicted.push(spans),
+                None => break,
             }
         }
     }
 
-    fn evict_oldest_trace(&mut self) -> bool {
-        let Some(id) = self.trace_order.pop_front() else {
-            return false;
-        };
-        if let Some(spans) = self.traces.remove(&id) {
-            self.span_count -= spans.len();
-            self.evicted.traces += 1;
-            self.evicted.spans += spans.len() as u64;
+    /// The oldest trace's spans, taken out of the store.
+    fn evict_oldest_trace(&mut self) -> Option<Vec<SpanRecord>> {
+        loop {
+            let id = self.trace_order.pop_front()?;
+            if let Some(spans) = self.traces.remove(&id) {
+                self.span_count -= spans.len();
+                self.evicted.traces += 1;
+                self.evicted.spans += spans.len() as u64;
+                return Some(spans);
+            }
         }
-        true
     }
 
     fn push_log(&mut self, entry: LogRecordEntry) {

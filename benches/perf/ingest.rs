@@ -1,9 +1,5 @@
-//! `cargo bench --bench ingest`: how fast the local backend takes in spans,
-//! and how much memory `cargo otel serve` needs under a flood.
-//!
-//! Every figure is the median of `INGEST_RUNS` runs (default 5), shown with
-//! the fastest and slowest run; the same figures go to
-//! `target/bench/ingest.json`. See BENCHMARKS.md for the method.
+//! Area 3: how fast the local backend takes in spans, and how much memory
+//! `cargo otel serve` needs under a flood.
 //!
 //! 1. Spans per second over OTLP/gRPC, 512-span export requests, from 1 and
 //!    4 concurrent clients (one connection each, one request in flight each,
@@ -15,21 +11,23 @@
 //! 2. A flood into a real `cargo otel serve` process (this build's binary,
 //!    default caps, its terminal feed going to /dev/null): twice the pool of
 //!    spans, 2x the log cap and 2x the metric point cap; its peak RSS
-//!    (`VmHWM`) and the span rate it sustained, and the rate again with
-//!    `--quiet` (no feed), which shows what the feed costs.
-
-#![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+//!    (`VmHWM`) against its RSS before the flood, and the span rate it
+//!    sustained against the same binary with `--quiet` (no feed).
+//!
+//! `INGEST_BATCHES` (default 400, 100 with `--quick`) sets the requests per run.
 
 use std::{
-    fmt::Write as _,
     io::{BufRead as _, BufReader},
     net::SocketAddr,
-    path::PathBuf,
     process::{Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use crate::{
+    Settings,
+    report::{Row, Target},
+};
 use cargo_otel::{
     backend::{Backend, BackendConfig, Caps},
     receiver::{Sink, serve_grpc},
@@ -69,64 +67,52 @@ const METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/
 const LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 /// The issue's target, on 2 cores.
 const TARGET_SPANS_PER_SECOND: f64 = 200_000.0;
+/// "Bounded": what the default caps allow, with room to spare.
+const TARGET_PEAK_RSS_MIB: f64 = 256.0;
 
-fn main() {
-    let runs = setting("INGEST_RUNS", 5).max(1);
-    let batches = setting("INGEST_BATCHES", 400).max(1);
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+pub(crate) fn run(settings: &Settings) -> Vec<Row> {
+    let runs = settings.runs;
+    let default_batches = if settings.quick { 100 } else { 400 };
+    let batches = setting("INGEST_BATCHES", default_batches).max(1);
     let pool = span_batches(batches as u64);
     let pool_bytes: usize = pool.iter().map(Bytes::len).sum();
     let spans = batches as u64 * SPANS_PER_BATCH;
     println!(
-        "ingest: {spans} spans per run in {batches} requests of {SPANS_PER_BATCH} ({} bytes per span encoded), {runs} runs, {cpus} CPUs",
+        "ingest: {spans} spans per run in {batches} requests of {SPANS_PER_BATCH} ({} bytes per span encoded)",
         pool_bytes / spans as usize
     );
 
-    let mut results = ingest_figures(runs, &pool);
+    let mut rows = ingest_figures(runs, &pool);
     let (mut floods, mut quiet) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         floods.push(flood_serve(&pool, false));
         quiet.push(flood_serve(&pool, true));
     }
     let rates = |floods: &[Flood]| floods.iter().map(|f| f.spans_per_second).collect();
-    results.push(Figure::new(
-        "serve binary, flood, 4 clients",
-        "spans/s",
-        rates(&floods),
-    ));
-    results.push(Figure::new(
-        "serve binary --quiet, flood, 4 clients",
-        "spans/s",
-        rates(&quiet),
-    ));
-    let peaks = floods.iter().map(|f| f.peak_rss_mib).collect();
-    results.push(Figure::new("serve binary, peak RSS (VmHWM)", "MiB", peaks));
-
-    print_table(&results);
-    let best = results
-        .iter()
-        .filter(|f| f.unit == "spans/s" && f.name.starts_with("backend"))
-        .map(|f| f.median)
-        .fold(0.0, f64::max);
-    let verdict = if best >= TARGET_SPANS_PER_SECOND {
-        "met"
-    } else {
-        "missed"
-    };
-    println!(
-        "target: >= {TARGET_SPANS_PER_SECOND:.0} spans/s into the backend on 2 cores: {verdict} (best median {best:.0})"
+    rows.push(
+        Row::new("serve binary, flood, 4 clients", "spans/s", rates(&floods))
+            .against("serve binary --quiet (no feed)", rates(&quiet))
+            .target(Target::AtLeast(TARGET_SPANS_PER_SECOND)),
     );
-    let path = write_json(&results, runs, batches, cpus, pool_bytes);
-    println!("wrote {}", path.display());
+    let peaks = floods.iter().map(|f| f.peak_rss_mib).collect();
+    let idle = floods.iter().map(|f| f.idle_rss_mib).collect();
+    rows.push(
+        Row::new(
+            "serve binary, peak RSS (VmHWM) after the flood",
+            "MiB",
+            peaks,
+        )
+        .against("serve binary, RSS before the flood", idle)
+        .target(Target::AtMost(TARGET_PEAK_RSS_MIB)),
+    );
+    rows
 }
 
 /// Spans per second into the backend and the baseline, for each number of
 /// clients, and the ratio of the two. Runs alternate between the
 /// configurations, so that a slow spell of the machine hits all of them alike
 /// (and each backend run has a baseline run beside it for the ratio).
-fn ingest_figures(runs: usize, pool: &[Bytes]) -> Vec<Figure> {
-    let mut figures = Vec::new();
-    let mut ratios = Vec::new();
+fn ingest_figures(runs: usize, pool: &[Bytes]) -> Vec<Row> {
     let mut rates = vec![[Vec::new(), Vec::new()]; CLIENTS.len()];
     for _ in 0..runs {
         for (rates, clients) in rates.iter_mut().zip(CLIENTS) {
@@ -136,27 +122,24 @@ fn ingest_figures(runs: usize, pool: &[Bytes]) -> Vec<Figure> {
             rates[1].push(baseline);
         }
     }
-    for ([backend, baseline], clients) in rates.into_iter().zip(CLIENTS) {
-        let label = clients_label(clients);
-        let paired = backend.iter().zip(&baseline).map(|(a, b)| a / b).collect();
-        ratios.push(Figure::new(
-            &format!("backend / baseline, {label}"),
-            "ratio",
-            paired,
-        ));
-        figures.push(Figure::new(
-            &format!("{}, {label}", Receiver::Backend.name()),
-            "spans/s",
-            backend,
-        ));
-        figures.push(Figure::new(
-            &format!("{}, {label}", Receiver::Baseline.name()),
-            "spans/s",
-            baseline,
-        ));
-    }
-    figures.append(&mut ratios);
-    figures
+    rates
+        .into_iter()
+        .zip(CLIENTS)
+        .map(|([backend, baseline], clients)| {
+            let label = clients_label(clients);
+            let row = Row::new(
+                format!("{}, {label}", Receiver::Backend.name()),
+                "spans/s",
+                backend,
+            )
+            .against(format!("{}, {label}", Receiver::Baseline.name()), baseline);
+            if clients > 1 {
+                row.target(Target::AtLeast(TARGET_SPANS_PER_SECOND))
+            } else {
+                row
+            }
+        })
+        .collect()
 }
 
 fn clients_label(clients: usize) -> String {
@@ -375,6 +358,7 @@ impl Decoder for RawCodec {
 
 struct Flood {
     spans_per_second: f64,
+    idle_rss_mib: f64,
     peak_rss_mib: f64,
 }
 
@@ -411,6 +395,7 @@ fn flood_serve(pool: &[Bytes], quiet: bool) -> Flood {
                 .map(str::to_owned)
         })
         .expect("the endpoint on stdout");
+    let idle_rss_mib = proc_status_kib(child.id(), "VmRSS:") as f64 / 1024.0;
     let caps = Caps::default();
     let logs = log_batches(2 * caps.logs as u64);
     let points = metric_batches(2 * caps.metric_points as u64);
@@ -422,7 +407,7 @@ fn flood_serve(pool: &[Bytes], quiet: bool) -> Flood {
         send_all(&endpoint, 4, &points, METRICS).await;
         (first, second)
     });
-    let peak_rss_mib = peak_rss_kib(child.id()) as f64 / 1024.0;
+    let peak_rss_mib = proc_status_kib(child.id(), "VmHWM:") as f64 / 1024.0;
     let pid = child.id().to_string();
     let stopped = Command::new("kill")
         .args(["-INT", &pid])
@@ -434,20 +419,22 @@ fn flood_serve(pool: &[Bytes], quiet: bool) -> Flood {
     let spans = 2 * pool.len() as u64 * SPANS_PER_BATCH;
     Flood {
         spans_per_second: spans as f64 / (first + second).as_secs_f64(),
+        idle_rss_mib,
         peak_rss_mib,
     }
 }
 
-fn peak_rss_kib(pid: u32) -> u64 {
+/// A `kB` line of `/proc/PID/status` (`VmRSS:`, `VmHWM:`).
+fn proc_status_kib(pid: u32, key: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
     let line = status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM");
+        .find(|l| l.starts_with(key))
+        .unwrap_or_else(|| panic!("no {key} in /proc/PID/status"));
     line.split_whitespace()
         .nth(1)
         .and_then(|kib| kib.parse().ok())
-        .expect("VmHWM in kB")
+        .expect("a figure in kB")
 }
 
 fn string(key: &str, value: &str) -> KeyValue {
@@ -642,107 +629,4 @@ fn metric_batches(points: u64) -> Vec<Bytes> {
             Bytes::from(request.encode_to_vec())
         })
         .collect()
-}
-
-struct Figure {
-    name: String,
-    unit: &'static str,
-    runs: Vec<f64>,
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Figure {
-    fn new(name: &str, unit: &'static str, mut runs: Vec<f64>) -> Self {
-        runs.sort_by(f64::total_cmp);
-        let middle = runs.len() / 2;
-        let median = if runs.len() % 2 == 1 {
-            runs[middle]
-        } else {
-            (runs[middle - 1] + runs[middle]) / 2.0
-        };
-        let (min, max) = (runs[0], runs[runs.len() - 1]);
-        Self {
-            name: name.to_owned(),
-            unit,
-            runs,
-            median,
-            min,
-            max,
-        }
-    }
-}
-
-fn print_table(results: &[Figure]) {
-    let width = results.iter().map(|f| f.name.len()).max().unwrap_or(0);
-    println!();
-    println!(
-        "| {:width$} | {:>8} | {:>10} | {:>10} | {:>10} |",
-        "measurement", "unit", "median", "min", "max"
-    );
-    println!(
-        "|{}|{}|{}|{}|{}|",
-        "-".repeat(width + 2),
-        "-".repeat(10),
-        "-".repeat(12),
-        "-".repeat(12),
-        "-".repeat(12)
-    );
-    for figure in results {
-        let show = |value: f64| {
-            if figure.unit == "spans/s" {
-                format!("{value:.0}")
-            } else {
-                format!("{value:.2}")
-            }
-        };
-        println!(
-            "| {:width$} | {:>8} | {:>10} | {:>10} | {:>10} |",
-            figure.name,
-            figure.unit,
-            show(figure.median),
-            show(figure.min),
-            show(figure.max)
-        );
-    }
-    println!();
-}
-
-/// `target/bench/ingest.json` (beside this build's `tmp` directory).
-fn write_json(
-    results: &[Figure],
-    runs: usize,
-    batches: usize,
-    cpus: usize,
-    pool_bytes: usize,
-) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("the target directory")
-        .join("bench");
-    std::fs::create_dir_all(&dir).expect("target/bench");
-    let figures: Vec<serde_json::Value> = results
-        .iter()
-        .map(|f| serde_json::json!({"name": f.name, "unit": f.unit, "median": f.median, "min": f.min, "max": f.max, "runs": f.runs}))
-        .collect();
-    let unix_time = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let report = serde_json::json!({
-        "benchmark": "ingest",
-        "unix_time": unix_time,
-        "cpus": cpus,
-        "runs": runs,
-        "requests_per_run": batches,
-        "spans_per_request": SPANS_PER_BATCH,
-        "encoded_bytes_per_run": pool_bytes,
-        "target_spans_per_second": TARGET_SPANS_PER_SECOND,
-        "results": figures,
-    });
-    let path = dir.join("ingest.json");
-    let mut text = serde_json::to_string_pretty(&report).expect("JSON");
-    let _ = writeln!(text);
-    std::fs::write(&path, text).expect("write target/bench/ingest.json");
-    path
 }
