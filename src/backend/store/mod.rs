@@ -135,7 +135,14 @@ impl Store {
                 let service = inner.service(resource_spans.resource.as_ref());
                 for scope_spans in resource_spans.scope_spans {
                     let scope = Arc::new(scope_spans.scope.unwrap_or_default());
-                    for span in scope_spans.spans {
+                    // OTLP trace ids are 16 bytes; a span with any other id
+                    // could be stored but never looked up (the API takes 32
+                    // hex digits), so it is dropped like malformed input.
+                    for span in scope_spans
+                        .spans
+                        .into_iter()
+                        .filter(|s| s.trace_id.len() == 16)
+                    {
                         let record = SpanRecord {
                             service: service.clone(),
                             scope: scope.clone(),

@@ -232,3 +232,16 @@ fn a_huge_trace_is_bounded_by_the_span_cap() {
     }
     assert!(store.summary().held.spans <= 10);
 }
+
+#[test]
+fn spans_whose_trace_id_is_not_16_bytes_are_dropped() {
+    let store = Store::default();
+    let mut short = span(2, 1, None, "short id");
+    short.trace_id.truncate(5);
+    let mut empty = span(3, 1, None, "no id");
+    empty.trace_id.clear();
+    store.ingest_traces(traces("api", vec![short, empty, span(1, 1, None, "GET /")]));
+    let list = store.traces(&TraceQuery::default());
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0].trace_id, "01".repeat(16));
+}
