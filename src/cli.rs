@@ -406,12 +406,19 @@ impl Cli {
 fn single_package(command: &str, mut packages: Vec<String>) -> Option<String> {
     if packages.len() > 1 {
         use clap::CommandFactory as _;
-        Cli::command()
-            .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                format!("`{command}` works on one package at a time; run it once per package"),
-            )
-            .exit();
+        let mut cli = Cli::command();
+        // Built, so the subcommand's usage line reads `cargo otel init ...`.
+        cli.build();
+        let mut sub = cli
+            .find_subcommand_mut("otel")
+            .and_then(|otel| otel.find_subcommand_mut(command))
+            .cloned()
+            .unwrap_or(cli);
+        sub.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("`{command}` works on one package at a time; run it once per package"),
+        )
+        .exit();
     }
     packages.pop()
 }
