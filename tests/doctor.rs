@@ -49,7 +49,9 @@ impl Fixture {
     }
 
     fn write(&self, relative: &str, text: &str) {
-        std::fs::write(self.path(relative), text).unwrap();
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
 
     fn read(&self, relative: &str) -> String {
@@ -451,6 +453,21 @@ fn a_second_global_subscriber_is_found_in_any_file() {
         finding(&report, "OTEL014").contains("`src/logging.rs:2`"),
         "{report:#}"
     );
+}
+
+#[test]
+fn another_binary_with_its_own_subscriber_is_not_a_second_one() {
+    let fixture = Fixture::new("healthy");
+    fixture.write(
+        "src/bin/tool.rs",
+        "fn main() {\n    tracing_subscriber::fmt::init();\n}\n",
+    );
+    let receiver = receiver();
+    let endpoint = receiver.endpoint();
+    let env = [("OTLP_GRPC_ENDPOINT", endpoint.as_str())];
+    let (report, _) = doctor(&fixture.root, &env, &["--bin", "demo"]);
+    assert_status(&report, "OTEL001", "ok");
+    assert_status(&report, "OTEL014", "ok");
 }
 
 #[test]

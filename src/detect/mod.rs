@@ -234,6 +234,19 @@ impl Detected {
     }
 }
 
+/// The frameworks `init` instrumented in this package: detected, and their
+/// instrumentation crates declared (so not after `init --no-detect`). What
+/// the module of an untouched `init` contains, for `doctor`.
+pub fn instrumented(dependencies: &[Dependency]) -> Vec<Framework> {
+    let declared = |name: &str| dependencies.iter().any(|d| d.name == name);
+    detect(dependencies)
+        .0
+        .into_iter()
+        .map(|found| found.framework)
+        .filter(|framework| framework.dependencies().iter().all(|d| declared(d.name)))
+        .collect()
+}
+
 /// The pinned crates for `frameworks`, each once.
 pub fn dependencies(frameworks: &[Framework]) -> Vec<&'static PinnedDependency> {
     let mut all: Vec<&'static PinnedDependency> = Vec::new();
@@ -285,5 +298,16 @@ mod tests {
     fn shared_crates_are_added_once() {
         let deps = dependencies(&[Framework::Reqwest, Framework::Hyper]);
         assert_eq!(deps.len(), 1);
+    }
+
+    #[test]
+    fn instrumented_means_detected_and_its_crates_declared() {
+        let axum = dep("axum", "0.8");
+        assert!(
+            instrumented(std::slice::from_ref(&axum)).is_empty(),
+            "init --no-detect"
+        );
+        let layer = dep(AXUM.name, "0.42");
+        assert_eq!(instrumented(&[axum, layer]), vec![Framework::Axum]);
     }
 }

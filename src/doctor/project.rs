@@ -414,7 +414,7 @@ fn source_checks(project: &Project) -> Vec<Check> {
         ]
         .iter()
         .map(|s| s.skipped(why.clone()))
-        .chain([drift(&module, &module_shown)])
+        .chain([drift(project, &module, &module_shown)])
         .collect();
     };
     let is_lib = matches!(project.target, Target::Lib { .. });
@@ -432,7 +432,7 @@ fn source_checks(project: &Project) -> Vec<Check> {
     )];
     checks.extend(main_checks(is_lib, &call, &root_shown));
     checks.push(second_subscriber(project, &call, &module));
-    checks.push(drift(&module, &module_shown));
+    checks.push(drift(project, &module, &module_shown));
     checks
 }
 
@@ -552,8 +552,9 @@ fn second_subscriber(
     let clashes =
         |kind: Kind| !(function == Some("init_without_console") && kind == Kind::LogLogger);
     let mut found = Vec::new();
-    for path in rust_files(&project.package_root().join("src")) {
-        if path == module {
+    let src = project.package_root().join("src");
+    for path in rust_files(&src) {
+        if path == module || another_program(&path, &src, project.target.root()) {
             continue;
         }
         let Some(file) = std::fs::read_to_string(&path)
@@ -583,6 +584,24 @@ fn second_subscriber(
     }
 }
 
+/// A file of another binary of the package (`src/main.rs`, `src/bin/..`):
+/// its subscriber is that program's, not a second one in this one.
+fn another_program(path: &Path, src: &Path, root: &Path) -> bool {
+    let bin = src.join("bin");
+    if path == src.join("main.rs") {
+        return path != root;
+    }
+    if !path.starts_with(&bin) {
+        return false;
+    }
+    // `src/bin/tool/main.rs` owns the files beside it; `src/bin/tool.rs` only itself.
+    let own = match root.parent() {
+        Some(dir) if dir != bin && dir.starts_with(&bin) => dir,
+        _ => root,
+    };
+    !path.starts_with(own)
+}
+
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -603,12 +622,13 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn drift(module: &Path, shown: &str) -> Check {
+fn drift(project: &Project, module: &Path, shown: &str) -> Check {
     let spec = ids::DRIFT;
     let Ok(existing) = std::fs::read_to_string(module) else {
         return spec.skipped(format!("no `{shown}`"));
     };
-    let Ok(generated) = codegen::otel_module() else {
+    let frameworks = crate::detect::instrumented(&project.dependencies);
+    let Ok(generated) = codegen::otel_module_for(&frameworks) else {
         return spec.skipped("the template did not render (a bug in cargo-otel)");
     };
     if existing == generated {

@@ -227,7 +227,9 @@ impl FixPlan {
     fn regenerate_module(&mut self, project: &Project) -> anyhow::Result<()> {
         let path = module_path(project);
         let shown = paths::display(&path, &project.workspace_root);
-        let generated = codegen::otel_module()?;
+        // With the framework pieces `init` put in (main may use them).
+        let frameworks = crate::detect::instrumented(&project.dependencies);
+        let generated = codegen::otel_module_for(&frameworks)?;
         let existing = read_if_present(&path)?;
         match &existing {
             None => self.lines.push(("Creating", shown)),

@@ -68,6 +68,13 @@ impl Target {
             Self::Lib { .. } => None,
         }
     }
+
+    /// The crate root: `src/main.rs`, `src/bin/x.rs`, `src/lib.rs`, ...
+    pub fn root(&self) -> &Path {
+        match self {
+            Self::Bin { root, .. } | Self::Example { root, .. } | Self::Lib { root } => root,
+        }
+    }
 }
 
 impl Project {
@@ -158,7 +165,12 @@ fn project(metadata: &Metadata, package: &Package, target: Target) -> Project {
             .map(|d| crate::detect::Dependency {
                 name: d.name.clone(),
                 requirement: d.req.to_string(),
-                normal: d.kind == cargo_metadata::DependencyKind::Normal,
+                // Optional, platform-only or renamed crates may be absent
+                // or named otherwise in the code the module's pieces assume.
+                normal: d.kind == cargo_metadata::DependencyKind::Normal
+                    && !d.optional
+                    && d.target.is_none()
+                    && d.rename.is_none(),
             })
             .collect(),
     }

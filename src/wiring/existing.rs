@@ -185,8 +185,9 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|attr| {
         let path = attr.path();
         let text = quote::ToTokens::to_token_stream(attr).to_string();
+        // `#[cfg(test)]` exactly: `#[cfg(not(test))]` is the real program.
         path.segments.last().is_some_and(|s| s.ident == "test")
-            || (path.is_ident("cfg") && text.contains("(test)"))
+            || (path.is_ident("cfg") && text.replace(' ', "") == "#[cfg(test)]")
     })
 }
 
@@ -224,6 +225,8 @@ fn abbreviate(call: &str) -> String {
 
 fn mentions_logging(text: &str) -> bool {
     text.contains("tracing_subscriber")
+        // `FmtSubscriber::builder()….init()` after a `use`.
+        || text.contains("FmtSubscriber")
         || LOG_LOGGERS.iter().any(|krate| text.contains(krate))
         || text.starts_with("fmt ::")
         || text.contains("Builder")

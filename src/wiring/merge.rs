@@ -82,6 +82,14 @@ pub(super) fn plan(cx: &Context<'_>) -> Option<Merge> {
         );
         return Some(manual(cx, init, reason));
     };
+    if cx.main.is_some_and(|main| on_a_brace_line(main, stmt)) {
+        // Lines are inserted before or after the statement: on `main`'s
+        // opening or closing line they would land outside its body.
+        let reason = format!(
+            "it sets up logging at {at}, on the same line as a brace of `main`, where cargo-otel cannot add a line"
+        );
+        return Some(manual(cx, init, reason));
+    }
     let edits = match init.kind {
         Kind::Registry | Kind::FmtSubscriber | Kind::FmtBuilder => chain(cx, init, site, stmt),
         Kind::SetGlobalDefault => set_global_default(cx, init, site, stmt),
@@ -95,6 +103,13 @@ pub(super) fn plan(cx: &Context<'_>) -> Option<Merge> {
         );
         manual(cx, init, reason)
     }))
+}
+
+fn on_a_brace_line(main: &ItemFn, stmt: &Stmt) -> bool {
+    let braces = main.block.brace_token.span;
+    let (open, close) = (braces.open().start().line, braces.close().start().line);
+    let (first, last) = (stmt.span().start().line, stmt.span().end().line);
+    first == open || last == close
 }
 
 /// The statement of `main`'s body that starts with the call (`call;`,
@@ -275,11 +290,15 @@ fn trait_imports(cx: &Context<'_>, needed: &[Trait]) -> Option<(usize, usize, St
             _ => None,
         })
         .collect();
-    let text: String = uses
+    let texts: Vec<String> = uses
         .iter()
         .map(|u| quote::ToTokens::to_token_stream(u).to_string())
         .collect();
-    let prelude = text.contains("prelude :: *");
+    // Only tracing-subscriber's prelude brings the traits (not rayon's).
+    let prelude = texts
+        .iter()
+        .any(|t| t.contains("tracing_subscriber") && t.contains("prelude :: *"));
+    let text = texts.concat();
     let missing: Vec<&str> = needed
         .iter()
         .filter(|(name, _)| !prelude && !has_ident(&text, name))

@@ -227,7 +227,11 @@ fn error_type_accepts_ours(ty: &str, file: &syn::File) -> bool {
         && file.items.iter().any(|item| match item {
             Item::Use(u) => {
                 let text = quote_tokens(u);
-                text.contains("Result") && ["anyhow", "eyre", "io"].iter().any(|k| text.contains(k))
+                // Whole path segments: `ValidationError` mentions no `io`.
+                text.contains("Result")
+                    && text
+                        .split_whitespace()
+                        .any(|segment| matches!(segment, "anyhow" | "eyre" | "io"))
             }
             _ => false,
         })

@@ -262,3 +262,41 @@ fn test_code_setting_up_its_own_subscriber_does_not_count() {
     );
     assert!(out.contains("let _otel = otel::init()"), "{out}");
 }
+
+#[test]
+fn review_cases_are_never_wired_into_a_broken_or_panicking_main() {
+    // `cfg(not(test))` is the real program: its subscriber counts.
+    let out = edited("#[cfg(not(test))]\nfn main() {\n    tracing_subscriber::fmt::init();\n}\n");
+    assert!(out.contains("otel::init_fmt("), "{out}");
+    assert!(!out.contains("tracing_subscriber::fmt::init()"), "{out}");
+
+    // Another crate's prelude does not bring tracing-subscriber's traits.
+    let out = edited(
+        "use rayon::prelude::*;\n\nfn main() {\n    tracing_subscriber::fmt().with_target(false).init();\n}\n",
+    );
+    assert!(out.contains("SubscriberExt"), "{out}");
+
+    // `FmtSubscriber::builder()` is a setup: never a second one beside it.
+    let source = "use tracing_subscriber::FmtSubscriber;\n\nfn main() {\n    FmtSubscriber::builder().with_target(false).init();\n}\n";
+    assert!(matches!(bin(source), Wiring::Manual { .. }));
+
+    // A one-line main: instructions, not a file that no longer parses.
+    for source in [
+        "fn main() { tracing_subscriber::registry().with(fmt::layer()).init(); run(); }\n",
+        "fn main() { env_logger::init(); run(); }\n",
+    ] {
+        match bin(source) {
+            Wiring::Manual { .. } => {}
+            Wiring::Edited { source: out, .. } => {
+                syn::parse_file(&out).unwrap_or_else(|e| panic!("{e}:\n{out}"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // A crate's own `Result` alias next to `ValidationError` takes no `?`.
+    let out = edited(
+        "use crate::errors::{Result, ValidationError};\n\nfn main() -> Result<()> {\n    Ok(())\n}\n",
+    );
+    assert!(out.contains("otel::init().expect("), "{out}");
+}

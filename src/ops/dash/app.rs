@@ -67,7 +67,8 @@ pub(super) fn command(
     shell: &Shell,
 ) -> Command {
     let mut command = Command::new(executable);
-    command.args(args);
+    // A program must not outlive dash when dash gives up on an error.
+    command.args(args).kill_on_drop(true);
     for (key, value) in env {
         let theirs = std::env::var_os(key);
         match theirs {
@@ -88,8 +89,10 @@ pub(super) fn command(
 /// Runs the program to its end. The first Ctrl-C (or SIGTERM) gives it
 /// [`FLUSH_GRACE`] to exit on its own; a second one kills it.
 pub(super) async fn run(mut command: Command, shell: &Shell) -> anyhow::Result<ExitStatus> {
-    let mut child = command.spawn().context("failed to start the program")?;
+    // Watching before the spawn: a signal in between would otherwise kill
+    // dash (SIGTERM's default action) and orphan the program.
     let mut signals = Signals::new()?;
+    let mut child = command.spawn().context("failed to start the program")?;
     let mut grace = Grace::default();
     loop {
         tokio::select! {

@@ -201,33 +201,53 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
     }
     let executables = match build.await.context("the build task panicked")? {
         Ok(executables) => executables,
-        Err(error) => {
-            dashboard.finish(shell, options.keep).await?;
-            return Err(error);
-        }
+        Err(error) => return dashboard.abandon(shell, options.keep, error).await,
     };
     let instance = instance_id(&project.workspace_root);
-    let (exited, code) = if options.is_multi() {
-        run_services(shell, options, projects, executables, &dashboard, &instance).await?
+    let ran = if options.is_multi() {
+        run_services(shell, options, projects, executables, &dashboard, &instance).await
     } else {
-        let program = project.target.program().expect("checked above").to_owned();
-        let env = app::environment(dashboard.env(), &program, &instance);
-        let executable = &executables[0];
-        shell.status(
-            "Running",
-            paths::display(executable, &project.workspace_root),
-        );
-        let status = app::run(
-            app::command(executable, &options.app_args, &env, shell),
+        run_one(
             shell,
+            options,
+            project,
+            &executables[0],
+            &dashboard,
+            &instance,
         )
-        .await?;
-        let code = app::exit_code(status);
-        (format!("`{program}` exited with code {code}"), code)
+        .await
+    };
+    let (exited, code) = match ran {
+        Ok(ran) => ran,
+        Err(error) => return dashboard.abandon(shell, options.keep, error).await,
     };
     report(shell, &exited, code, &dashboard);
     dashboard.finish(shell, options.keep).await?;
     Ok(code)
+}
+
+/// Runs the one program; returns what to report and the exit code.
+async fn run_one(
+    shell: &Shell,
+    options: &DashOptions,
+    project: &Project,
+    executable: &Path,
+    dashboard: &Dashboard,
+    instance: &str,
+) -> anyhow::Result<(String, u8)> {
+    let program = project.target.program().expect("checked above").to_owned();
+    let env = app::environment(dashboard.env(), &program, instance);
+    shell.status(
+        "Running",
+        paths::display(executable, &project.workspace_root),
+    );
+    let status = app::run(
+        app::command(executable, &options.app_args, &env, shell),
+        shell,
+    )
+    .await?;
+    let code = app::exit_code(status);
+    Ok((format!("`{program}` exited with code {code}"), code))
 }
 
 /// Runs every program side by side, each as its own service; returns what
@@ -292,6 +312,25 @@ impl Dashboard {
             Self::Local(backend) => backend.env(),
             Self::Docker(started) => docker_backend::env(&started.dashboard),
         }
+    }
+
+    /// After an error (a failed build, a program that could not start):
+    /// nothing to look at, so no waiting for Ctrl-C; the container goes
+    /// unless `--keep`. Returns the error.
+    async fn abandon<T>(
+        self,
+        shell: &Shell,
+        keep: bool,
+        error: anyhow::Error,
+    ) -> anyhow::Result<T> {
+        let cleanup = match self {
+            Self::Local(backend) => backend.stop().await.map(|_| ()),
+            Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
+        };
+        if let Err(cleanup) = cleanup {
+            shell.warn(format!("{cleanup:#}"));
+        }
+        Err(error)
     }
 
     /// After the program: the built-in dashboard stays up until Ctrl-C when

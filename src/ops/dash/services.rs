@@ -148,8 +148,11 @@ pub(super) async fn run(
             let service = &running[index];
             if service.exit.is_some() {
                 waiting = None;
-                first_failure.get_or_insert(1);
-                grace.stop_now();
+                // Ended by our own Ctrl-C: its exit code already counts.
+                if !grace.stopping() {
+                    first_failure.get_or_insert(1);
+                    grace.stop_now();
+                }
             } else if accepts(addr).await {
                 shell.status(
                     "Ready",
