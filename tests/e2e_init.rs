@@ -191,6 +191,36 @@ fn dash_runs_the_crate_against_the_local_backend() {
     }
 }
 
+/// A crate that does not compile: `dash` says so and exits 1 at once, even with `--keep`
+/// (nothing ran, so there is nothing to keep the dashboard up for).
+#[test]
+fn dash_stops_at_once_when_the_build_fails() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let root = dir.path();
+    std::fs::create_dir(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/main.rs"),
+        "fn main() {\n    let n: u32 = \"not a number\";\n}\n",
+    )
+    .unwrap();
+    let output = support::cargo_otel(root)
+        .args(["dash", "--backend", "local", "--keep"])
+        .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cargo otel dash");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not build `broken`"), "{stderr}");
+    assert!(!stderr.contains("until you press Ctrl-C"), "{stderr}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assertions
 

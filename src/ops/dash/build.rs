@@ -7,6 +7,7 @@ use std::{
     io::BufReader,
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::atomic::{AtomicU32, Ordering},
 };
 
 use anyhow::{Context as _, bail};
@@ -51,6 +52,7 @@ pub(super) fn build(
     programs: &[Program],
     flags: &BuildFlags,
     quiet: bool,
+    cargo_pid: &AtomicU32,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let mut command = Command::new(cargo());
     command
@@ -80,6 +82,7 @@ pub(super) fn build(
         .stderr(Stdio::inherit())
         .spawn()
         .context("failed to run `cargo build`")?;
+    cargo_pid.store(child.id(), Ordering::SeqCst);
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut executables: Vec<Option<PathBuf>> = vec![None; wanted.len()];
     for message in Message::parse_stream(BufReader::new(stdout)) {
@@ -94,6 +97,7 @@ pub(super) fn build(
         }
     }
     let status = child.wait().context("failed to wait for `cargo build`")?;
+    cargo_pid.store(0, Ordering::SeqCst);
     let names = || {
         let names: Vec<String> = wanted.iter().map(|(_, name)| format!("`{name}`")).collect();
         names.join(", ")

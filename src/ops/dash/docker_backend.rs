@@ -58,14 +58,15 @@ pub(super) async fn start(
         ),
     );
     let spec = spec(options, project);
+    // SIGTERM too: it would otherwise kill dash and leave the container.
+    let stop = super::stop_signals()?;
     let startup = async {
         image::ensure(&daemon.client, &spec.image, options.pull, shell).await?;
         container::up(&daemon.client, &spec, shell).await
     };
     tokio::select! {
         dashboard = startup => Ok(Some(Started { dashboard: dashboard?, daemon })),
-        interrupted = tokio::signal::ctrl_c() => {
-            interrupted?;
+        () = stop => {
             shell.status("Interrupted", "removing the dashboard container");
             if let Some(name) = container::find_ours(&daemon.client, &spec).await? {
                 container::remove(&daemon.client, &name).await?;

@@ -11,6 +11,10 @@ use std::{
     io::IsTerminal as _,
     net::{Ipv4Addr, SocketAddr, TcpListener},
     path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
 };
 
 use anyhow::Context as _;
@@ -170,11 +174,14 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
         );
     }
     // The build and the dashboard start at the same time.
-    let build = spawn_build(shell, options, projects);
+    let mut build = spawn_build(shell, options, projects);
     let started = match docker {
         Some(daemon) => match docker_backend::start(shell, options, project, daemon).await {
             Ok(Some(started)) => Some(started),
-            Ok(None) => return Ok(INTERRUPTED),
+            Ok(None) => {
+                build.cancel();
+                return Ok(INTERRUPTED);
+            }
             // Docker was only a preference: an image that cannot be pulled
             // (offline) or a broken daemon should not stop the program.
             Err(error) if options.backend == BackendChoice::Auto => {
@@ -187,19 +194,42 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
                 shell.warn(format!("{first}; using the built-in dashboard instead"));
                 None
             }
-            Err(error) => return Err(error),
+            Err(error) => {
+                build.cancel();
+                return Err(error);
+            }
         },
         None => None,
     };
     let dashboard = match started {
         Some(started) => Dashboard::Docker(started),
-        None => Dashboard::Local(start_backend(shell, project, options).await?),
+        None => match start_backend(shell, project, options).await {
+            Ok(backend) => Dashboard::Local(backend),
+            Err(error) => {
+                build.cancel();
+                return Err(error);
+            }
+        },
     };
     shell.status("Dashboard", shell.link(&dashboard.login_url()));
     if options.open {
         open_browser(shell, &dashboard.login_url());
     }
-    let executables = match build.await.context("the build task panicked")? {
+    let stop = stop_signals()?;
+    let built = tokio::select! {
+        // A terminal's Ctrl-C reaches cargo too, which then fails: the
+        // signal is the news, not the failed build.
+        biased;
+        () = stop => {
+            build.cancel();
+            let _ = (&mut build.task).await;
+            shell.status("Interrupted", "the build; nothing was run");
+            dashboard.stop_early(shell, options.keep).await;
+            return Ok(INTERRUPTED);
+        }
+        built = &mut build.task => built.context("the build task panicked")?,
+    };
+    let executables = match built {
         Ok(executables) => executables,
         Err(error) => return dashboard.abandon(shell, options.keep, error).await,
     };
@@ -323,6 +353,13 @@ impl Dashboard {
         keep: bool,
         error: anyhow::Error,
     ) -> anyhow::Result<T> {
+        self.stop_early(shell, keep).await;
+        Err(error)
+    }
+
+    /// Stops the built-in dashboard at once; removes the container unless
+    /// `--keep`. A failure here is only worth a warning.
+    async fn stop_early(self, shell: &Shell, keep: bool) {
         let cleanup = match self {
             Self::Local(backend) => backend.stop().await.map(|_| ()),
             Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
@@ -330,7 +367,6 @@ impl Dashboard {
         if let Err(cleanup) = cleanup {
             shell.warn(format!("{cleanup:#}"));
         }
-        Err(error)
     }
 
     /// After the program: the built-in dashboard stays up until Ctrl-C when
@@ -358,7 +394,7 @@ impl Dashboard {
 /// Ctrl-C, and also SIGTERM and SIGHUP: once dash watches for signals,
 /// tokio replaces their default action, so `kill` or a closed terminal
 /// would otherwise leave the dashboard running.
-fn stop_signals() -> anyhow::Result<impl Future<Output = ()>> {
+pub(super) fn stop_signals() -> anyhow::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let watch = |kind: SignalKind| signal(kind).context("failed to watch for Ctrl-C");
     let (mut interrupt, mut terminate, mut hangup) = (
@@ -418,11 +454,30 @@ fn open_browser(shell: &Shell, url: &str) {
     }
 }
 
-fn spawn_build(
-    shell: &Shell,
-    options: &DashOptions,
-    projects: &[Project],
-) -> tokio::task::JoinHandle<anyhow::Result<Vec<PathBuf>>> {
+/// The `cargo build` that runs while the dashboard starts.
+struct Build {
+    task: tokio::task::JoinHandle<anyhow::Result<Vec<PathBuf>>>,
+    /// cargo's pid while it runs, 0 otherwise.
+    cargo_pid: Arc<AtomicU32>,
+}
+
+impl Build {
+    /// Stops cargo when dash gives up, so leaving does not wait for a build
+    /// nobody will use (the runtime waits for its blocking tasks).
+    fn cancel(&self) {
+        let pid = self.cargo_pid.load(Ordering::SeqCst);
+        if let Ok(pid @ 1..) = libc::pid_t::try_from(pid) {
+            // SAFETY: `kill` has no memory-safety preconditions; the pid is
+            // cargo's, which the build task has not reaped yet (it resets the
+            // pid right after its wait returns).
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+    }
+}
+
+fn spawn_build(shell: &Shell, options: &DashOptions, projects: &[Project]) -> Build {
     // One package builds through its own manifest (as before); several through
     // the workspace's, so one `cargo build` covers them all.
     let manifest = match projects {
@@ -440,7 +495,12 @@ fn spawn_build(
         options.build.clone(),
         shell.verbosity() == crate::shell::Verbosity::Quiet,
     );
-    tokio::task::spawn_blocking(move || build::build(&manifest, &programs, &flags, quiet))
+    let cargo_pid = Arc::new(AtomicU32::new(0));
+    let pid = Arc::clone(&cargo_pid);
+    let task = tokio::task::spawn_blocking(move || {
+        build::build(&manifest, &programs, &flags, quiet, &pid)
+    });
+    Build { task, cargo_pid }
 }
 
 async fn start_backend(
