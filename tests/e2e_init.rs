@@ -197,13 +197,13 @@ fn dash_runs_the_crate_against_the_local_backend() {
 fn dash_stops_at_once_when_the_build_fails() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let root = dir.path();
-    std::fs::create_dir(root.join("src")).unwrap();
-    std::fs::write(
+    fs::create_dir(root.join("src")).unwrap();
+    fs::write(
         root.join("Cargo.toml"),
         "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
     )
     .unwrap();
-    std::fs::write(
+    fs::write(
         root.join("src/main.rs"),
         "fn main() {\n    let n: u32 = \"not a number\";\n}\n",
     )

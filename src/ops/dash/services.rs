@@ -22,7 +22,7 @@ use std::{
 use anstyle::{AnsiColor, Style};
 use anyhow::Context as _;
 use tokio::{
-    io::{AsyncBufReadExt as _, AsyncRead, BufReader},
+    io::{AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, BufReader},
     process::Child,
     task::JoinHandle,
     time::{Instant, sleep_until},
@@ -265,6 +265,9 @@ impl Prefix {
     }
 }
 
+/// The longest piece of output forwarded as one line.
+const MAX_LINE: u64 = 64 * 1024;
+
 #[derive(Debug, Clone, Copy)]
 enum Stream {
     Stdout,
@@ -278,16 +281,26 @@ async fn forward(pipe: impl AsyncRead + Unpin, prefix: Prefix, stream: Stream) {
     let mut line = Vec::new();
     loop {
         line.clear();
-        match reader.read_until(b'\n', &mut line).await {
+        // A line without a newline is cut into pieces rather than held in
+        // memory without bound.
+        match (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .await
+        {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let text = String::from_utf8_lossy(&line);
-        let text = format!("{}{}\n", prefix.0, text.trim_end_matches(['\n', '\r']));
+        // The program's bytes as they came (not necessarily UTF-8).
+        let mut text = prefix.0.clone().into_bytes();
+        text.extend_from_slice(&line);
+        if !line.ends_with(b"\n") {
+            text.push(b'\n');
+        }
         // A closed pipe on our side (`| head`) only loses output.
         let _ = match stream {
-            Stream::Stdout => anstream::stdout().lock().write_all(text.as_bytes()),
-            Stream::Stderr => anstream::stderr().lock().write_all(text.as_bytes()),
+            Stream::Stdout => anstream::stdout().lock().write_all(&text),
+            Stream::Stderr => anstream::stderr().lock().write_all(&text),
         };
     }
 }
