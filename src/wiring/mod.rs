@@ -334,8 +334,14 @@ fn manual_lines(reason: String, decl: Option<&ModuleDecl>, lines: &[(String, Str
 /// ones stay valid.
 fn apply(source: &str, mut edits: Vec<(usize, usize, String)>) -> String {
     edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    // Added lines end like the file's own, so a CRLF file stays CRLF.
+    let crlf = source.contains("\r\n");
     let mut text = source.to_owned();
     for (start, end, replacement) in edits {
+        let replacement = match crlf {
+            true => replacement.replace("\r\n", "\n").replace('\n', "\r\n"),
+            false => replacement,
+        };
         text.replace_range(start..end, &replacement);
     }
     text

@@ -300,3 +300,15 @@ fn review_cases_are_never_wired_into_a_broken_or_panicking_main() {
     );
     assert!(out.contains("otel::init().expect("), "{out}");
 }
+
+#[test]
+fn a_crlf_file_stays_crlf() {
+    let out = edited("fn main() {\r\n    run();\r\n}\r\n");
+    assert!(out.contains("otel::init()"), "{out}");
+    assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    let out = edited(
+        "use tracing_subscriber::prelude::*;\r\n\r\nfn main() {\r\n    tracing_subscriber::registry()\r\n        .with(tracing_subscriber::fmt::layer())\r\n        .init();\r\n}\r\n",
+    );
+    assert!(out.contains("otel.layers()"), "{out}");
+    assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+}
