@@ -127,10 +127,13 @@ pub(super) fn announce_stop(shell: &Shell, what: &str) {
     );
 }
 
-/// Ctrl-C and SIGTERM, as one stream of requests to stop.
+/// Ctrl-C, SIGTERM and SIGHUP, as one stream of requests to stop.
+/// SIGHUP too (a closed terminal): once dash watches for signals, tokio
+/// replaces their default action, so an unwatched one would be ignored.
 pub(super) struct Signals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -138,6 +141,7 @@ impl Signals {
         Ok(Self {
             interrupt: signal(SignalKind::interrupt()).context("failed to watch for Ctrl-C")?,
             terminate: signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?,
+            hangup: signal(SignalKind::hangup()).context("failed to watch for SIGHUP")?,
         })
     }
 
@@ -145,6 +149,7 @@ impl Signals {
         tokio::select! {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
         }
     }
 }

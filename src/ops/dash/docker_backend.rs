@@ -59,14 +59,14 @@ pub(super) async fn start(
     );
     let spec = spec(options, project);
     // SIGTERM too: it would otherwise kill dash and leave the container.
-    let stop = super::stop_signals()?;
+    let mut signals = super::app::Signals::new()?;
     let startup = async {
         image::ensure(&daemon.client, &spec.image, options.pull, shell).await?;
         container::up(&daemon.client, &spec, shell).await
     };
     tokio::select! {
         dashboard = startup => Ok(Some(Started { dashboard: dashboard?, daemon })),
-        () = stop => {
+        () = signals.recv() => {
             shell.status("Interrupted", "removing the dashboard container");
             if let Some(name) = container::find_ours(&daemon.client, &spec).await? {
                 container::remove(&daemon.client, &name).await?;

@@ -215,12 +215,12 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
     if options.open {
         open_browser(shell, &dashboard.login_url());
     }
-    let stop = stop_signals()?;
+    let mut signals = app::Signals::new()?;
     let built = tokio::select! {
         // A terminal's Ctrl-C reaches cargo too, which then fails: the
         // signal is the news, not the failed build.
         biased;
-        () = stop => {
+        () = signals.recv() => {
             build.cancel();
             let _ = (&mut build.task).await;
             shell.status("Interrupted", "the build; nothing was run");
@@ -377,38 +377,18 @@ impl Dashboard {
             Self::Local(backend) => {
                 if keep || std::io::stdin().is_terminal() {
                     // Listening before the note, so a Ctrl-C right after it counts.
-                    let stop = stop_signals()?;
+                    let mut signals = app::Signals::new()?;
                     shell.note(format!(
                         "the dashboard keeps this run's telemetry until you press Ctrl-C: {}",
                         backend.login_url()
                     ));
-                    stop.await;
+                    signals.recv().await;
                 }
                 backend.stop().await.map(|_| ())
             }
             Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
         }
     }
-}
-
-/// Ctrl-C, and also SIGTERM and SIGHUP: once dash watches for signals,
-/// tokio replaces their default action, so `kill` or a closed terminal
-/// would otherwise leave the dashboard running.
-pub(super) fn stop_signals() -> anyhow::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let watch = |kind: SignalKind| signal(kind).context("failed to watch for Ctrl-C");
-    let (mut interrupt, mut terminate, mut hangup) = (
-        watch(SignalKind::interrupt())?,
-        watch(SignalKind::terminate())?,
-        watch(SignalKind::hangup())?,
-    );
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-            _ = hangup.recv() => {}
-        }
-    })
 }
 
 /// `--backend docker` insists on Docker; without `--backend`, Docker is used
