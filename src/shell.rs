@@ -117,9 +117,20 @@ impl Shell {
         self.stderr_line(&text);
     }
 
+    /// The whole line in one write: `dash` runs `cargo build` beside its own
+    /// status lines, and a line written in pieces (anstream writes the text
+    /// between colour codes separately) gets cargo's output in its middle.
     fn stderr_line(&self, line: &str) {
-        let mut err = anstream::stderr().lock();
-        let _ = writeln!(err, "{line}");
+        let styled = matches!(
+            anstream::stderr().current_choice(),
+            anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi
+        );
+        let line = format!("{line}\n");
+        let text = match styled {
+            true => line,
+            false => anstream::adapter::strip_str(&line).to_string(),
+        };
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 }
 
