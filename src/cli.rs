@@ -281,6 +281,19 @@ struct InitArgs {
     /// Binary whose `main` to instrument (when the package has several)
     #[arg(long, value_name = "NAME", help_heading = "Target Selection")]
     bin: Option<String>,
+    /// Example whose `main` to instrument; its crates go to
+    /// [dev-dependencies]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Target Selection",
+        conflicts_with_all = ["bin", "lib"]
+    )]
+    example: Option<String>,
+    /// Instrument the library target: adds OpenTelemetry to the library's
+    /// [dependencies] and `pub mod otel` to it, even when it is published
+    #[arg(long, help_heading = "Target Selection", conflicts_with = "bin")]
+    lib: bool,
     /// Print the changes as a diff and write nothing
     #[arg(short = 'n', long)]
     dry_run: bool,
@@ -333,6 +346,8 @@ impl Cli {
                 manifest_path: global.manifest_path,
                 package: single_package("init", global.package),
                 bin: init.bin,
+                example: init.example,
+                lib: init.lib,
                 dry_run: init.dry_run,
                 force: init.force,
                 no_detect: init.no_detect,

@@ -16,7 +16,8 @@ pub const TEMPLATE_VERSION: u32 = 2;
 
 const OTEL_MODULE: (&str, &str) = ("otel.rs", include_str!("../../templates/otel.rs.hbs"));
 /// The framework pieces, appended to the module when the framework is used.
-const PARTIALS: [(&str, &str); 5] = [
+const PARTIALS: [(&str, &str); 6] = [
+    ("spans", include_str!("../../templates/otel/spans.rs.hbs")),
     ("axum", include_str!("../../templates/otel/axum.rs.hbs")),
     (
         "actix_web",

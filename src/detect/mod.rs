@@ -24,38 +24,64 @@ pub enum Framework {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detected {
     pub framework: Framework,
-    /// The requirement as written in `Cargo.toml`.
+    /// The requirement as written in `Cargo.toml` (for a path dependency,
+    /// the version in its own manifest).
     pub requirement: String,
+    pub source: Source,
 }
 
-/// axum server spans (route template, W3C context extracted), at INFO.
+/// The server spans are written against the program's own axum, actix-web
+/// and tonic (see `templates/otel/`). An instrumentation crate would link its
+/// own copy of the framework from crates.io, which breaks where the
+/// program's comes from a path, a git repository or a patch (request spans
+/// lose their route, actix-web's middleware no longer fits the `App`), and
+/// would tie the framework's version to that crate's releases. What they
+/// need from the framework, at whatever version the program has:
+///
+/// axum's `MatchedPath` (the route template), a default feature.
 const AXUM: PinnedDependency = PinnedDependency {
-    name: "axum-tracing-opentelemetry",
-    version: "0.42.1",
-    features: &["tracing_level_info"],
-    default_features: &[],
+    name: "axum",
+    version: "0.8.0",
+    features: &["matched-path"],
+    default_features: &[
+        "form",
+        "http1",
+        "json",
+        "matched-path",
+        "original-uri",
+        "query",
+        "tokio",
+        "tower-log",
+        "tracing",
+    ],
     umbrella: None,
     keep_defaults: true,
+    all_features: &[],
+    check_version: false,
 };
 
-/// The OpenTelemetry contrib middleware (not the deprecated
-/// actix-web-opentelemetry, which stops at 0.29).
-const ACTIX_WEB: PinnedDependency = PinnedDependency {
-    name: "opentelemetry-instrumentation-actix-web",
-    version: "0.25.0",
-    features: &[],
-    default_features: &["metrics"],
-    umbrella: None,
-    keep_defaults: false,
-};
-
+/// `tonic::codegen` (the `Service` trait and `http`), a default feature.
 const TONIC: PinnedDependency = PinnedDependency {
-    name: "tonic-tracing-opentelemetry",
-    version: "0.42.1",
-    features: &["tracing_level_info"],
+    name: "tonic",
+    version: "0.14.0",
+    features: &["codegen"],
+    default_features: &["router", "transport", "codegen"],
+    umbrella: None,
+    keep_defaults: true,
+    all_features: &[],
+    check_version: false,
+};
+
+/// The tower `Layer` trait, which tonic does not re-export.
+const TOWER_LAYER: PinnedDependency = PinnedDependency {
+    name: "tower-layer",
+    version: "0.3.3",
+    features: &[],
     default_features: &[],
     umbrella: None,
     keep_defaults: true,
+    all_features: &[],
+    check_version: true,
 };
 
 /// `HeaderInjector` / `HeaderExtractor` over `http::HeaderMap`.
@@ -66,6 +92,15 @@ const HTTP: PinnedDependency = PinnedDependency {
     default_features: &["internal-logs"],
     umbrella: None,
     keep_defaults: false,
+    all_features: &[
+        "default",
+        "hyper",
+        "internal-logs",
+        "reqwest",
+        "reqwest-blocking",
+        "reqwest-rustls",
+    ],
+    check_version: true,
 };
 
 impl Framework {
@@ -123,8 +158,8 @@ impl Framework {
     pub fn dependencies(self) -> &'static [PinnedDependency] {
         match self {
             Self::Axum => std::slice::from_ref(&AXUM),
-            Self::ActixWeb => std::slice::from_ref(&ACTIX_WEB),
-            Self::Tonic => std::slice::from_ref(&TONIC),
+            Self::ActixWeb => &[],
+            Self::Tonic => &[TONIC, TOWER_LAYER],
             Self::Reqwest | Self::Hyper => std::slice::from_ref(&HTTP),
         }
     }
@@ -172,9 +207,28 @@ impl Framework {
 pub struct Dependency {
     pub name: String,
     pub requirement: String,
-    /// Normal dependencies only: a framework used by tests alone is not the
-    /// program's.
+    /// Whether the program always links it under its own name: a normal
+    /// dependency (or a dev-dependency, for an example) that is neither
+    /// optional, platform-only nor renamed. A framework used by tests alone,
+    /// or only with a feature on, is not one the module may rely on.
     pub normal: bool,
+    /// Where it comes from when that is not a registry.
+    pub source: Source,
+}
+
+/// Where a dependency's code comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Registry,
+    /// A path dependency, with the version its own manifest gives (if read).
+    Path {
+        shown: String,
+        version: Option<String>,
+    },
+    /// A git dependency (its version is only known once resolved).
+    Git {
+        url: String,
+    },
 }
 
 /// The frameworks among `dependencies`, in [`Framework::ALL`] order, and
@@ -189,11 +243,20 @@ pub fn detect(dependencies: &[Dependency]) -> (Vec<Detected>, Vec<Detected>) {
         else {
             continue;
         };
+        // A path dependency's requirement is usually `*`: its manifest says more.
+        let requirement = match &dependency.source {
+            Source::Path {
+                version: Some(version),
+                ..
+            } => version.clone(),
+            _ => dependency.requirement.clone(),
+        };
         let detected = Detected {
             framework,
-            requirement: dependency.requirement.clone(),
+            requirement: requirement.clone(),
+            source: dependency.source.clone(),
         };
-        if allows_at_least(&dependency.requirement, &framework.oldest()) {
+        if allows_at_least(&requirement, &framework.oldest()) {
             found.push(detected);
         } else {
             too_old.push(detected);
@@ -220,30 +283,46 @@ fn allows_at_least(requirement: &str, oldest: &semver::Version) -> bool {
 }
 
 impl Detected {
-    /// `axum 0.8 (server)`.
+    /// `axum 0.8 (server)`, `axum 0.8.9 from path ../axum (server)`.
     pub fn describe(&self) -> String {
         let Self {
             framework,
             requirement,
+            source,
         } = self;
-        format!(
-            "{} {requirement} ({})",
-            framework.crate_name(),
-            framework.role()
-        )
+        let from = match source {
+            Source::Registry => String::new(),
+            Source::Path { shown, .. } => format!(" from path {shown}"),
+            Source::Git { url } => format!(" from git {url}"),
+        };
+        let name = framework.crate_name();
+        let role = framework.role();
+        format!("{name} {requirement}{from} ({role})")
     }
 }
 
-/// The frameworks `init` instrumented in this package: detected, and their
-/// instrumentation crates declared (so not after `init --no-detect`). What
-/// the module of an untouched `init` contains, for `doctor`.
-pub fn instrumented(dependencies: &[Dependency]) -> Vec<Framework> {
-    let declared = |name: &str| dependencies.iter().any(|d| d.name == name);
+impl Framework {
+    /// What only the module's piece for this framework declares.
+    fn signature(self) -> &'static str {
+        match self {
+            Self::Axum => "pub fn http_layer()",
+            Self::ActixWeb => "pub fn actix_tracing()",
+            Self::Tonic => "pub fn grpc_server_layer()",
+            Self::Reqwest => "pub trait SendTraced",
+            Self::Hyper => "pub fn inject_context(",
+        }
+    }
+}
+
+/// The frameworks whose pieces `init` put in `module` (all it would put in
+/// when there is no module yet): what the module of an untouched `init`
+/// contains, so not after `init --no-detect`. For `doctor`.
+pub fn instrumented(dependencies: &[Dependency], module: Option<&str>) -> Vec<Framework> {
     detect(dependencies)
         .0
         .into_iter()
         .map(|found| found.framework)
-        .filter(|framework| framework.dependencies().iter().all(|d| declared(d.name)))
+        .filter(|framework| module.is_none_or(|text| text.contains(framework.signature())))
         .collect()
 }
 
@@ -269,6 +348,7 @@ mod tests {
             name: name.to_owned(),
             requirement: requirement.to_owned(),
             normal: true,
+            source: Source::Registry,
         }
     }
 
@@ -301,13 +381,28 @@ mod tests {
     }
 
     #[test]
-    fn instrumented_means_detected_and_its_crates_declared() {
+    fn instrumented_means_detected_and_its_piece_present() {
         let axum = dep("axum", "0.8");
+        let deps = std::slice::from_ref(&axum);
+        let plain = crate::codegen::otel_module().unwrap();
         assert!(
-            instrumented(std::slice::from_ref(&axum)).is_empty(),
+            instrumented(deps, Some(&plain)).is_empty(),
             "init --no-detect"
         );
-        let layer = dep(AXUM.name, "0.42");
-        assert_eq!(instrumented(&[axum, layer]), vec![Framework::Axum]);
+        let module = crate::codegen::otel_module_for(&[Framework::Axum]).unwrap();
+        assert_eq!(instrumented(deps, Some(&module)), vec![Framework::Axum]);
+        assert_eq!(instrumented(deps, None), vec![Framework::Axum]);
+    }
+
+    #[test]
+    fn a_path_dependency_is_judged_by_its_own_version() {
+        let mut axum = dep("axum", "*");
+        axum.source = Source::Path {
+            shown: "../axum".into(),
+            version: Some("0.7.9".into()),
+        };
+        let (found, old) = detect(std::slice::from_ref(&axum));
+        assert!(found.is_empty());
+        assert_eq!(old[0].describe(), "axum 0.7.9 from path ../axum (server)");
     }
 }

@@ -12,7 +12,6 @@
 
 pub mod backend;
 pub mod environment;
-mod lockfile;
 pub mod output;
 pub mod project;
 pub mod roundtrip;

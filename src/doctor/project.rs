@@ -8,13 +8,14 @@ use super::{
     Check, Remedy, Spec,
     environment::Endpoint,
     ids,
-    lockfile::{Graph, Node, Origin},
     source::{self, Guard, InitCall},
 };
 use crate::{
     codegen::{self, Provenance, Syntax},
-    manifest::{self, Declared, LocalManifest, STACK},
-    ops::init::module_path,
+    manifest::{
+        self, Declared, LocalManifest, STACK,
+        lockfile::{Graph, Node, Origin},
+    },
     paths,
     project::{self, Project, Selection, Target},
     wiring::existing::{self, Kind},
@@ -395,7 +396,7 @@ fn feature_checks(manifests: &Manifests, endpoints: &[Endpoint]) -> Vec<Check> {
 }
 
 fn source_checks(project: &Project) -> Vec<Check> {
-    let module = module_path(project);
+    let module = project.module_path();
     let module_shown = paths::display(&module, &project.workspace_root);
     let root = match &project.target {
         Target::Bin { root, .. } | Target::Example { root, .. } | Target::Lib { root } => root,
@@ -627,7 +628,7 @@ fn drift(project: &Project, module: &Path, shown: &str) -> Check {
     let Ok(existing) = std::fs::read_to_string(module) else {
         return spec.skipped(format!("no `{shown}`"));
     };
-    let frameworks = crate::detect::instrumented(&project.dependencies);
+    let frameworks = crate::detect::instrumented(&project.dependencies, Some(&existing));
     let Ok(generated) = codegen::otel_module_for(&frameworks) else {
         return spec.skipped("the template did not render (a bug in cargo-otel)");
     };

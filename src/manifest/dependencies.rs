@@ -5,13 +5,47 @@
 //! Rules (cargo's `formatting.md`): an existing dependency keeps its form and
 //! place and only gains missing features; a table is re-sorted only if it was
 //! sorted; new entries use the shortest form.
+//!
+//! Every dependency table of the package counts, whatever its name:
+//! `[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, each also
+//! under `[target.'cfg(..)']`. A crate the program links at a version the
+//! module cannot use is a conflict wherever it is declared; a declaration the
+//! module cannot rely on (optional, or for one platform only) stays as it is,
+//! and one the module can rely on is added beside it.
 
-use std::fmt;
+use std::{collections::BTreeSet, fmt};
 
 use anyhow::bail;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, TableLike, Value};
 
 use super::{LocalManifest, PinnedDependency, STACK};
+
+/// Where the program's crates go: `[dependencies]`, or for an example
+/// `[dev-dependencies]`, which examples link and a library's users never
+/// build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Home {
+    #[default]
+    Dependencies,
+    DevDependencies,
+}
+
+impl Home {
+    fn kind(self) -> Kind {
+        match self {
+            Self::Dependencies => Kind::Normal,
+            Self::DevDependencies => Kind::Dev,
+        }
+    }
+
+    /// Whether the program links the crates of a table of `kind`.
+    fn links(self, kind: Kind) -> bool {
+        match self {
+            Self::Dependencies => kind == Kind::Normal,
+            Self::DevDependencies => matches!(kind, Kind::Normal | Kind::Dev),
+        }
+    }
+}
 
 /// One edit, for the status line that reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +53,17 @@ pub enum DependencyChange {
     Added {
         name: &'static str,
         version: String,
-        table: &'static str,
+        table: String,
     },
     /// Added to `[workspace.dependencies]` and inherited by the member.
     AddedToWorkspace {
         name: &'static str,
         version: String,
+        table: String,
     },
     Inherited {
         name: &'static str,
+        table: String,
     },
     FeaturesAdded {
         name: &'static str,
@@ -37,6 +73,20 @@ pub enum DependencyChange {
         name: &'static str,
         from: String,
         to: String,
+    },
+    /// Features an upgraded crate no longer has.
+    FeaturesDropped {
+        name: &'static str,
+        features: Vec<String>,
+    },
+    /// An optional dependency, off by default, at a version the module
+    /// cannot use: kept as it is.
+    OptionalKept {
+        name: &'static str,
+        found: String,
+        table: String,
+        /// The package's features that turn it on.
+        features: Vec<String>,
     },
 }
 
@@ -48,18 +98,96 @@ impl DependencyChange {
                 name,
                 version,
                 table,
-            } => ("Adding", format!("{name} {version} to {table}")),
-            Self::AddedToWorkspace { name, version } => (
+            } => (
                 "Adding",
-                format!("{name} {version} to workspace.dependencies, inherited"),
+                format!("{name} {version} to {table}{}", beside(table)),
             ),
-            Self::Inherited { name } => ("Adding", format!("{name} (workspace) to dependencies")),
+            Self::AddedToWorkspace {
+                name,
+                version,
+                table,
+            } => {
+                let place = match table.as_str() {
+                    "dependencies" => String::new(),
+                    other => format!(" in {other}"),
+                };
+                (
+                    "Adding",
+                    format!("{name} {version} to workspace.dependencies, inherited{place}"),
+                )
+            }
+            Self::Inherited { name, table } => (
+                "Adding",
+                format!("{name} (workspace) to {table}{}", beside(table)),
+            ),
             Self::FeaturesAdded { name, features } => (
                 "Updating",
                 format!("{name} with features {}", features.join(", ")),
             ),
             Self::Upgraded { name, from, to } => ("Upgrading", format!("{name} {from} -> {to}")),
+            Self::OptionalKept { name, found, .. } => (
+                "Keeping",
+                format!("{name} {found} (optional, off by default)"),
+            ),
+            Self::FeaturesDropped { name, features } => {
+                let list: Vec<String> = features.iter().map(|f| format!("`{f}`")).collect();
+                let (what, none) = match features.len() {
+                    1 => ("feature", "no such feature"),
+                    _ => ("features", "none of these"),
+                };
+                (
+                    "Removing",
+                    format!(
+                        "{what} {} of {name}: the new version has {none}",
+                        list.join(", ")
+                    ),
+                )
+            }
         }
+    }
+}
+
+/// One warning for the optional dependencies kept at versions the module
+/// cannot use: the package builds and exports, but a build with the features
+/// that turn them on meets two versions of the same crate.
+pub fn optional_kept_warning(changes: &[DependencyChange]) -> Option<String> {
+    let mut crates = Vec::new();
+    let mut features: Vec<&str> = Vec::new();
+    for change in changes {
+        if let DependencyChange::OptionalKept {
+            name,
+            found,
+            table,
+            features: enabling,
+        } = change
+        {
+            crates.push(format!("{name} = \"{found}\" in [{table}]"));
+            for feature in enabling {
+                if !features.contains(&feature.as_str()) {
+                    features.push(feature);
+                }
+            }
+        }
+    }
+    if crates.is_empty() {
+        return None;
+    }
+    let features: Vec<String> = features.iter().map(|f| format!("`{f}`")).collect();
+    Some(format!(
+        "kept the optional {}: the package builds and exports as it is, but with feature {} \
+         two versions of a crate meet and it does not compile\n\
+         help: move that feature's code to OpenTelemetry {} to use both",
+        crates.join(", "),
+        features.join(" or "),
+        STACK[0].version,
+    ))
+}
+
+/// Why a crate went to the always-true target table.
+fn beside(table: &str) -> &'static str {
+    match table.contains(ALWAYS) {
+        true => " (always on; your optional one stays as it is)",
+        false => "",
     }
 }
 
@@ -69,7 +197,7 @@ struct Conflict {
     name: &'static str,
     found: String,
     needed: &'static str,
-    table: &'static str,
+    table: String,
 }
 
 impl fmt::Display for Conflict {
@@ -84,39 +212,43 @@ impl fmt::Display for Conflict {
     }
 }
 
-/// Adds every crate of [`STACK`] to `member`. `workspace` is the workspace
-/// root's manifest when it is another file; with `[workspace.dependencies]`
-/// there, new crates go there and the member inherits them.
-///
-/// Incompatible versions are an error naming each crate, unless `force`,
-/// which upgrades them. Nothing is written here: the caller writes the
-/// documents, or not.
+/// Adds every crate of [`STACK`] to `member`'s `[dependencies]`. See
+/// [`add_dependencies`].
 pub fn add_stack(
     member: &mut LocalManifest,
     workspace: Option<&mut LocalManifest>,
     force: bool,
 ) -> anyhow::Result<Vec<DependencyChange>> {
-    add_dependencies(member, workspace, STACK.iter(), force)
+    add_dependencies(member, workspace, STACK.iter(), Home::Dependencies, force)
 }
 
-/// [`add_stack`] for any pinned crates (the stack plus the instrumentation
-/// for the frameworks found), with the same rules.
+/// Adds the pinned crates (the stack plus the instrumentation for the
+/// frameworks found) to `member`, for a program whose crates go to `home`.
+/// `workspace` is the workspace root's manifest when it is another file;
+/// with `[workspace.dependencies]` there, new crates go there and the member
+/// inherits them.
+///
+/// Incompatible versions are an error naming each crate and where it is
+/// declared, unless `force`, which upgrades them. Nothing is written here:
+/// the caller writes the documents, or not.
 pub fn add_dependencies(
     member: &mut LocalManifest,
     workspace: Option<&mut LocalManifest>,
     dependencies: impl IntoIterator<Item = &'static PinnedDependency>,
+    home: Home,
     force: bool,
 ) -> anyhow::Result<Vec<DependencyChange>> {
     let mut docs = Docs {
         member: &mut member.document,
         workspace: workspace.map(|w| &mut w.document),
+        home,
     };
     let mut changes = Vec::new();
     let mut conflicts = Vec::new();
     for dependency in dependencies {
         let outcome = docs.add(dependency, force)?;
         changes.extend(outcome.changes);
-        conflicts.extend(outcome.conflict);
+        conflicts.extend(outcome.conflicts);
     }
     if !conflicts.is_empty() {
         let list: Vec<String> = conflicts.iter().map(ToString::to_string).collect();
@@ -146,8 +278,11 @@ pub fn declared(
     name: &str,
 ) -> Option<Declared> {
     let table = member.document.get("dependencies")?.as_table_like()?;
-    let key = find(table, name, "dependencies").ok().flatten()?;
-    let item = table.get(&key)?;
+    let key = table
+        .iter()
+        .find(|(key, item)| package_name(key, item) == name)?
+        .0;
+    let item = table.get(key)?;
     if !inherits(item) {
         return Some(Declared {
             version: version(item),
@@ -156,14 +291,7 @@ pub fn declared(
         });
     }
     let root = workspace.map_or(&member.document, |w| &w.document);
-    let shared = root
-        .get("workspace")?
-        .get("dependencies")?
-        .as_table_like()?;
-    let shared_key = find(shared, name, "workspace.dependencies")
-        .ok()
-        .flatten()?;
-    let shared_item = shared.get(&shared_key)?;
+    let shared_item = shared_dependencies(root)?.get(key)?;
     let mut all_features = features(shared_item);
     all_features.extend(features(item));
     Some(Declared {
@@ -173,18 +301,179 @@ pub fn declared(
     })
 }
 
+/// The target table that applies on every platform: for a crate that must
+/// be there whatever the features, when `[dependencies]` already has an
+/// optional one under that name.
+const ALWAYS: &str = "cfg(all())";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Normal,
+    Dev,
+    Build,
+}
+
+/// A dependency table of the package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Table {
+    /// `cfg(unix)` for `[target.'cfg(unix)'.dependencies]`.
+    target: Option<String>,
+    /// The key as the manifest spells it (`dev-dependencies`, `dev_dependencies`).
+    key: String,
+    kind: Kind,
+}
+
+impl Table {
+    const KEYS: [(&'static str, Kind); 5] = [
+        ("dependencies", Kind::Normal),
+        ("dev-dependencies", Kind::Dev),
+        ("dev_dependencies", Kind::Dev),
+        ("build-dependencies", Kind::Build),
+        ("build_dependencies", Kind::Build),
+    ];
+
+    fn home(home: Home, target: Option<&str>) -> Self {
+        let key = match home {
+            Home::Dependencies => "dependencies",
+            Home::DevDependencies => "dev-dependencies",
+        };
+        Self {
+            target: target.map(str::to_owned),
+            key: key.to_owned(),
+            kind: home.kind(),
+        }
+    }
+
+    /// Whether its crates are there on every platform.
+    fn everywhere(&self) -> bool {
+        self.target.as_deref().is_none_or(|t| t == ALWAYS)
+    }
+
+    /// Every dependency table `doc` has.
+    fn all(doc: &DocumentMut) -> Vec<Self> {
+        let mut tables = Vec::new();
+        let mut add = |target: Option<&str>, parent: &dyn TableLike| {
+            for (key, kind) in Self::KEYS {
+                if parent.get(key).is_some_and(|t| t.is_table_like()) {
+                    tables.push(Self {
+                        target: target.map(str::to_owned),
+                        key: key.to_owned(),
+                        kind,
+                    });
+                }
+            }
+        };
+        add(None, doc.as_table());
+        let targets = doc.get("target").and_then(Item::as_table_like);
+        for (cfg, item) in targets.into_iter().flat_map(|t| t.iter()) {
+            if let Some(table) = item.as_table_like() {
+                add(Some(cfg), table);
+            }
+        }
+        tables
+    }
+
+    fn get<'d>(&self, doc: &'d DocumentMut) -> Option<&'d dyn TableLike> {
+        let parent = match &self.target {
+            None => doc.as_table() as &dyn TableLike,
+            Some(cfg) => doc.get("target")?.get(cfg)?.as_table_like()?,
+        };
+        parent.get(&self.key)?.as_table_like()
+    }
+
+    /// The table, created (with its `[target.'..']` parents) if missing.
+    fn get_or_create<'d>(&self, doc: &'d mut DocumentMut) -> anyhow::Result<&'d mut dyn TableLike> {
+        let parent: &mut dyn TableLike = match &self.target {
+            None => doc.as_table_mut(),
+            Some(cfg) => {
+                let targets = implicit_table(doc.as_table_mut(), "target")?;
+                implicit_table(targets, cfg)?
+            }
+        };
+        let item = parent.entry(&self.key).or_insert_with(toml_edit::table);
+        match item.as_table_like_mut() {
+            Some(table) => Ok(table),
+            None => bail!("`{self}` in the manifest is not a table"),
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            None => write!(f, "{}", self.key),
+            Some(cfg) => {
+                let bare = cfg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                match bare {
+                    true => write!(f, "target.{cfg}.{}", self.key),
+                    false => write!(f, "target.'{cfg}'.{}", self.key),
+                }
+            }
+        }
+    }
+}
+
+/// `parent[key]` as a table that gets no header of its own (`[target]`),
+/// its key written the way cargo's documentation does (`'cfg(unix)'`).
+fn implicit_table<'t>(
+    parent: &'t mut dyn TableLike,
+    key: &str,
+) -> anyhow::Result<&'t mut dyn TableLike> {
+    let literal = format!("'{key}'").parse::<toml_edit::Key>();
+    let key = match literal {
+        Ok(quoted)
+            if !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            quoted
+        }
+        _ => toml_edit::Key::new(key),
+    };
+    let item = parent.entry_format(&key).or_insert_with(|| {
+        let mut table = toml_edit::Table::new();
+        table.set_implicit(true);
+        Item::Table(table)
+    });
+    match item.as_table_like_mut() {
+        Some(table) => Ok(table),
+        None => bail!("`{key}` in the manifest is not a table"),
+    }
+}
+
+/// One declaration of a crate in one of the package's tables.
+#[derive(Debug, Clone)]
+struct Declaration {
+    table: Table,
+    key: String,
+    /// Declared under another name (`key = { package = "name" }`).
+    renamed: bool,
+    optional: bool,
+    /// Not optional, or turned on by the default features.
+    on_by_default: bool,
+    /// `workspace = true`: the version lives in `[workspace.dependencies]`.
+    inherits: bool,
+}
+
 struct Docs<'a> {
     member: &'a mut DocumentMut,
     workspace: Option<&'a mut DocumentMut>,
+    home: Home,
 }
 
 #[derive(Default)]
 struct Outcome {
     changes: Vec<DependencyChange>,
-    conflict: Option<Conflict>,
+    conflicts: Vec<Conflict>,
 }
 
 impl Docs<'_> {
+    fn workspace_doc(&self) -> &DocumentMut {
+        self.workspace.as_deref().unwrap_or(self.member)
+    }
+
     fn workspace_dependencies(&mut self) -> Option<&mut dyn TableLike> {
         let doc = match &mut self.workspace {
             Some(workspace) => &mut **workspace,
@@ -195,15 +484,58 @@ impl Docs<'_> {
             .as_table_like_mut()
     }
 
-    fn member_dependencies(&mut self) -> anyhow::Result<&mut dyn TableLike> {
-        let item = self
-            .member
-            .entry("dependencies")
-            .or_insert_with(toml_edit::table);
-        match item.as_table_like_mut() {
-            Some(table) => Ok(table),
-            None => bail!("`dependencies` in the manifest is not a table"),
+    /// Every declaration of crate `name` in the member's tables.
+    fn declarations(&self, name: &str) -> Vec<Declaration> {
+        let shared = shared_dependencies(self.workspace_doc());
+        let default_on = enabled_by_default(self.member);
+        let mut found = Vec::new();
+        for table in Table::all(self.member) {
+            let Some(entries) = table.get(self.member) else {
+                continue;
+            };
+            for (key, item) in entries.iter() {
+                let inherits = inherits(item);
+                // `key.workspace = true` names the shared entry, which may
+                // itself rename the crate.
+                let package = match shared.and_then(|s| s.get(key)).filter(|_| inherits) {
+                    Some(shared) => package_name(key, shared),
+                    None => package_name(key, item),
+                };
+                if package == name {
+                    let optional = flag(item, "optional").unwrap_or(false);
+                    found.push(Declaration {
+                        table: table.clone(),
+                        key: key.to_owned(),
+                        renamed: key != name,
+                        optional,
+                        on_by_default: !optional || default_on.contains(key),
+                        inherits,
+                    });
+                }
+            }
         }
+        found
+    }
+
+    fn item(&self, declaration: &Declaration) -> Option<&Item> {
+        declaration.table.get(self.member)?.get(&declaration.key)
+    }
+
+    /// The item that holds the declaration's version: the shared one for an
+    /// inherited declaration.
+    fn version_item(&self, declaration: &Declaration) -> Option<&Item> {
+        match declaration.inherits {
+            true => shared_dependencies(self.workspace_doc())?.get(&declaration.key),
+            false => self.item(declaration),
+        }
+    }
+
+    fn version_item_mut(&mut self, declaration: &Declaration) -> Option<&mut Item> {
+        if declaration.inherits {
+            return self.workspace_dependencies()?.get_mut(&declaration.key);
+        }
+        let table = declaration.table.get_or_create(self.member).ok()?;
+        table.get_mut(&declaration.key)
     }
 
     fn add(
@@ -212,141 +544,410 @@ impl Docs<'_> {
         force: bool,
     ) -> anyhow::Result<Outcome> {
         let name = dependency.name;
-        let member_key = find(self.member_dependencies()?, name, "dependencies")?;
-        let Some(member_key) = member_key else {
-            return self.add_missing(dependency, force);
-        };
-        let member_item = self
-            .member_dependencies()?
-            .get(&member_key)
-            .cloned()
-            .unwrap_or_default();
+        let declarations = self.declarations(name);
+        let home = self.home;
+        let links = |d: &Declaration| home.links(d.table.kind);
+        self.refuse_renamed(dependency, &declarations)?;
         let mut outcome = Outcome::default();
-        let mut present = features(&member_item);
-        let defaults = if inherits(&member_item) {
-            let Some(workspace) = self.workspace_dependencies() else {
-                return Ok(outcome); // cargo itself will report the broken inheritance.
+        let mut shared_checked = false;
+        for declaration in declarations.iter().filter(|d| links(d) && !d.renamed) {
+            if !declaration.on_by_default {
+                self.note_optional(dependency, declaration, &mut outcome);
+                continue;
+            }
+            if declaration.inherits && std::mem::replace(&mut shared_checked, true) {
+                continue;
+            }
+            let table = match declaration.inherits {
+                true => "workspace.dependencies".to_owned(),
+                false => declaration.table.to_string(),
             };
-            let Some(key) = find(workspace, name, "workspace.dependencies")? else {
-                return Ok(outcome);
-            };
-            let item = workspace.get_mut(&key).expect("key was just found");
-            outcome.check_version(item, dependency, force, "workspace.dependencies");
-            present.extend(features(item));
-            default_features(item)
-        } else {
-            let table = self.member_dependencies()?;
-            let item = table.get_mut(&member_key).expect("key was just found");
-            outcome.check_version(item, dependency, force, "dependencies");
-            default_features(item)
-        };
-        let missing = dependency.missing_features(&present, defaults);
-        if !missing.is_empty() {
-            let table = self.member_dependencies()?;
-            add_features(table, &member_key, &missing);
-            outcome.changes.push(DependencyChange::FeaturesAdded {
-                name,
-                features: missing,
-            });
+            // A broken inheritance is cargo's to report.
+            if let Some(item) = self.version_item_mut(declaration) {
+                outcome.check_version(item, dependency, force, table);
+            }
         }
+        let always: Vec<&Declaration> = declarations
+            .iter()
+            .filter(|d| links(d) && !d.renamed && !d.optional && d.table.everywhere())
+            .collect();
+        if always.is_empty() {
+            self.add_missing(dependency, &declarations, &mut outcome)?;
+            return Ok(outcome);
+        }
+        let mut present = Vec::new();
+        let mut defaults = false;
+        for declaration in &always {
+            present.extend(self.item(declaration).map(features).unwrap_or_default());
+            if let Some(item) = self.version_item(declaration) {
+                defaults |= default_features(item);
+                if declaration.inherits {
+                    present.extend(features(item));
+                }
+            }
+        }
+        let missing = dependency.missing_features(&present, defaults);
+        if missing.is_empty() {
+            return Ok(outcome);
+        }
+        let kind = self.home.kind();
+        match always.iter().find(|d| d.table.kind == kind) {
+            Some(declaration) => {
+                let table = declaration.table.get_or_create(self.member)?;
+                add_features(table, &declaration.key, &missing);
+            }
+            // An example whose crate is in `[dependencies]`: a library's
+            // users should not build more for it, so a dev-dependency of the
+            // same source brings the features.
+            None => {
+                let item = self.item(always[0]).cloned().unwrap_or_default();
+                let table = Table::home(self.home, None).get_or_create(self.member)?;
+                insert_dependency(table, name, with_features_only(&item, &missing));
+            }
+        }
+        outcome.changes.push(DependencyChange::FeaturesAdded {
+            name,
+            features: missing,
+        });
         Ok(outcome)
     }
 
-    /// The member does not have the crate: inherit it from the workspace
-    /// (adding it there first if needed), or add it to the member.
+    /// An optional dependency the default features leave off is not the
+    /// program's unless asked for: at a version the module cannot use, it is
+    /// kept, and the user told which features would bring it in.
+    fn note_optional(
+        &self,
+        dependency: &'static PinnedDependency,
+        declaration: &Declaration,
+        outcome: &mut Outcome,
+    ) {
+        let Some(found) = self.version_item(declaration).and_then(version) else {
+            return;
+        };
+        if !dependency.check_version || dependency.accepts(&found) {
+            return;
+        }
+        outcome.changes.push(DependencyChange::OptionalKept {
+            name: dependency.name,
+            found,
+            table: declaration.table.to_string(),
+            features: features_enabling(self.member, &declaration.key),
+        });
+    }
+
+    /// The module names each crate by its own name, and cargo refuses one
+    /// crate under two names: a renamed declaration the program links, or
+    /// one cargo would unify with ours, leaves no way to add ours.
+    fn refuse_renamed(
+        &self,
+        dependency: &PinnedDependency,
+        declarations: &[Declaration],
+    ) -> anyhow::Result<()> {
+        let name = dependency.name;
+        let blocking = declarations.iter().filter(|d| d.renamed).find(|d| {
+            let version = self.version_item(d).and_then(version);
+            self.home.links(d.table.kind) || version.is_none_or(|v| dependency.accepts(&v))
+        });
+        let Some(Declaration { table, key, .. }) = blocking else {
+            return Ok(());
+        };
+        bail!(
+            "[{table}] has `{name}` renamed to `{key}`, but the generated module refers to it as `{name}`\n\
+             help: rename the dependency back to `{name}` (`use {krate} as {alias};` keeps your code's name)",
+            krate = name.replace('-', "_"),
+            alias = key.replace('-', "_"),
+        )
+    }
+
+    /// No declaration the program can rely on: inherit the crate from the
+    /// workspace (adding it there first if needed), or add it to the home
+    /// table. Where that table already has it as an optional dependency,
+    /// the new one goes to `[target.'cfg(all())'.<table>]`, so the optional
+    /// one keeps its meaning for the package's features.
     fn add_missing(
         &mut self,
         dependency: &'static PinnedDependency,
-        force: bool,
-    ) -> anyhow::Result<Outcome> {
+        declarations: &[Declaration],
+        outcome: &mut Outcome,
+    ) -> anyhow::Result<()> {
         let name = dependency.name;
-        let mut outcome = Outcome::default();
+        let home = Table::home(self.home, None);
+        let taken = declarations
+            .iter()
+            .any(|d| d.table.target.is_none() && d.table.kind == home.kind && d.key == name);
+        let table = match taken {
+            true => Table::home(self.home, Some(ALWAYS)),
+            false => home,
+        };
+        let shown = table.to_string();
         let Some(workspace) = self.workspace_dependencies() else {
-            insert_dependency(self.member_dependencies()?, name, new_spec(dependency));
+            let created = table.get(self.member).is_none();
+            let entries = table.get_or_create(self.member)?;
+            insert_dependency(entries, name, new_spec(dependency));
+            if created && taken {
+                explain_always_table(self.member);
+            }
             outcome.changes.push(DependencyChange::Added {
                 name,
                 version: dependency.display_version(),
-                table: "dependencies",
+                table: shown,
             });
-            return Ok(outcome);
+            return Ok(());
         };
-        let missing = match find(workspace, name, "workspace.dependencies")? {
-            Some(key) => {
-                let item = workspace.get_mut(&key).expect("key was just found");
-                outcome.check_version(item, dependency, force, "workspace.dependencies");
+        let missing = match workspace.get_mut(name) {
+            Some(item) if package_name(name, item) == name => {
+                outcome.check_version(item, dependency, false, "workspace.dependencies".to_owned());
                 dependency.missing_features(&features(item), default_features(item))
             }
+            Some(_) => bail!(
+                "[workspace.dependencies] has `{name}` for another crate\n\
+                 help: rename that entry so `{name}` can be shared"
+            ),
             None => {
                 insert_dependency(workspace, name, new_spec(dependency));
                 let version = dependency.display_version();
-                outcome
-                    .changes
-                    .push(DependencyChange::AddedToWorkspace { name, version });
-                insert_dependency(self.member_dependencies()?, name, inherit_spec(&[]));
-                return Ok(outcome);
+                outcome.changes.push(DependencyChange::AddedToWorkspace {
+                    name,
+                    version,
+                    table: shown,
+                });
+                let entries = table.get_or_create(self.member)?;
+                insert_dependency(entries, name, inherit_spec(&[]));
+                return Ok(());
             }
         };
-        insert_dependency(self.member_dependencies()?, name, inherit_spec(&missing));
-        outcome.changes.push(DependencyChange::Inherited { name });
-        Ok(outcome)
+        let entries = table.get_or_create(self.member)?;
+        insert_dependency(entries, name, inherit_spec(&missing));
+        outcome
+            .changes
+            .push(DependencyChange::Inherited { name, table: shown });
+        Ok(())
     }
 }
 
 impl Outcome {
-    /// Records a conflict, or with `force` upgrades the requirement in place.
+    /// Records a conflict, or with `force` upgrades the requirement in place
+    /// (dropping the features the new version does not have).
     fn check_version(
         &mut self,
         item: &mut Item,
         dependency: &'static PinnedDependency,
         force: bool,
-        table: &'static str,
+        table: String,
     ) {
+        if !dependency.check_version {
+            return;
+        }
         let Some(found) = version(item) else {
             return; // A path or git dependency: its version is the user's call.
         };
         if dependency.accepts(&found) {
             return;
         }
-        if force {
-            set_version(item, dependency.version);
-            let (name, to) = (dependency.name, dependency.version.to_owned());
-            self.changes.push(DependencyChange::Upgraded {
-                name,
-                from: found,
-                to,
-            });
-        } else {
-            let (name, needed) = (dependency.name, dependency.version);
-            self.conflict = Some(Conflict {
+        let name = dependency.name;
+        if !force {
+            let needed = dependency.version;
+            self.conflicts.push(Conflict {
                 name,
                 found,
                 needed,
                 table,
             });
+            return;
+        }
+        set_version(item, dependency.version);
+        let to = dependency.version.to_owned();
+        self.changes.push(DependencyChange::Upgraded {
+            name,
+            from: found,
+            to,
+        });
+        let dropped = remove_features(item, |f| !dependency.has_feature(f));
+        if !dropped.is_empty() {
+            self.changes.push(DependencyChange::FeaturesDropped {
+                name,
+                features: dropped,
+            });
         }
     }
 }
 
-/// The key under which `table` has crate `name`. A renamed one (`key = {
-/// package = "name" }`) is an error: the generated module refers to the crate
-/// by its own name, and cargo refuses one crate under two names.
-fn find(table: &dyn TableLike, name: &str, label: &str) -> anyhow::Result<Option<String>> {
-    let found = table.iter().find_map(|(key, item)| {
-        let package = item
-            .as_table_like()
-            .and_then(|t| t.get("package"))
-            .and_then(Item::as_str);
-        (package.unwrap_or(key) == name).then(|| key.to_owned())
-    });
-    match found {
-        Some(key) if key != name => bail!(
-            "[{label}] has `{name}` renamed to `{key}`, but the generated module refers to it as `{name}`\n\
-             help: rename the dependency back to `{name}` (`use {krate} as {alias};` keeps your code's name)",
-            krate = name.replace('-', "_"),
-            alias = key.replace('-', "_"),
-        ),
-        found => Ok(found),
+/// The keys of the optional dependencies the default features turn on.
+fn enabled_by_default(doc: &DocumentMut) -> BTreeSet<String> {
+    enabled_by(doc, "default")
+}
+
+/// The keys of the optional dependencies feature `start` turns on, directly
+/// or through other features (`dep:name`, `name`, `name/feature`; not the
+/// weak `name?/feature`).
+fn enabled_by(doc: &DocumentMut, start: &str) -> BTreeSet<String> {
+    let features = doc.get("features").and_then(Item::as_table_like);
+    let mut seen = BTreeSet::new();
+    let mut enabled = BTreeSet::new();
+    let mut pending = vec![start.to_owned()];
+    while let Some(feature) = pending.pop() {
+        if !seen.insert(feature.clone()) {
+            continue;
+        }
+        let list = features
+            .and_then(|f| f.get(&feature))
+            .and_then(Item::as_array);
+        let Some(list) = list else {
+            // An optional dependency's own implicit feature.
+            enabled.insert(feature);
+            continue;
+        };
+        for item in list.iter().filter_map(Value::as_str) {
+            if let Some(dependency) = item.strip_prefix("dep:") {
+                enabled.insert(dependency.to_owned());
+            } else if let Some((dependency, _)) = item.split_once('/') {
+                if !dependency.ends_with('?') {
+                    enabled.insert(dependency.to_owned());
+                }
+            } else {
+                pending.push(item.to_owned());
+            }
+        }
     }
+    enabled
+}
+
+/// The package's features that turn on optional dependency `key`.
+fn features_enabling(doc: &DocumentMut, key: &str) -> Vec<String> {
+    let features = doc.get("features").and_then(Item::as_table_like);
+    let names = features
+        .into_iter()
+        .flat_map(|f| f.iter().map(|(name, _)| name));
+    let mut enabling: Vec<String> = names
+        .filter(|name| *name != "default" && enabled_by(doc, name).contains(key))
+        .map(str::to_owned)
+        .collect();
+    if enabling.is_empty() {
+        enabling.push(key.to_owned());
+    }
+    enabling
+}
+
+/// The package names of the crates `member` declares but a program whose
+/// crates go to `home` does not link: only optional dependencies the default
+/// features leave off, or only in tables it does not build with
+/// (`[build-dependencies]`, or `[dev-dependencies]` for a binary). A
+/// resolved graph holds them all.
+pub fn not_linked(
+    member: &LocalManifest,
+    workspace: Option<&LocalManifest>,
+    home: Home,
+) -> Vec<String> {
+    let default_on = enabled_by_default(&member.document);
+    let shared = shared_dependencies(workspace.map_or(&member.document, |w| &w.document));
+    let mut on = BTreeSet::new();
+    let mut off = BTreeSet::new();
+    for table in Table::all(&member.document) {
+        let Some(entries) = table.get(&member.document) else {
+            continue;
+        };
+        for (key, item) in entries.iter() {
+            let package = match shared.and_then(|s| s.get(key)).filter(|_| inherits(item)) {
+                Some(shared) => package_name(key, shared),
+                None => package_name(key, item),
+            };
+            let optional = flag(item, "optional").unwrap_or(false);
+            let linked = home.links(table.kind) && (!optional || default_on.contains(key));
+            match linked {
+                true => on.insert(package.to_owned()),
+                false => off.insert(package.to_owned()),
+            };
+        }
+    }
+    off.difference(&on).cloned().collect()
+}
+
+/// The crate an entry stands for: its `package`, else its key.
+fn package_name<'a>(key: &'a str, item: &'a Item) -> &'a str {
+    let package = item
+        .as_table_like()
+        .and_then(|t| t.get("package"))
+        .and_then(Item::as_str);
+    package.unwrap_or(key)
+}
+
+fn shared_dependencies(doc: &DocumentMut) -> Option<&dyn TableLike> {
+    doc.get("workspace")?.get("dependencies")?.as_table_like()
+}
+
+fn flag(item: &Item, key: &str) -> Option<bool> {
+    item.as_table_like()
+        .and_then(|t| t.get(key))
+        .and_then(Item::as_bool)
+}
+
+/// A comment over the `[target.'cfg(all())'...]` table, which would puzzle
+/// a reader otherwise.
+fn explain_always_table(doc: &mut DocumentMut) {
+    let Some(table) = doc
+        .get_mut("target")
+        .and_then(|t| t.get_mut(ALWAYS))
+        .and_then(Item::as_table_like_mut)
+    else {
+        return;
+    };
+    for (_, item) in table.iter_mut() {
+        if let Some(table) = item.as_table_mut()
+            && table.decor().prefix().is_none()
+        {
+            table.decor_mut().set_prefix(
+                "\n# On every platform and whatever the features: the `otel` module needs\n\
+                 # these crates, and an optional dependency may be off.\n",
+            );
+        }
+    }
+}
+
+/// A copy of a dependency's entry (its version, path, git, registry and
+/// default-features) with only `features` as its features.
+fn with_features_only(item: &Item, features: &[&str]) -> Value {
+    let mut spec = InlineTable::new();
+    match item {
+        Item::Value(Value::String(version)) => {
+            spec.insert("version", Value::from(version.value().as_str()));
+        }
+        _ => {
+            for (key, value) in item.as_table_like().into_iter().flat_map(|t| t.iter()) {
+                let skip = matches!(key, "features" | "optional" | "package");
+                if let (false, Some(value)) = (skip, value.as_value()) {
+                    let mut value = value.clone();
+                    value.decor_mut().clear();
+                    spec.insert(key, value);
+                }
+            }
+        }
+    }
+    spec.insert("features", Value::Array(features.iter().copied().collect()));
+    spec.fmt();
+    Value::InlineTable(spec)
+}
+
+/// Removes the features `drop` picks; returns them.
+fn remove_features(item: &mut Item, drop: impl Fn(&str) -> bool) -> Vec<String> {
+    let Some(array) = item
+        .as_table_like_mut()
+        .and_then(|t| t.get_mut("features"))
+        .and_then(Item::as_array_mut)
+    else {
+        return Vec::new();
+    };
+    let dropped: Vec<String> = array
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|f| drop(f))
+        .map(str::to_owned)
+        .collect();
+    array.retain(|v| v.as_str().is_none_or(|f| !drop(f)));
+    array.fmt();
+    if let Some(inline) = item.as_inline_table_mut() {
+        inline.fmt();
+    }
+    dropped
 }
 
 fn inherits(item: &Item) -> bool {
@@ -377,10 +978,8 @@ fn features(item: &Item) -> Vec<String> {
 }
 
 fn default_features(item: &Item) -> bool {
-    let table = item.as_table_like();
-    let flag = |key| table.and_then(|t| t.get(key)).and_then(Item::as_bool);
-    flag("default-features")
-        .or_else(|| flag("default_features"))
+    flag(item, "default-features")
+        .or_else(|| flag(item, "default_features"))
         .unwrap_or(true)
 }
 
@@ -607,5 +1206,147 @@ mod tests {
         let mut sorted = keys.clone();
         sorted.sort_unstable();
         assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn target_specific_versions_are_checked_and_forced_there() {
+        let text =
+            "[dependencies]\n\n[target.'cfg(unix)'.dependencies]\nopentelemetry = \"0.20\"\n";
+        let error = add_stack(&mut manifest(text), None, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("opentelemetry = \"0.20\" in [target.'cfg(unix)'.dependencies]"),
+            "{error}"
+        );
+        let mut m = manifest(text);
+        add_stack(&mut m, None, true).unwrap();
+        let text = m.contents();
+        assert!(
+            text.contains("[target.'cfg(unix)'.dependencies]\nopentelemetry = \"0.33.1\"\n"),
+            "{text}"
+        );
+        // Only on unix there: the module needs it everywhere.
+        assert!(
+            text.contains("[dependencies]\nopentelemetry = { version = \"0.33.1\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn renamed_crates_in_any_table_are_refused() {
+        for table in [
+            "dependencies",
+            "target.'cfg(unix)'.dependencies",
+            "build-dependencies",
+        ] {
+            let text = format!(
+                "[{table}]\notel = {{ package = \"opentelemetry\", version = \"0.33\" }}\n"
+            );
+            let error = add_stack(&mut manifest(&text), None, false)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!("[{table}] has `opentelemetry` renamed to `otel`")),
+                "{error}"
+            );
+        }
+        // Another version, in a table a binary does not link: cargo keeps them apart.
+        let text =
+            "[dev-dependencies]\nold = { package = \"opentelemetry\", version = \"0.20\" }\n";
+        add_stack(&mut manifest(text), None, false).unwrap();
+    }
+
+    #[test]
+    fn an_optional_dependency_is_kept_and_an_always_on_one_added_beside_it() {
+        let text = "[dependencies]\ntracing-subscriber = { version = \"0.3\", optional = true }\n\n\
+                    [features]\nlogging = [\"dep:tracing-subscriber\"]\n";
+        let mut m = manifest(text);
+        let changes = add_stack(&mut m, None, false).unwrap();
+        let text = m.contents();
+        assert!(
+            text.contains("tracing-subscriber = { version = \"0.3\", optional = true }"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "[target.'cfg(all())'.dependencies]\ntracing-subscriber = { version = \"0.3.23\", features = [\"env-filter\"] }\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            changes.contains(&DependencyChange::Added {
+                name: "tracing-subscriber",
+                version: "v0.3.23".into(),
+                table: "target.'cfg(all())'.dependencies".into(),
+            }),
+            "{changes:?}"
+        );
+        // Again: nothing more to do.
+        assert!(add_stack(&mut m, None, false).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_old_optional_dependency_off_by_default_is_kept_with_a_warning() {
+        let text = "[dependencies]\nopentelemetry = { version = \"0.20\", optional = true }\n\n\
+                    [features]\notel = [\"dep:opentelemetry\"]\n";
+        let changes = add_stack(&mut manifest(text), None, false).unwrap();
+        let warning = optional_kept_warning(&changes).unwrap();
+        assert!(
+            warning.contains("opentelemetry = \"0.20\" in [dependencies]")
+                && warning.contains("with feature `otel`"),
+            "{warning}"
+        );
+        // Turned on by default, it is the program's: a conflict.
+        let on = text.replace("[features]\n", "[features]\ndefault = [\"otel\"]\n");
+        assert!(add_stack(&mut manifest(&on), None, false).is_err());
+    }
+
+    #[test]
+    fn default_features_are_followed_to_the_optional_dependencies_they_enable() {
+        let doc: DocumentMut = "[features]\ndefault = [\"a\"]\na = [\"b\", \"x/f\", \"y?/f\"]\nb = [\"dep:z\"]\nc = [\"dep:w\"]\n"
+            .parse()
+            .unwrap();
+        let on: Vec<String> = enabled_by_default(&doc).into_iter().collect();
+        assert_eq!(on, ["x", "z"]);
+        assert_eq!(features_enabling(&doc, "z"), ["a", "b"]);
+    }
+
+    #[test]
+    fn an_example_gets_dev_dependencies_and_leaves_the_library_alone() {
+        let text = "[dependencies]\ntokio = { version = \"1\", features = [\"sync\"] }\n";
+        let mut m = manifest(text);
+        add_dependencies(&mut m, None, STACK.iter(), Home::DevDependencies, false).unwrap();
+        let text = m.contents();
+        assert!(
+            text.starts_with(
+                "[dependencies]\ntokio = { version = \"1\", features = [\"sync\"] }\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("[dev-dependencies]\n")
+                && text.contains("opentelemetry = { version = \"0.33.1\"")
+                && text.contains("tokio = { version = \"1\", features = [\"rt-multi-thread\"] }"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn force_drops_features_the_new_version_does_not_have() {
+        let text = "[dependencies]\nopentelemetry = { version = \"0.20\", features = [\"rt-tokio\", \"trace\"] }\n";
+        let mut m = manifest(text);
+        let changes = add_stack(&mut m, None, true).unwrap();
+        assert!(
+            m.contents().starts_with(
+                "[dependencies]\nopentelemetry = { version = \"0.33.1\", features = [\"trace\"] }\n"
+            ),
+            "{}",
+            m.contents()
+        );
+        assert!(changes.contains(&DependencyChange::FeaturesDropped {
+            name: "opentelemetry",
+            features: vec!["rt-tokio".into()],
+        }));
     }
 }

@@ -2,6 +2,7 @@
 //! comments, whitespace, key order and table styles survive every edit.
 
 mod dependencies;
+pub(crate) mod lockfile;
 mod stack;
 
 use std::path::{Path, PathBuf};
@@ -9,7 +10,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use toml_edit::DocumentMut;
 
-pub use dependencies::{Declared, DependencyChange, add_dependencies, add_stack, declared};
+pub use dependencies::{
+    Declared, DependencyChange, Home, add_dependencies, add_stack, declared, not_linked,
+    optional_kept_warning,
+};
 pub use stack::{PinnedDependency, STACK};
 
 /// A manifest as read from disk, with the edits made to it so far.

@@ -18,7 +18,7 @@ use crate::{
         roundtrip::{self, Settings},
     },
     manifest::{self, LocalManifest},
-    ops::init::{module_path, read_if_present, wire_root},
+    ops::init::{read_if_present, wire_root},
     paths,
     project::{Project, Selection},
     shell::Verbosity,
@@ -225,12 +225,12 @@ impl FixPlan {
 
     /// Only an absent or untouched module: an edited one is the user's.
     fn regenerate_module(&mut self, project: &Project) -> anyhow::Result<()> {
-        let path = module_path(project);
+        let path = project.module_path();
         let shown = paths::display(&path, &project.workspace_root);
         // With the framework pieces `init` put in (main may use them).
-        let frameworks = crate::detect::instrumented(&project.dependencies);
-        let generated = codegen::otel_module_for(&frameworks)?;
         let existing = read_if_present(&path)?;
+        let frameworks = crate::detect::instrumented(&project.dependencies, existing.as_deref());
+        let generated = codegen::otel_module_for(&frameworks)?;
         match &existing {
             None => self.lines.push(("Creating", shown)),
             Some(text) if codegen::provenance(Syntax::Rust, text) == Provenance::Untouched => {

@@ -10,8 +10,10 @@ use crate::{
     changeset::ChangeSet,
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
-    manifest::DependencyChange,
-    manifest::{self, LocalManifest},
+    manifest::{
+        self, DependencyChange, Home, LocalManifest,
+        lockfile::{self, Graph},
+    },
     paths,
     project::{self, Project, Selection, Target},
     wiring::{self, ModuleDecl, Root, Wiring},
@@ -23,6 +25,11 @@ pub struct InitOptions {
     pub manifest_path: Option<PathBuf>,
     pub package: Option<String>,
     pub bin: Option<String>,
+    /// An example of the package instead of a binary: its crates go to
+    /// `[dev-dependencies]`.
+    pub example: Option<String>,
+    /// The library target, even when the package is published.
+    pub lib: bool,
     pub dry_run: bool,
     pub force: bool,
     /// Skip framework detection: only the base stack and module.
@@ -31,13 +38,18 @@ pub struct InitOptions {
 
 pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let selection = Selection::program(
-        options.manifest_path.clone(),
-        options.package.clone(),
-        options.bin.clone(),
-    );
+    let selection = Selection {
+        manifest_path: options.manifest_path.clone(),
+        package: options.package.clone(),
+        bin: options.bin.clone(),
+        example: options.example.clone(),
+        lib: options.lib,
+    };
     let project = project::locate(&selection, &cwd)?;
     shell.verbose_status("Selected", describe(&project));
+    if matches!(project.target, Target::Lib { .. }) && project.published && !options.lib {
+        bail!(published_library(&project));
+    }
     let plan = Plan::new(&project, options)?;
     if plan.changes.is_empty() {
         plan.report.print(shell);
@@ -54,7 +66,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
         shell.warn("aborting init due to dry run");
         return Ok(());
     }
-    plan.changes.apply()?;
+    apply(&plan.changes)?;
     // Reported once written, so a failed write leaves no "Adding ..." lines behind.
     plan.report.print(shell);
     finish(shell, &project, &cwd, plan.wired);
@@ -121,13 +133,29 @@ impl Plan {
         let pinned = manifest::STACK
             .iter()
             .chain(detect::dependencies(&self.frameworks));
-        let changes = manifest::add_dependencies(&mut member, workspace.as_mut(), pinned, force)?;
+        let home = match project.target {
+            Target::Example { .. } => Home::DevDependencies,
+            _ => Home::Dependencies,
+        };
+        let changes =
+            manifest::add_dependencies(&mut member, workspace.as_mut(), pinned, home, force)?;
+        let upgraded = changes
+            .iter()
+            .any(|c| matches!(c, DependencyChange::Upgraded { .. }));
+        if upgraded {
+            resolves_to_one_stack(project, &member, workspace.as_ref(), home)?;
+        }
+        if let Some(warning) = manifest::optional_kept_warning(&changes) {
+            self.report.warn(warning);
+        }
         for change in changes {
             if fmt_had_no_env_filter(&change) {
                 self.fmt_default_filter = "info";
             }
-            let (verb, message) = change.status();
-            self.report.status(verb, message);
+            if !matches!(change, DependencyChange::OptionalKept { .. }) {
+                let (verb, message) = change.status();
+                self.report.status(verb, message);
+            }
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
@@ -138,7 +166,7 @@ impl Plan {
     }
 
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
-        let path = module_path(project);
+        let path = project.module_path();
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::otel_module_for(&self.frameworks)?;
         let Some(existing) = read_if_present(&path)? else {
@@ -281,6 +309,59 @@ impl Plan {
     }
 }
 
+/// `--force` upgraded crates: before anything is written, the edited
+/// manifests are resolved in a temporary copy of the workspace. They must
+/// resolve, and leave the program one version of each OpenTelemetry crate:
+/// another crate that still pins an old one (a setup crate, an
+/// instrumentation) is named with the chain that pulls it in.
+fn resolves_to_one_stack(
+    project: &Project,
+    member: &LocalManifest,
+    workspace: Option<&LocalManifest>,
+    home: Home,
+) -> anyhow::Result<()> {
+    let edits: Vec<(PathBuf, String)> = workspace
+        .into_iter()
+        .chain([member])
+        .map(|m| (m.path.clone(), m.contents()))
+        .collect();
+    let lock = lockfile::resolve_with(&project.workspace_root, &edits).map_err(|error| {
+        anyhow::anyhow!(
+            "with `--force`'s upgrades the manifest would not resolve, so nothing was changed:\n\
+             {error:#}\n\
+             help: upgrade or remove what cargo names, then run `cargo otel init` again"
+        )
+    })?;
+    let graph = Graph::parse(&lock)?;
+    let unused = manifest::not_linked(member, workspace, home);
+    let pins = graph.other_versions(
+        &project.package_name,
+        &unused,
+        manifest::STACK
+            .iter()
+            .filter(|d| d.check_version && d.name.contains("opentelemetry")),
+    );
+    if pins.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = pins
+        .iter()
+        .map(|chain| {
+            let names: Vec<String> = chain.iter().map(ToString::to_string).collect();
+            let pinned = &chain[chain.len() - 1];
+            let by = &chain[chain.len().saturating_sub(2)];
+            format!("  {pinned}, required by {by} ({})", names.join(" -> "))
+        })
+        .collect();
+    bail!(
+        "`--force` would leave two versions of OpenTelemetry crates, and the module works with one; \
+         nothing was changed:\n{}\n\
+         help: upgrade those crates to versions built on OpenTelemetry {}, or remove them, then run `cargo otel init` again",
+        lines.join("\n"),
+        manifest::STACK[0].version,
+    )
+}
+
 fn indent(lines: &str) -> String {
     lines
         .lines()
@@ -313,7 +394,7 @@ pub(crate) fn wire_root(
     let shown = paths::display(root, &project.workspace_root);
     let source =
         std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
-    let decl = module_decl(root, &module_path(project), !is_bin);
+    let decl = module_decl(root, &project.module_path(), !is_bin);
     let root_kind = Root {
         is_bin,
         fmt_default_filter,
@@ -361,8 +442,12 @@ impl Report {
 fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
     let name = &project.package_name;
     let runs_init = wired && !matches!(project.target, Target::Lib { .. });
+    let program = match &project.target {
+        Target::Example { name: example, .. } => format!("example `{example}` of `{name}`"),
+        _ => format!("`{name}`"),
+    };
     let message = if runs_init {
-        format!("`{name}` now exports traces, metrics and logs over OTLP/gRPC")
+        format!("{program} now exports traces, metrics and logs over OTLP/gRPC")
     } else {
         format!(
             "`{name}` is ready to export traces, metrics and logs once `otel::init()` is called"
@@ -373,17 +458,20 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
         &project.workspace_root.join(codegen::COMPOSE_FILE_NAME),
         cwd,
     );
+    let package = match project.is_workspace_member() {
+        true => format!(" -p {name}"),
+        false => String::new(),
+    };
     let run = match &project.target {
-        Target::Bin { name: bin, .. } | Target::Example { name: bin, .. } => {
-            let package = match project.is_workspace_member() {
-                true => format!(" -p {name}"),
-                false => String::new(),
-            };
+        Target::Bin { name: bin, .. } => {
             let bin = match bin == name {
                 true => String::new(),
                 false => format!(" --bin {bin}"),
             };
             format!("cargo run{package}{bin}")
+        }
+        Target::Example { name: example, .. } => {
+            format!("cargo run{package} --example {example}")
         }
         Target::Lib { .. } => {
             let krate = name.replace('-', "_");
@@ -406,6 +494,49 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
     ));
 }
 
+/// Writes the plan, creating the directory a new module goes to
+/// (`examples/otel/`), and removing it again if the writing fails.
+fn apply(changes: &ChangeSet) -> anyhow::Result<()> {
+    let mut created = Vec::new();
+    for change in changes.changes() {
+        let Some(dir) = change.path.parent() else {
+            continue;
+        };
+        if change.before.is_none() && !dir.exists() {
+            std::fs::create_dir(dir)
+                .with_context(|| format!("failed to create `{}`", dir.display()))
+                .context("nothing was changed")?;
+            created.push(dir.to_path_buf());
+        }
+    }
+    let applied = changes.apply();
+    if applied.is_err() {
+        for dir in created {
+            // Only if empty: the writing may have been cut short after it.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    applied
+}
+
+/// Why `init` leaves a published library alone unless told otherwise, and
+/// what to do instead.
+fn published_library(project: &Project) -> String {
+    let name = &project.package_name;
+    let help = match project.examples.as_slice() {
+        [] => "help: instrument a program that uses it instead, or the library itself with `cargo otel init --lib`".to_owned(),
+        examples => format!(
+            "help: instrument one of its examples with `cargo otel init --example NAME` ({}), \
+             or the library itself with `--lib`",
+            examples.join(", ")
+        ),
+    };
+    format!(
+        "`{name}` is a library that can be published: `init` would add OpenTelemetry to its \
+         [dependencies], which every user of the library would then build\n{help}"
+    )
+}
+
 fn describe(project: &Project) -> String {
     let target = match &project.target {
         Target::Bin { name, .. } => format!("binary `{name}`"),
@@ -419,17 +550,14 @@ fn describe(project: &Project) -> String {
     )
 }
 
-/// The module always lives at `src/otel.rs` of the package.
-pub(crate) fn module_path(project: &Project) -> PathBuf {
-    project.package_root().join("src").join("otel.rs")
-}
-
-/// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
-/// (`src/bin/tool.rs`) point at the module with `#[path]`.
+/// `mod otel;` resolves next to the crate root (`otel.rs` or
+/// `otel/mod.rs`); roots in other directories (`src/bin/tool.rs`) point at
+/// the module with `#[path]`.
 fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
     let dir = root.parent().unwrap_or(Path::new(""));
     let relative = paths::relative(dir, module);
-    let path_attribute = (relative != "otel.rs").then_some(relative);
+    let path_attribute = !matches!(relative.as_str(), "otel.rs" | "otel/mod.rs");
+    let path_attribute = path_attribute.then_some(relative);
     ModuleDecl {
         path_attribute,
         public,

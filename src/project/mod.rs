@@ -10,13 +10,15 @@ use cargo_metadata::{Metadata, MetadataCommand, Package, TargetKind};
 
 use crate::manifest::LocalManifest;
 
-/// How the user pointed at a package: `--manifest-path`, `-p`, `--bin`.
+/// How the user pointed at a package and its target: `--manifest-path`,
+/// `-p`, `--bin`, `--example`, `--lib`.
 #[derive(Debug, Default, Clone)]
 pub struct Selection {
     pub manifest_path: Option<PathBuf>,
     pub package: Option<String>,
     pub bin: Option<String>,
     pub example: Option<String>,
+    pub lib: bool,
 }
 
 impl Selection {
@@ -30,7 +32,7 @@ impl Selection {
             manifest_path,
             package,
             bin,
-            example: None,
+            ..Self::default()
         }
     }
 }
@@ -50,6 +52,10 @@ pub struct Project {
     pub settings: serde_json::Value,
     /// The package's declared dependencies (frameworks to instrument).
     pub dependencies: Vec<crate::detect::Dependency>,
+    /// Whether the package may be published (no `publish = false`).
+    pub published: bool,
+    /// The names of the package's examples.
+    pub examples: Vec<String>,
 }
 
 /// The crate root that gets the `otel` module.
@@ -87,6 +93,26 @@ impl Project {
     pub fn is_workspace_member(&self) -> bool {
         self.workspace_manifest != self.package_manifest
     }
+
+    /// Where the `otel` module lives: `src/otel.rs` for every crate root
+    /// under `src/` (`main.rs`, `lib.rs`, `bin/tool.rs` share it); beside a
+    /// root elsewhere (`crates/core/main.rs`); and in a directory of its own
+    /// beside a root in a directory cargo scans for targets
+    /// (`examples/otel/mod.rs`: `examples/otel.rs` would be an example).
+    pub fn module_path(&self) -> PathBuf {
+        let package = self.package_root();
+        let src = package.join("src");
+        let root = self.target.root();
+        if root.starts_with(&src) {
+            return src.join("otel.rs");
+        }
+        let dir = root.parent().unwrap_or(package);
+        let scanned = ["examples", "tests", "benches"].map(|d| package.join(d));
+        match scanned.iter().any(|d| d == dir) {
+            true => dir.join("otel").join("mod.rs"),
+            false => dir.join("otel.rs"),
+        }
+    }
 }
 
 /// Finds the project the way cargo does: `--manifest-path`, else the nearest
@@ -97,9 +123,10 @@ pub fn locate(selection: &Selection, cwd: &Path) -> anyhow::Result<Project> {
     LocalManifest::load(&manifest)?;
     let metadata = cargo_metadata(&manifest)?;
     let package = select_package(&metadata, &manifest, selection.package.as_deref())?;
-    let target = match &selection.example {
-        Some(example) => select_example(package, example)?,
-        None => select_target(package, selection.bin.as_deref())?,
+    let target = match (&selection.example, selection.lib) {
+        (Some(example), _) => select_example(package, example)?,
+        (None, true) => select_lib(package)?,
+        (None, false) => select_target(package, selection.bin.as_deref())?,
     };
     Ok(project(&metadata, package, target))
 }
@@ -157,22 +184,70 @@ fn project(metadata: &Metadata, package: &Package, target: Target) -> Project {
             .into_std_path_buf(),
         package_name: package.name.to_string(),
         package_manifest: package.manifest_path.clone().into_std_path_buf(),
-        target,
         settings: settings(package, metadata),
-        dependencies: package
-            .dependencies
+        dependencies: dependencies(package, &target),
+        target,
+        published: package
+            .publish
+            .as_ref()
+            .is_none_or(|registries| !registries.is_empty()),
+        examples: package
+            .targets
             .iter()
-            .map(|d| crate::detect::Dependency {
-                name: d.name.clone(),
-                requirement: d.req.to_string(),
-                // Optional, platform-only or renamed crates may be absent
-                // or named otherwise in the code the module's pieces assume.
-                normal: d.kind == cargo_metadata::DependencyKind::Normal
-                    && !d.optional
-                    && d.target.is_none()
-                    && d.rename.is_none(),
-            })
+            .filter(|t| t.kind.contains(&TargetKind::Example))
+            .map(|t| t.name.clone())
             .collect(),
+    }
+}
+
+/// The package's dependencies as the program sees them: an example also
+/// links the dev-dependencies.
+fn dependencies(package: &Package, target: &Target) -> Vec<crate::detect::Dependency> {
+    use cargo_metadata::DependencyKind;
+    let linked = |kind: DependencyKind| match target {
+        Target::Example { .. } => {
+            matches!(kind, DependencyKind::Normal | DependencyKind::Development)
+        }
+        _ => kind == DependencyKind::Normal,
+    };
+    let package_dir = package.manifest_path.parent();
+    package
+        .dependencies
+        .iter()
+        .map(|d| crate::detect::Dependency {
+            name: d.name.clone(),
+            requirement: d.req.to_string(),
+            // Optional, platform-only or renamed crates may be absent
+            // or named otherwise in the code the module's pieces assume.
+            normal: linked(d.kind) && !d.optional && d.target.is_none() && d.rename.is_none(),
+            source: source(d, package_dir),
+        })
+        .collect()
+}
+
+fn source(
+    dependency: &cargo_metadata::Dependency,
+    package_dir: Option<&cargo_metadata::camino::Utf8Path>,
+) -> crate::detect::Source {
+    use crate::detect::Source;
+    if let Some(path) = &dependency.path {
+        let shown = match package_dir {
+            Some(dir) => crate::paths::relative(dir.as_std_path(), path.as_std_path()),
+            None => path.to_string(),
+        };
+        let version = LocalManifest::load(&path.join("Cargo.toml").into_std_path_buf())
+            .ok()
+            .and_then(|m| {
+                let version = m.document.get("package")?.get("version")?;
+                version.as_str().map(str::to_owned)
+            });
+        return Source::Path { shown, version };
+    }
+    match &dependency.source {
+        Some(source) if source.repr.starts_with("git+") => Source::Git {
+            url: source.repr.trim_start_matches("git+").to_owned(),
+        },
+        _ => Source::Registry,
     }
 }
 
@@ -300,6 +375,18 @@ fn select_example(package: &Package, wanted: &str) -> anyhow::Result<Target> {
                 package.name
             )
         }
+    }
+}
+
+fn select_lib(package: &Package) -> anyhow::Result<Target> {
+    match package.targets.iter().find(|t| t.is_lib()) {
+        Some(lib) => Ok(Target::Lib {
+            root: lib.src_path.clone().into_std_path_buf(),
+        }),
+        None => bail!(
+            "package `{}` has no library target\nhelp: leave out `--lib` to instrument its binary",
+            package.name
+        ),
     }
 }
 

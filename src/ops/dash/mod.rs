@@ -113,6 +113,7 @@ fn locate(options: &DashOptions, cwd: &Path) -> anyhow::Result<Vec<Project>> {
             package: options.packages.first().cloned(),
             bin: options.bin.clone(),
             example: options.example.clone(),
+            lib: false,
         };
         if !options.wait_ports.is_empty() {
             anyhow::bail!(

@@ -11,11 +11,13 @@ use std::{
 use anyhow::{Context as _, bail};
 use toml_edit::DocumentMut;
 
+use super::PinnedDependency;
+
 /// One `[[package]]` of the lockfile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) struct Node {
-    pub(super) name: String,
-    pub(super) version: String,
+pub(crate) struct Node {
+    pub(crate) name: String,
+    pub(crate) version: String,
 }
 
 impl std::fmt::Display for Node {
@@ -25,13 +27,13 @@ impl std::fmt::Display for Node {
 }
 
 #[derive(Debug, Default)]
-pub(super) struct Graph {
+pub(crate) struct Graph {
     edges: BTreeMap<Node, Vec<Node>>,
 }
 
 /// Where the graph came from, for the report.
 #[derive(Debug)]
-pub(super) enum Origin {
+pub(crate) enum Origin {
     Lockfile(PathBuf),
     /// No `Cargo.lock`: resolved in a temporary copy of the workspace.
     TemporaryCopy,
@@ -40,7 +42,7 @@ pub(super) enum Origin {
 impl Graph {
     /// The workspace's `Cargo.lock`, or (without one) a lockfile resolved in
     /// a temporary copy, so the user's tree gets no new file.
-    pub(super) fn load(workspace_root: &Path) -> anyhow::Result<(Self, Origin)> {
+    pub(crate) fn load(workspace_root: &Path) -> anyhow::Result<(Self, Origin)> {
         let path = workspace_root.join("Cargo.lock");
         if path.is_file() {
             let text = std::fs::read_to_string(&path)
@@ -51,7 +53,7 @@ impl Graph {
         Ok((Self::parse(&text)?, Origin::TemporaryCopy))
     }
 
-    pub(super) fn parse(text: &str) -> anyhow::Result<Self> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Self> {
         let doc: DocumentMut = text.parse().context("`Cargo.lock` is not valid TOML")?;
         let packages = doc
             .get("package")
@@ -102,23 +104,59 @@ impl Graph {
     }
 
     /// The locked versions of `name`, oldest first.
-    pub(super) fn versions(&self, name: &str) -> Vec<&Node> {
+    pub(crate) fn versions(&self, name: &str) -> Vec<&Node> {
         let mut found: Vec<&Node> = self.edges.keys().filter(|n| n.name == name).collect();
         found.sort_by_key(|n| semver::Version::parse(&n.version).ok());
         found
     }
 
-    pub(super) fn node(&self, name: &str) -> Option<&Node> {
+    pub(crate) fn node(&self, name: &str) -> Option<&Node> {
         self.edges.keys().find(|n| n.name == name)
     }
 
     /// What `from` depends on directly.
-    pub(super) fn dependencies(&self, from: &Node) -> &[Node] {
+    pub(crate) fn dependencies(&self, from: &Node) -> &[Node] {
         self.edges.get(from).map_or(&[], Vec::as_slice)
     }
 
+    /// For each crate of `pinned`, the versions other than the one pinned
+    /// that package `root` links, each with the shortest chain that pulls it
+    /// in. Direct dependencies named in `unused` (optional ones the default
+    /// features leave off) are not followed.
+    pub(crate) fn other_versions<'p>(
+        &self,
+        root: &str,
+        unused: &[String],
+        pinned: impl IntoIterator<Item = &'p PinnedDependency>,
+    ) -> Vec<Vec<Node>> {
+        let Some(root) = self.node(root) else {
+            return Vec::new();
+        };
+        let starts: Vec<&Node> = self
+            .dependencies(root)
+            .iter()
+            .filter(|d| !unused.contains(&d.name))
+            .collect();
+        let mut chains = Vec::new();
+        for pinned in pinned {
+            for other in self.versions(pinned.name) {
+                if pinned.accepts(&other.version) {
+                    continue;
+                }
+                let shortest = starts
+                    .iter()
+                    .filter_map(|start| self.path(start, other))
+                    .min_by_key(Vec::len);
+                if let Some(chain) = shortest {
+                    chains.push([vec![root.clone()], chain].concat());
+                }
+            }
+        }
+        chains
+    }
+
     /// The shortest chain of dependencies from `from` to `to` (both included).
-    pub(super) fn path(&self, from: &Node, to: &Node) -> Option<Vec<Node>> {
+    pub(crate) fn path(&self, from: &Node, to: &Node) -> Option<Vec<Node>> {
         let mut parent: HashMap<&Node, &Node> = HashMap::new();
         let mut queue = VecDeque::from([from]);
         while let Some(node) = queue.pop_front() {
@@ -146,19 +184,44 @@ impl Graph {
 /// Copies the workspace (without `target/` and `.git/`) to a temporary
 /// directory and lets cargo write a lockfile there.
 fn resolve_in_copy(workspace_root: &Path) -> anyhow::Result<String> {
+    resolve_with(workspace_root, &[])
+}
+
+/// The lockfile cargo would write for the workspace at `workspace_root`
+/// with `edits` (whole files, by path) in place: resolved in a temporary
+/// copy, so the user's tree is never touched. With a `Cargo.lock`, only what
+/// the edits need changes in it (`cargo update --workspace`), as in the
+/// user's next build.
+pub(crate) fn resolve_with(
+    workspace_root: &Path,
+    edits: &[(PathBuf, String)],
+) -> anyhow::Result<String> {
     let temp = tempfile::tempdir().context("failed to create a temporary directory")?;
     copy_sources(workspace_root, temp.path())?;
+    for (path, text) in edits {
+        let relative = path
+            .strip_prefix(workspace_root)
+            .with_context(|| format!("`{}` is outside the workspace", path.display()))?;
+        std::fs::write(temp.path().join(relative), text)
+            .with_context(|| format!("failed to write a copy of `{}`", path.display()))?;
+    }
+    anchor_path_dependencies(workspace_root, temp.path())?;
+    let locked = temp.path().join("Cargo.lock").is_file();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // Offline first: the local index usually knows every crate already.
     for offline in [true, false] {
         let mut command = Command::new(&cargo);
-        command.arg("generate-lockfile").current_dir(temp.path());
+        match locked {
+            true => command.args(["update", "--workspace"]),
+            false => command.arg("generate-lockfile"),
+        };
+        command.current_dir(temp.path());
         if offline {
             command.arg("--offline");
         }
         let output = command
             .output()
-            .context("failed to run `cargo generate-lockfile`")?;
+            .context("failed to run cargo to resolve the dependencies")?;
         if output.status.success() {
             let lock = temp.path().join("Cargo.lock");
             return std::fs::read_to_string(&lock).context("cargo wrote no lockfile");
@@ -171,6 +234,90 @@ fn resolve_in_copy(workspace_root: &Path) -> anyhow::Result<String> {
         }
     }
     unreachable!("the online attempt returns")
+}
+
+/// Path dependencies that lead out of the workspace would point nowhere
+/// from the copy: they get the original's absolute path.
+fn anchor_path_dependencies(original: &Path, copy: &Path) -> anyhow::Result<()> {
+    let mut manifests = Vec::new();
+    find_manifests(copy, &mut manifests);
+    for manifest in manifests {
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let Ok(mut doc) = text.parse::<DocumentMut>() else {
+            continue; // cargo reports it.
+        };
+        let relative_dir = manifest
+            .parent()
+            .and_then(|dir| dir.strip_prefix(copy).ok())
+            .unwrap_or(Path::new(""));
+        let original_dir = original.join(relative_dir);
+        let mut changed = false;
+        visit_path_values(doc.as_table_mut(), &mut |value| {
+            let Some(path) = value.as_str() else {
+                return;
+            };
+            let target = normalize(&original_dir.join(path));
+            if !target.starts_with(original) {
+                *value = toml_edit::Value::from(target.display().to_string());
+                changed = true;
+            }
+        });
+        if changed {
+            std::fs::write(&manifest, doc.to_string())
+                .with_context(|| format!("failed to write `{}`", manifest.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn find_manifests(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            find_manifests(&path, found);
+        } else if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+            found.push(path);
+        }
+    }
+}
+
+/// Every `path = ".."` value of a dependency, a patch or a shared
+/// dependency, wherever it is in the manifest.
+fn visit_path_values(
+    table: &mut dyn toml_edit::TableLike,
+    visit: &mut dyn FnMut(&mut toml_edit::Value),
+) {
+    for (key, item) in table.iter_mut() {
+        if key == "path" {
+            if let Some(value) = item.as_value_mut() {
+                visit(value);
+            }
+        } else if !matches!(key.get(), "package" | "lib" | "bin")
+            && let Some(inner) = item.as_table_like_mut()
+        {
+            visit_path_values(inner, visit);
+        }
+    }
+}
+
+/// `a/b/../c` as `a/c`, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 fn copy_sources(from: &Path, to: &Path) -> anyhow::Result<()> {
