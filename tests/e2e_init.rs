@@ -347,6 +347,17 @@ impl App {
         }
     }
 
+    /// Program `name` as built in `dir`, for package `package`.
+    fn built(dir: &Path, name: &str, package: &'static str) -> Self {
+        let binary = dir.join(format!("{name}{}", env::consts::EXE_SUFFIX));
+        assert!(binary.is_file(), "missing {}", binary.display());
+        Self {
+            package,
+            binary,
+            stdout_line: String::new(),
+        }
+    }
+
     /// Runs the program in a hermetic environment plus `envs`, killing it after
     /// [`RUN_KILL_AFTER`].
     fn run(&self, envs: &[(&str, &str)]) -> Run {
@@ -429,6 +440,11 @@ fn apps() -> &'static Apps {
     built_once(&APPS, build_apps)
 }
 
+/// Shared across runs and fixtures: the OpenTelemetry stack is compiled once.
+fn shared_target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target")
+}
+
 /// `build` run once per test process. A failure is remembered, so the other tests fail at
 /// once with the same message instead of each repeating a minute of building.
 fn built_once<T>(cell: &'static OnceLock<Result<T, String>>, build: fn() -> T) -> &'static T {
@@ -440,8 +456,7 @@ fn built_once<T>(cell: &'static OnceLock<Result<T, String>>, build: fn() -> T) -
 }
 
 fn build_apps() -> Apps {
-    // Shared across runs and fixtures: the OpenTelemetry stack is compiled once.
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target");
+    let target_dir = shared_target_dir();
     // A temporary directory outside this repository, so cargo cannot mistake an enclosing
     // manifest for the fixtures' workspace root. It lives as long as the test process.
     let scratch = tempfile::tempdir().expect("create a temporary directory");
@@ -604,7 +619,7 @@ fn cli_stdout_is_byte_identical_with_and_without_receiver() {
         up.stdout, before.stdout,
         "stdout changed with the receiver up\n{up}"
     );
-    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, &up);
+    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, MERGED_PACKAGE, &up);
 
     let nowhere = format!("http://{}", unused_loopback_port());
     let down = merged
@@ -645,11 +660,7 @@ fn unrecognized_setup_is_left_alone_with_instructions() {
     let before = merged.before(bin).run(&[("RUST_LOG", "info")]);
     let after = merged.after(bin).run(&[("RUST_LOG", "info")]);
     after.assert_success();
-    assert_eq!(
-        console(&after),
-        console(&before),
-        "before:\n{before}\nafter:\n{after}"
-    );
+    assert_same_console(&before, &after);
 }
 
 #[test]
@@ -704,15 +715,12 @@ fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
     env_after.push(("OTLP_GRPC_ENDPOINT", &endpoint));
     let after = merged.after(bin).run(&env_after);
     after.assert_success();
-    assert_eq!(
-        console(&after),
-        console(&before),
-        "console output changed\nbefore:\n{before}\nafter:\n{after}"
-    );
-    assert_span_and_log(&receiver, span, log, &after);
+    assert_same_console(&before, &after);
+    assert_span_and_log(&receiver, span, log, MERGED_PACKAGE, &after);
 }
 
-fn assert_span_and_log(receiver: &OtlpReceiver, span: &str, log: &str, run: &Run) {
+/// `span` and `log` arrive from `service`, the log record inside the span's trace.
+fn assert_span_and_log(receiver: &OtlpReceiver, span: &str, log: &str, service: &str, run: &Run) {
     let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
         t.find_span(span).is_some() && t.find_log(log).is_some()
     });
@@ -723,11 +731,20 @@ fn assert_span_and_log(receiver: &OtlpReceiver, span: &str, log: &str, run: &Run
         summary(&telemetry)
     );
     let exported_span = telemetry.find_span(span).expect("checked above");
-    assert_eq!(exported_span.service_name(), Some(MERGED_PACKAGE));
+    assert_eq!(exported_span.service_name(), Some(service), "{run}");
     let record = telemetry.find_log(log).expect("checked above");
+    assert_eq!(record.service_name(), Some(service), "{run}");
     assert_eq!(
         record.record.trace_id, exported_span.span.trace_id,
         "the log record carries its span's trace id"
+    );
+}
+
+fn assert_same_console(before: &Run, after: &Run) {
+    assert_eq!(
+        console(after),
+        console(before),
+        "console output changed\nbefore:\n{before}\nafter:\n{after}"
     );
 }
 
@@ -794,13 +811,7 @@ impl Merged {
     }
 
     fn app(dir: &Path, bin: &str) -> App {
-        let binary = dir.join(format!("{bin}{}", env::consts::EXE_SUFFIX));
-        assert!(binary.is_file(), "missing {}", binary.display());
-        App {
-            package: MERGED_PACKAGE,
-            binary,
-            stdout_line: String::new(),
-        }
+        App::built(dir, bin, MERGED_PACKAGE)
     }
 }
 
@@ -810,7 +821,7 @@ fn merged() -> &'static Merged {
 }
 
 fn build_merged() -> Merged {
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target");
+    let target_dir = shared_target_dir();
     let scratch = tempfile::tempdir().expect("create a temporary directory");
     let sources = scratch.path().join(MERGED_PACKAGE);
     support::copy_tree(&support::repo_root().join(MERGE_FIXTURE), &sources);
@@ -840,8 +851,14 @@ fn build_merged() -> Merged {
 
 /// `cargo otel init --bin <bin>`, which must succeed; what it printed.
 fn init_bin(dir: &Path, bin: &str) -> String {
+    init_with(dir, &["--bin", bin])
+}
+
+/// `cargo otel init <args>`, which must succeed; what it printed.
+fn init_with(dir: &Path, args: &[&str]) -> String {
     let output = support::cargo_otel(dir)
-        .args(["init", "--bin", bin])
+        .arg("init")
+        .args(args)
         .output()
         .expect("run cargo-otel");
     let said = format!(
@@ -851,7 +868,369 @@ fn init_bin(dir: &Path, bin: &str) -> String {
     );
     assert!(
         output.status.success(),
-        "`cargo otel init --bin {bin}` failed:\n{said}"
+        "`cargo otel init {}` failed:\n{said}",
+        args.join(" ")
     );
     said
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes of real programs (tests/fixtures/shapes, one workspace): a binary whose root is not
+// under `src/`, an example of a library, an optional tracing-subscriber, two binaries in one
+// package, axum from a path, and an older OpenTelemetry that only `--force` replaces. Each
+// program is built and run before and after `init`, with the default environment.
+
+const SHAPES_FIXTURE: &str = "tests/fixtures/shapes";
+
+/// One program of the shapes workspace, and what it must export.
+struct Shape {
+    package: &'static str,
+    /// `init`'s arguments after `-p <package>`.
+    init: &'static [&'static str],
+    program: &'static str,
+    example: bool,
+    span: &'static str,
+    log: &'static str,
+}
+
+const SHAPES: [Shape; 7] = [
+    Shape {
+        package: "layout",
+        init: &[],
+        program: "layout",
+        example: false,
+        span: "shapes.layout",
+        log: "layout counted its words",
+    },
+    Shape {
+        package: "shapes-lib",
+        init: &["--example", "demo"],
+        program: "demo",
+        example: true,
+        span: "shapes.total",
+        log: "the library added its numbers",
+    },
+    Shape {
+        package: "optional-dep",
+        init: &[],
+        program: "optional-dep",
+        example: false,
+        span: "shapes.optional",
+        log: "optional-dep did its work",
+    },
+    Shape {
+        package: "multi",
+        init: &["--bin", "alpha"],
+        program: "alpha",
+        example: false,
+        span: "shapes.alpha",
+        log: "alpha did its work",
+    },
+    Shape {
+        package: "multi",
+        init: &["--bin", "beta"],
+        program: "beta",
+        example: false,
+        span: "shapes.beta",
+        log: "beta did its work",
+    },
+    Shape {
+        package: "routed",
+        init: &[],
+        program: "routed",
+        example: false,
+        span: "GET /items/{id}",
+        log: "routed found the item",
+    },
+    Shape {
+        package: "old-stack",
+        init: &["--force"],
+        program: "old-stack",
+        example: false,
+        span: "shapes.old",
+        log: "old-stack did its work",
+    },
+];
+
+fn shape(program: &str) -> &'static Shape {
+    SHAPES
+        .iter()
+        .find(|s| s.program == program)
+        .expect("a shape")
+}
+
+/// `[[bin]] path = "crates/core/main.rs"`: the module goes beside the root.
+#[test]
+fn a_root_outside_src_gets_the_module_beside_it() {
+    let shapes = shapes();
+    let package = shapes.sources.join("layout");
+    assert!(package.join("crates/core/otel.rs").is_file());
+    assert!(!package.join("src").exists(), "init created `src/`");
+    assert_shape_exports(shape("layout"));
+}
+
+/// `init --example demo`: the library's `[dependencies]` stay as they were, the example's
+/// crates are dev-dependencies, and the module is not itself taken for an example.
+#[test]
+fn an_example_of_a_library_is_instrumented_with_dev_dependencies() {
+    let shapes = shapes();
+    let manifest = read(&shapes.sources.join("shapes-lib/Cargo.toml"));
+    let (dependencies, dev) = manifest
+        .split_once("[dev-dependencies]")
+        .expect("a [dev-dependencies] table");
+    assert!(
+        dependencies.ends_with("[dependencies]\ntracing = \"0.1\"\n\n"),
+        "the library's dependencies changed:\n{manifest}"
+    );
+    assert!(
+        dev.contains("opentelemetry-otlp = { version = \"0.33.1\""),
+        "{manifest}"
+    );
+    assert!(
+        shapes
+            .sources
+            .join("shapes-lib/examples/otel/mod.rs")
+            .is_file()
+    );
+    assert_shape_exports(shape("demo"));
+}
+
+/// An optional tracing-subscriber stays optional; the module gets one it can rely on.
+#[test]
+fn an_optional_dependency_is_not_relied_on() {
+    let shapes = shapes();
+    let manifest = read(&shapes.sources.join("optional-dep/Cargo.toml"));
+    assert!(
+        manifest.contains(
+            "tracing-subscriber = { version = \"0.3\", optional = true, features = [\"json\"] }"
+        ) && manifest.contains("[target.'cfg(all())'.dependencies]\ntracing-subscriber = "),
+        "{manifest}"
+    );
+    assert_shape_exports(shape("optional-dep"));
+}
+
+/// Two binaries of one package: each is a service of its own.
+#[test]
+fn each_binary_reports_its_own_service_name() {
+    assert_shape_exports(shape("alpha"));
+    assert_shape_exports(shape("beta"));
+}
+
+/// axum from a path dependency: request spans are named after the route and carry it, and
+/// what the handler logs belongs to the request's trace.
+#[test]
+fn a_framework_from_a_path_gets_routed_request_spans() {
+    let shapes = shapes();
+    assert!(
+        shapes.init_output["routed"].contains("Detected axum 0.8.9 from path ../../vendor/axum"),
+        "{}",
+        shapes.init_output["routed"]
+    );
+    let shape = shape("routed");
+    let receiver = assert_shape_exports(shape);
+    let telemetry = receiver.snapshot();
+    let span = telemetry.find_span(shape.span).expect("checked above");
+    assert_eq!(span.attribute("http.route"), Some("/items/{id}"));
+    assert_eq!(span.attribute("http.request.method"), Some("GET"));
+    assert_eq!(span.span.kind, 2, "SPAN_KIND_SERVER");
+    // The request span is not a `tracing` span: the console with `RUST_LOG` is unchanged too.
+    let before = shapes.before(shape).run(&[("RUST_LOG", "info")]);
+    let endpoint = receiver.endpoint();
+    let after = shapes
+        .after(shape)
+        .run(&[("RUST_LOG", "info"), ("OTLP_GRPC_ENDPOINT", &endpoint)]);
+    after.assert_success();
+    assert_same_console(&before, &after);
+}
+
+/// An older OpenTelemetry, one of it under `[target.'cfg(unix)'.dependencies]`: `init`
+/// refuses and names each, `--force` upgrades them to a manifest that builds and exports.
+#[test]
+fn an_older_opentelemetry_is_refused_then_replaced_with_force() {
+    let shapes = shapes();
+    let refused = &shapes.init_output["old-stack (without --force)"];
+    for expected in [
+        "opentelemetry = \"0.30\" in [target.'cfg(unix)'.dependencies], needs 0.33.1",
+        "opentelemetry-otlp = \"0.30\" in [dependencies], needs 0.33.1",
+        "help: `cargo otel init --force` upgrades them",
+    ] {
+        assert!(
+            refused.contains(expected),
+            "expected {expected:?} in:\n{refused}"
+        );
+    }
+    let forced = &shapes.init_output["old-stack"];
+    assert!(
+        forced.contains("Removing feature `tls` of opentelemetry-otlp"),
+        "{forced}"
+    );
+    assert_shape_exports(shape("old-stack"));
+}
+
+#[test]
+fn init_again_changes_nothing_for_any_shape() {
+    let shapes = shapes();
+    for shape in &SHAPES {
+        let said = init_shape(&shapes.sources, shape);
+        assert!(
+            said.contains("nothing to change"),
+            "second init of {}:\n{said}",
+            shape.program
+        );
+    }
+}
+
+/// Runs the program before and after `init` with the default environment: the same exit
+/// code, stdout and console, and its span and log record at the receiver, from its own
+/// service. Returns the receiver.
+fn assert_shape_exports(shape: &Shape) -> OtlpReceiver {
+    let shapes = shapes();
+    let receiver = start_receiver(ReceiverConfig::loopback());
+    let endpoint = receiver.endpoint();
+    let after = shapes
+        .after(shape)
+        .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
+    after.assert_success();
+    match shape.package {
+        // Not built before: it would compile OpenTelemetry 0.30. It prints one line, and its
+        // console (fmt's, errors only) stays empty.
+        "old-stack" => assert_eq!(console(&after), ("old-stack done\n".into(), String::new())),
+        _ => {
+            let before = shapes.before(shape).run(&[]);
+            before.assert_success();
+            assert_same_console(&before, &after);
+        }
+    }
+    assert_span_and_log(&receiver, shape.span, shape.log, shape.program, &after);
+    receiver
+}
+
+struct Shapes {
+    sources: PathBuf,
+    before_dir: PathBuf,
+    after_dir: PathBuf,
+    /// What `init` printed, by program (`old-stack (without --force)` for the refusal).
+    init_output: std::collections::BTreeMap<String, String>,
+    _scratch: tempfile::TempDir,
+}
+
+impl Shapes {
+    fn before(&self, shape: &Shape) -> App {
+        Self::app(&self.before_dir, shape)
+    }
+
+    fn after(&self, shape: &Shape) -> App {
+        let dir = match shape.example {
+            true => self.after_dir.join("examples"),
+            false => self.after_dir.clone(),
+        };
+        Self::app(&dir, shape)
+    }
+
+    fn app(dir: &Path, shape: &Shape) -> App {
+        App::built(dir, shape.program, shape.package)
+    }
+}
+
+fn shapes() -> &'static Shapes {
+    static SHAPES_BUILT: OnceLock<Result<Shapes, String>> = OnceLock::new();
+    built_once(&SHAPES_BUILT, build_shapes)
+}
+
+fn build_shapes() -> Shapes {
+    let target_dir = shared_target_dir();
+    let scratch = tempfile::tempdir().expect("create a temporary directory");
+    copy_registry_crate("axum", "0.8.9", &scratch.path().join("vendor/axum"));
+    let sources = scratch.path().join("shapes");
+    support::copy_tree(&support::repo_root().join(SHAPES_FIXTURE), &sources);
+
+    cargo_build(
+        &sources,
+        &target_dir,
+        &[
+            "--workspace",
+            "--exclude",
+            "old-stack",
+            "--bins",
+            "--examples",
+        ],
+    );
+    let before_dir = scratch.path().join("before");
+    fs::create_dir_all(&before_dir).expect("create the before directory");
+    for shape in SHAPES.iter().filter(|s| s.package != "old-stack") {
+        let built = match shape.example {
+            true => target_dir.join("debug/examples"),
+            false => target_dir.join("debug"),
+        };
+        let name = format!("{}{}", shape.program, env::consts::EXE_SUFFIX);
+        fs::copy(built.join(&name), before_dir.join(&name))
+            .unwrap_or_else(|e| panic!("copy {name}: {e}"));
+    }
+
+    let mut init_output = std::collections::BTreeMap::new();
+    let refused = support::cargo_otel(&sources)
+        .args(["init", "-p", "old-stack"])
+        .output()
+        .expect("run cargo-otel");
+    assert_eq!(refused.status.code(), Some(1), "init without --force");
+    init_output.insert(
+        "old-stack (without --force)".to_owned(),
+        String::from_utf8_lossy(&refused.stderr).into_owned(),
+    );
+    for shape in &SHAPES {
+        init_output.insert(shape.program.to_owned(), init_shape(&sources, shape));
+    }
+    cargo_build(
+        &sources,
+        &target_dir,
+        &["--workspace", "--bins", "--examples"],
+    );
+    Shapes {
+        sources,
+        before_dir,
+        after_dir: target_dir.join("debug"),
+        init_output,
+        _scratch: scratch,
+    }
+}
+
+/// `cargo otel init -p <package> <args>`, which must succeed; what it printed.
+fn init_shape(dir: &Path, shape: &Shape) -> String {
+    init_with(dir, &[&["-p", shape.package], shape.init].concat())
+}
+
+/// Copies crate `name` `version` out of cargo's registry cache (fetched first) to `to`: a
+/// framework from a path, without committing its code.
+fn copy_registry_crate(name: &str, version: &str, to: &Path) {
+    let probe = tempfile::tempdir().expect("create a temporary directory");
+    fs::create_dir(probe.path().join("src")).expect("create src");
+    fs::write(probe.path().join("src/lib.rs"), "").expect("write lib.rs");
+    fs::write(
+        probe.path().join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\n{name} = {{ version = \"={version}\", default-features = false }}\n"
+        ),
+    )
+    .expect("write the probe's manifest");
+    let output = support::cargo(probe.path())
+        .args(["metadata", "--format-version", "1"])
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        output.status.success(),
+        "cargo metadata:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
+    let manifest = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == name && p["version"] == version)
+        .and_then(|p| p["manifest_path"].as_str())
+        .unwrap_or_else(|| panic!("{name} {version} is not in cargo's registry cache"));
+    let source = Path::new(manifest).parent().expect("the crate's directory");
+    support::copy_tree(source, to);
 }

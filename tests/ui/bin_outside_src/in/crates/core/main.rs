@@ -1,0 +1,6 @@
+mod flags;
+
+fn main() {
+    let pattern = flags::pattern();
+    println!("searching for {pattern}");
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("{}", geometry::area(2.0, 2.0));
+}

@@ -1,0 +1,1 @@
+fn main() { telemetry_setup::install(); }

@@ -1,0 +1,5 @@
+//! A library.
+
+pub mod math;
+
+pub use math::add;

@@ -1,0 +1,6 @@
+//! A library.
+
+pub mod math;
+pub mod otel;
+
+pub use math::add;

@@ -1,0 +1,9 @@
+#[cfg(feature = "json-logs")]
+mod json;
+mod otel;
+
+fn main() {
+    let _otel = otel::init().expect("failed to initialize OpenTelemetry");
+    tracing::info!("showing a page");
+    println!("page 1");
+}

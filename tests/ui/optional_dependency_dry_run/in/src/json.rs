@@ -1,0 +1,3 @@
+pub fn init() {
+    tracing_subscriber::fmt().json().init();
+}
