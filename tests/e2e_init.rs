@@ -619,7 +619,7 @@ fn cli_stdout_is_byte_identical_with_and_without_receiver() {
         up.stdout, before.stdout,
         "stdout changed with the receiver up\n{up}"
     );
-    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, MERGED_PACKAGE, &up);
+    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, "cli", &up);
 
     let nowhere = format!("http://{}", unused_loopback_port());
     let down = merged
@@ -716,7 +716,7 @@ fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
     let after = merged.after(bin).run(&env_after);
     after.assert_success();
     assert_same_console(&before, &after);
-    assert_span_and_log(&receiver, span, log, MERGED_PACKAGE, &after);
+    assert_span_and_log(&receiver, span, log, bin, &after);
 }
 
 /// `span` and `log` arrive from `service`, the log record inside the span's trace.

@@ -70,6 +70,7 @@ ui_cases! {
     target_specific_old_version,
     renamed_in_target_table,
     framework_from_path,
+    framework_patched,
     force_pinned_by_setup_crate,
     force_drops_removed_features,
     bin_in_src_bin,

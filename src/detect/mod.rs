@@ -229,6 +229,10 @@ pub enum Source {
     Git {
         url: String,
     },
+    /// A registry dependency that `[patch]` replaces (`path ../axum`).
+    Patched {
+        from: String,
+    },
 }
 
 /// The frameworks among `dependencies`, in [`Framework::ALL`] order, and
@@ -294,6 +298,7 @@ impl Detected {
             Source::Registry => String::new(),
             Source::Path { shown, .. } => format!(" from path {shown}"),
             Source::Git { url } => format!(" from git {url}"),
+            Source::Patched { from } => format!(" patched to {from}"),
         };
         let name = framework.crate_name();
         let role = framework.role();

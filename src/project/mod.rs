@@ -185,7 +185,7 @@ fn project(metadata: &Metadata, package: &Package, target: Target) -> Project {
         package_name: package.name.to_string(),
         package_manifest: package.manifest_path.clone().into_std_path_buf(),
         settings: settings(package, metadata),
-        dependencies: dependencies(package, &target),
+        dependencies: dependencies(package, &target, &patches(metadata)),
         target,
         published: package
             .publish
@@ -202,7 +202,11 @@ fn project(metadata: &Metadata, package: &Package, target: Target) -> Project {
 
 /// The package's dependencies as the program sees them: an example also
 /// links the dev-dependencies.
-fn dependencies(package: &Package, target: &Target) -> Vec<crate::detect::Dependency> {
+fn dependencies(
+    package: &Package,
+    target: &Target,
+    patches: &[(String, String)],
+) -> Vec<crate::detect::Dependency> {
     use cargo_metadata::DependencyKind;
     let linked = |kind: DependencyKind| match target {
         Target::Example { .. } => {
@@ -220,7 +224,35 @@ fn dependencies(package: &Package, target: &Target) -> Vec<crate::detect::Depend
             // Optional, platform-only or renamed crates may be absent
             // or named otherwise in the code the module's pieces assume.
             normal: linked(d.kind) && !d.optional && d.target.is_none() && d.rename.is_none(),
-            source: source(d, package_dir),
+            source: source(d, package_dir, patches),
+        })
+        .collect()
+}
+
+/// The crates the workspace's `[patch.<registry>]` tables replace, each with
+/// where its code comes from instead (`path ../axum`, `git https://..`).
+fn patches(metadata: &Metadata) -> Vec<(String, String)> {
+    let manifest = metadata.workspace_root.join("Cargo.toml");
+    let Ok(root) = LocalManifest::load(manifest.as_std_path()) else {
+        return Vec::new();
+    };
+    let registries = root.document.get("patch").and_then(|p| p.as_table_like());
+    let entries = registries
+        .into_iter()
+        .flat_map(|r| r.iter())
+        .filter_map(|(_, registry)| registry.as_table_like())
+        .flat_map(|registry| registry.iter());
+    entries
+        .filter_map(|(name, spec)| {
+            let spec = spec.as_table_like()?;
+            let field = |key| spec.get(key).and_then(|v| v.as_str());
+            let from = match (field("path"), field("git")) {
+                (Some(path), _) => format!("path {path}"),
+                (None, Some(git)) => format!("git {git}"),
+                (None, None) => return None,
+            };
+            let package = field("package").unwrap_or(name);
+            Some((package.to_owned(), from))
         })
         .collect()
 }
@@ -228,6 +260,7 @@ fn dependencies(package: &Package, target: &Target) -> Vec<crate::detect::Depend
 fn source(
     dependency: &cargo_metadata::Dependency,
     package_dir: Option<&cargo_metadata::camino::Utf8Path>,
+    patches: &[(String, String)],
 ) -> crate::detect::Source {
     use crate::detect::Source;
     if let Some(path) = &dependency.path {
@@ -247,7 +280,10 @@ fn source(
         Some(source) if source.repr.starts_with("git+") => Source::Git {
             url: source.repr.trim_start_matches("git+").to_owned(),
         },
-        _ => Source::Registry,
+        _ => match patches.iter().find(|(name, _)| *name == dependency.name) {
+            Some((_, from)) => Source::Patched { from: from.clone() },
+            None => Source::Registry,
+        },
     }
 }
 
