@@ -73,6 +73,7 @@ ui_cases! {
     framework_patched,
     force_pinned_by_setup_crate,
     force_drops_removed_features,
+    force_with_code_on_the_old_api,
     bin_in_src_bin,
     several_bins_without_choice,
     already_initialized,

@@ -142,8 +142,10 @@ impl Plan {
         let upgraded = changes
             .iter()
             .any(|c| matches!(c, DependencyChange::Upgraded { .. }));
+        let mut old_api = None;
         if upgraded {
             resolves_to_one_stack(project, &member, workspace.as_ref(), home)?;
+            old_api = old_api_uses(project, &changes);
         }
         if let Some(warning) = manifest::optional_kept_warning(&changes) {
             self.report.warn(warning);
@@ -156,6 +158,9 @@ impl Plan {
                 let (verb, message) = change.status();
                 self.report.status(verb, message);
             }
+        }
+        if let Some(warning) = old_api {
+            self.report.warn(warning);
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
@@ -360,6 +365,52 @@ fn resolves_to_one_stack(
         lines.join("\n"),
         manifest::STACK[0].version,
     )
+}
+
+/// Where the package's own code uses a crate `--force` upgraded: code
+/// written for the old version may no longer compile.
+fn old_api_uses(project: &Project, changes: &[DependencyChange]) -> Option<String> {
+    let upgraded: Vec<String> = changes
+        .iter()
+        .filter_map(|change| match change {
+            DependencyChange::Upgraded { name, .. } => Some(name.replace('-', "_")),
+            _ => None,
+        })
+        .collect();
+    let module = project.module_path();
+    let mut dirs = vec![project.package_root().join("src")];
+    dirs.extend(project.target.root().parent().map(Path::to_path_buf));
+    dirs.dedup();
+    let mut uses = Vec::new();
+    let files = dirs.iter().flat_map(|dir| paths::rust_files(dir));
+    for file in files.filter(|f| *f != module) {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let uses_one = upgraded.iter().any(|krate| {
+                code.contains(&format!("{krate}::")) || code.contains(&format!("use {krate}"))
+            });
+            if uses_one {
+                let shown = paths::display(&file, &project.workspace_root);
+                uses.push(format!("{shown}:{}", number + 1));
+            }
+        }
+    }
+    if uses.is_empty() {
+        return None;
+    }
+    let more = match uses.len() {
+        0..=3 => String::new(),
+        n => format!(" and {} more", n - 3),
+    };
+    uses.truncate(3);
+    Some(format!(
+        "your code uses the upgraded crates at {}{more}: what was written for the old versions may not compile\n\
+         help: `cargo build` shows what to change (see each crate's CHANGELOG); the module itself is written for the new ones",
+        uses.join(", ")
+    ))
 }
 
 fn indent(lines: &str) -> String {
