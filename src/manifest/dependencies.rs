@@ -68,6 +68,9 @@ pub enum DependencyChange {
     FeaturesAdded {
         name: &'static str,
         features: Vec<&'static str>,
+        /// Set when they come with a new entry in this table (an example's
+        /// dev-dependency beside the library's own entry).
+        beside: Option<String>,
     },
     Upgraded {
         name: &'static str,
@@ -120,9 +123,24 @@ impl DependencyChange {
                 "Adding",
                 format!("{name} (workspace) to {table}{}", beside(table)),
             ),
-            Self::FeaturesAdded { name, features } => (
+            Self::FeaturesAdded {
+                name,
+                features,
+                beside: None,
+            } => (
                 "Updating",
                 format!("{name} with features {}", features.join(", ")),
+            ),
+            Self::FeaturesAdded {
+                name,
+                features,
+                beside: Some(table),
+            } => (
+                "Adding",
+                format!(
+                    "{name} to {table} with features {} (the library's entry stays as it is)",
+                    features.join(", ")
+                ),
             ),
             Self::Upgraded { name, from, to } => ("Upgrading", format!("{name} {from} -> {to}")),
             Self::OptionalKept { name, found, .. } => (
@@ -543,16 +561,42 @@ impl Docs<'_> {
         dependency: &'static PinnedDependency,
         force: bool,
     ) -> anyhow::Result<Outcome> {
-        let name = dependency.name;
-        let declarations = self.declarations(name);
-        let home = self.home;
-        let links = |d: &Declaration| home.links(d.table.kind);
+        let declarations = self.declarations(dependency.name);
         self.refuse_renamed(dependency, &declarations)?;
         let mut outcome = Outcome::default();
+        self.check_versions(dependency, &declarations, force, &mut outcome);
+        let home = self.home;
+        // What the module can rely on: linked, under its own name, whatever
+        // the features, on every platform.
+        let relied_on: Vec<&Declaration> = declarations
+            .iter()
+            .filter(|d| home.links(d.table.kind) && !d.renamed && !d.optional)
+            .filter(|d| d.table.everywhere())
+            .collect();
+        match relied_on.is_empty() {
+            true => self.add_missing(dependency, &declarations, &mut outcome)?,
+            false => self.add_missing_features(dependency, &relied_on, &mut outcome)?,
+        }
+        Ok(outcome)
+    }
+
+    /// Every declaration the program links by default must accept our
+    /// version (an inherited one is checked once, in the workspace).
+    fn check_versions(
+        &mut self,
+        dependency: &'static PinnedDependency,
+        declarations: &[Declaration],
+        force: bool,
+        outcome: &mut Outcome,
+    ) {
+        let home = self.home;
         let mut shared_checked = false;
-        for declaration in declarations.iter().filter(|d| links(d) && !d.renamed) {
+        let linked = declarations
+            .iter()
+            .filter(|d| home.links(d.table.kind) && !d.renamed);
+        for declaration in linked {
             if !declaration.on_by_default {
-                self.note_optional(dependency, declaration, &mut outcome);
+                self.note_optional(dependency, declaration, outcome);
                 continue;
             }
             if declaration.inherits && std::mem::replace(&mut shared_checked, true) {
@@ -567,17 +611,19 @@ impl Docs<'_> {
                 outcome.check_version(item, dependency, force, table);
             }
         }
-        let always: Vec<&Declaration> = declarations
-            .iter()
-            .filter(|d| links(d) && !d.renamed && !d.optional && d.table.everywhere())
-            .collect();
-        if always.is_empty() {
-            self.add_missing(dependency, &declarations, &mut outcome)?;
-            return Ok(outcome);
-        }
+    }
+
+    /// The features `relied_on` lack together, added to the first of them in
+    /// the home table.
+    fn add_missing_features(
+        &mut self,
+        dependency: &'static PinnedDependency,
+        relied_on: &[&Declaration],
+        outcome: &mut Outcome,
+    ) -> anyhow::Result<()> {
         let mut present = Vec::new();
         let mut defaults = false;
-        for declaration in &always {
+        for declaration in relied_on {
             present.extend(self.item(declaration).map(features).unwrap_or_default());
             if let Some(item) = self.version_item(declaration) {
                 defaults |= default_features(item);
@@ -588,28 +634,32 @@ impl Docs<'_> {
         }
         let missing = dependency.missing_features(&present, defaults);
         if missing.is_empty() {
-            return Ok(outcome);
+            return Ok(());
         }
         let kind = self.home.kind();
-        match always.iter().find(|d| d.table.kind == kind) {
+        let beside = match relied_on.iter().find(|d| d.table.kind == kind) {
             Some(declaration) => {
                 let table = declaration.table.get_or_create(self.member)?;
                 add_features(table, &declaration.key, &missing);
+                None
             }
             // An example whose crate is in `[dependencies]`: a library's
             // users should not build more for it, so a dev-dependency of the
             // same source brings the features.
             None => {
-                let item = self.item(always[0]).cloned().unwrap_or_default();
-                let table = Table::home(self.home, None).get_or_create(self.member)?;
-                insert_dependency(table, name, with_features_only(&item, &missing));
+                let item = self.item(relied_on[0]).cloned().unwrap_or_default();
+                let home = Table::home(self.home, None);
+                let table = home.get_or_create(self.member)?;
+                insert_dependency(table, dependency.name, with_features_only(&item, &missing));
+                Some(home.to_string())
             }
-        }
+        };
         outcome.changes.push(DependencyChange::FeaturesAdded {
-            name,
+            name: dependency.name,
             features: missing,
+            beside,
         });
-        Ok(outcome)
+        Ok(())
     }
 
     /// An optional dependency the default features leave off is not the

@@ -142,24 +142,11 @@ impl Plan {
         let upgraded = changes
             .iter()
             .any(|c| matches!(c, DependencyChange::Upgraded { .. }));
-        let mut old_api = None;
         if upgraded {
             resolves_to_one_stack(project, &member, workspace.as_ref(), home)?;
-            old_api = old_api_uses(project, &changes);
         }
-        if let Some(warning) = manifest::optional_kept_warning(&changes) {
-            self.report.warn(warning);
-        }
-        for change in changes {
-            if fmt_had_no_env_filter(&change) {
-                self.fmt_default_filter = "info";
-            }
-            if !matches!(change, DependencyChange::OptionalKept { .. }) {
-                let (verb, message) = change.status();
-                self.report.status(verb, message);
-            }
-        }
-        if let Some(warning) = old_api {
+        self.report_dependencies(&changes);
+        if let Some(warning) = upgraded.then(|| old_api_uses(project, &changes)).flatten() {
             self.report.warn(warning);
         }
         for manifest in workspace.into_iter().chain([member]) {
@@ -168,6 +155,21 @@ impl Plan {
                 .push(manifest.path, Some(manifest.original), after);
         }
         Ok(())
+    }
+
+    fn report_dependencies(&mut self, changes: &[DependencyChange]) {
+        if let Some(warning) = manifest::optional_kept_warning(changes) {
+            self.report.warn(warning);
+        }
+        for change in changes {
+            if fmt_had_no_env_filter(change) {
+                self.fmt_default_filter = "info";
+            }
+            if !matches!(change, DependencyChange::OptionalKept { .. }) {
+                let (verb, message) = change.status();
+                self.report.status(verb, message);
+            }
+        }
     }
 
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
@@ -426,7 +428,7 @@ fn indent(lines: &str) -> String {
 /// `info`) without it; `init` turns the feature on.
 fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
     match change {
-        DependencyChange::FeaturesAdded { name, features } => {
+        DependencyChange::FeaturesAdded { name, features, .. } => {
             *name == "tracing-subscriber" && features.contains(&"env-filter")
         }
         _ => false,
