@@ -281,6 +281,17 @@ struct InitArgs {
     /// Binary whose `main` to instrument (when the package has several)
     #[arg(long, value_name = "NAME", help_heading = "Target Selection")]
     bin: Option<String>,
+    /// Print the changes as a diff and write nothing
+    #[arg(short = 'n', long)]
+    dry_run: bool,
+    /// Replace what init would otherwise keep: incompatible OpenTelemetry
+    /// versions, an edited `otel.rs`, an existing compose file
+    #[arg(long)]
+    force: bool,
+    /// Do not look for web frameworks and clients (axum, actix-web, tonic,
+    /// reqwest, hyper) to instrument
+    #[arg(long)]
+    no_detect: bool,
     /// Example whose `main` to instrument; its crates go to
     /// [dev-dependencies]
     #[arg(
@@ -294,17 +305,6 @@ struct InitArgs {
     /// [dependencies] and `pub mod otel` to it, even when it is published
     #[arg(long, help_heading = "Target Selection", conflicts_with = "bin")]
     lib: bool,
-    /// Print the changes as a diff and write nothing
-    #[arg(short = 'n', long)]
-    dry_run: bool,
-    /// Replace what init would otherwise keep: incompatible OpenTelemetry
-    /// versions, an edited `otel.rs`, an existing compose file
-    #[arg(long)]
-    force: bool,
-    /// Do not look for web frameworks and clients (axum, actix-web, tonic,
-    /// reqwest, hyper) to instrument
-    #[arg(long)]
-    no_detect: bool,
 }
 
 /// Parses `args`, exiting with clap's message on a bad command line.
