@@ -384,4 +384,53 @@ version = "0.33.1"
             ]
         );
     }
+
+    #[test]
+    fn other_versions_skip_dependencies_the_program_does_not_link() {
+        let graph = Graph::parse(LOCK).unwrap();
+        let otel = super::super::STACK
+            .iter()
+            .filter(|d| d.name == "opentelemetry");
+        let chains = graph.other_versions("app", &[], otel.clone());
+        assert_eq!(chains.len(), 1);
+        assert_eq!(
+            chains[0].last().unwrap().to_string(),
+            "opentelemetry 0.30.0"
+        );
+        let unused = ["old-instrumentation".to_owned()];
+        assert!(graph.other_versions("app", &unused, otel).is_empty());
+    }
+
+    #[test]
+    fn path_dependencies_out_of_the_workspace_point_at_the_original() {
+        let original = tempfile::tempdir().unwrap();
+        let root = original.path().join("ws");
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(copy.path().join("app")).unwrap();
+        let manifest = copy.path().join("app/Cargo.toml");
+        std::fs::write(
+            &manifest,
+            "[dependencies]\nfork = { path = \"../../vendor/fork\" }\nlocal = { path = \"../local\" }\n\n\
+             [patch.crates-io]\naxum = { path = \"../../vendor/axum\" }\n",
+        )
+        .unwrap();
+        anchor_path_dependencies(&root, copy.path()).unwrap();
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let vendor = original.path().join("vendor");
+        assert!(
+            text.contains(&format!(
+                "fork = {{ path = \"{}\" }}",
+                vendor.join("fork").display()
+            )),
+            "{text}"
+        );
+        assert!(text.contains("local = { path = \"../local\" }"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "axum = {{ path = \"{}\" }}",
+                vendor.join("axum").display()
+            )),
+            "{text}"
+        );
+    }
 }
