@@ -350,16 +350,22 @@ impl Table {
         ("build_dependencies", Kind::Build),
     ];
 
-    fn home(home: Home, target: Option<&str>) -> Self {
-        let key = match home {
-            Home::Dependencies => "dependencies",
-            Home::DevDependencies => "dev-dependencies",
-        };
-        Self {
+    /// The table of `doc` (under `target`) new crates of `home` go to,
+    /// spelled as `doc` already spells it (`dev_dependencies` in old
+    /// manifests: cargo refuses both spellings at once).
+    fn home(doc: &DocumentMut, home: Home, target: Option<&str>) -> Self {
+        let spelled = Self::all(doc)
+            .into_iter()
+            .find(|t| t.kind == home.kind() && t.target.as_deref() == target);
+        spelled.unwrap_or_else(|| Self {
             target: target.map(str::to_owned),
-            key: key.to_owned(),
+            key: match home {
+                Home::Dependencies => "dependencies",
+                Home::DevDependencies => "dev-dependencies",
+            }
+            .to_owned(),
             kind: home.kind(),
-        }
+        })
     }
 
     /// Whether its crates are there on every platform.
@@ -648,7 +654,7 @@ impl Docs<'_> {
             // same source brings the features.
             None => {
                 let item = self.item(relied_on[0]).cloned().unwrap_or_default();
-                let home = Table::home(self.home, None);
+                let home = Table::home(self.member, self.home, None);
                 let table = home.get_or_create(self.member)?;
                 insert_dependency(table, dependency.name, with_features_only(&item, &missing));
                 Some(home.to_string())
@@ -721,12 +727,12 @@ impl Docs<'_> {
         outcome: &mut Outcome,
     ) -> anyhow::Result<()> {
         let name = dependency.name;
-        let home = Table::home(self.home, None);
+        let home = Table::home(self.member, self.home, None);
         let taken = declarations
             .iter()
             .any(|d| d.table.target.is_none() && d.table.kind == home.kind && d.key == name);
         let table = match taken {
-            true => Table::home(self.home, Some(ALWAYS)),
+            true => Table::home(self.member, self.home, Some(ALWAYS)),
             false => home,
         };
         let shown = table.to_string();
@@ -1398,5 +1404,17 @@ mod tests {
             name: "opentelemetry",
             features: vec!["rt-tokio".into()],
         }));
+    }
+
+    #[test]
+    fn an_old_spelling_of_the_table_is_kept() {
+        let mut m = manifest("[dev_dependencies]\ntracing = \"0.1\"\n");
+        add_dependencies(&mut m, None, STACK.iter(), Home::DevDependencies, false).unwrap();
+        let text = m.contents();
+        assert!(!text.contains("[dev-dependencies]"), "{text}");
+        assert!(
+            text.contains("[dev_dependencies]\nopentelemetry = "),
+            "{text}"
+        );
     }
 }
