@@ -426,6 +426,66 @@ fn pages_are_locked_down_and_assets_typed() {
     assert_eq!(server.get("/assets/nope.js", None).status, 404);
 }
 
+/// Every file under `assets/` is served at its path there, byte for byte,
+/// with its content type (module scripts need a JavaScript one); nothing else
+/// under `/assets/` is.
+#[test]
+fn every_asset_is_served_with_its_content_type() {
+    let server = Server::start(Some(TOKEN));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/backend/web/assets");
+    let files = files_under(&root);
+    assert!(files.iter().any(|f| f.ends_with("app.js")), "{files:?}");
+    for file in files {
+        let name = file.strip_prefix(&root).expect("under assets/");
+        let name = name.to_str().expect("a UTF-8 name").replace('\\', "/");
+        let response = server.get(&format!("/assets/{name}"), None);
+        assert_eq!(response.status, 200, "{name}");
+        let expected = match file.extension().and_then(|e| e.to_str()) {
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            other => panic!("{name}: which content type for {other:?}?"),
+        };
+        assert_eq!(response.header("content-type"), Some(expected), "{name}");
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+        let on_disk = fs::read(&file).expect("read the asset");
+        assert!(response.body == on_disk, "{name} differs from the file");
+    }
+    for path in [
+        "/assets/nope.js",
+        "/assets/views/nope.js",
+        "/assets/views",
+        "/assets/views/",
+        "/assets/",
+        "/assets/./app.js",
+        "/assets//app.js",
+        "/assets/../Cargo.toml",
+        "/assets/%2e%2e/pages.rs",
+        "/assets/APP.JS",
+        "/assets/app.html",
+    ] {
+        assert_eq!(server.get(path, None).status, 404, "{path}");
+    }
+}
+
+/// Every file below `dir`, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).expect("read the directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 #[test]
 fn anonymous_access_needs_no_login() {
     let server = Server::start(None);

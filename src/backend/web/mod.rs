@@ -10,7 +10,7 @@
 //! | `GET /health` | no | `Healthy`, for readiness checks |
 //! | `GET /login?t=TOKEN&returnUrl=/path` | no | sets the cookie and redirects, or shows the login form |
 //! | `GET /` | yes (else the login form) | the app; views are hash routes (`#/traces`, `#/logs`, `#/metrics`) |
-//! | `GET /assets/{file}` | no | the embedded scripts, styles and icon |
+//! | `GET /assets/{path}` | no | the embedded `assets/` directory: the page's scripts, styles, icon |
 //! | `GET /api/...` | yes (else 401) | JSON: see [`crate::backend::model`] |
 
 mod api;
@@ -70,7 +70,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .route("/health", get(health))
         .route("/login", get(auth::login))
         .route("/", get(pages::index))
-        .route("/assets/{file}", get(pages::asset))
+        .route("/assets/{*path}", get(pages::asset))
         .merge(api)
         .fallback(pages::not_found)
         .with_state(state)

@@ -2,7 +2,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 use super::{
     auth::{Auth, cookie_values, local_return_url},
-    pages::escape_html,
+    pages::{content_type, embedded_assets, escape_html},
 };
 
 #[test]
@@ -72,4 +72,25 @@ fn each_server_names_its_own_cookie() {
         name(&two),
         "two dashboards on localhost would sign each other out"
     );
+}
+
+/// What `/assets/` serves is the whole directory (`tests/web_ui.rs` fetches
+/// every file on disk); only the extensions below have a content type.
+#[test]
+fn assets_are_typed_by_extension() {
+    let served = embedded_assets();
+    assert!(served.contains_key("app.js") && served.contains_key("favicon.svg"));
+    assert_eq!(
+        content_type("app.js"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(
+        content_type("charts/scale.js"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(content_type("app.css"), Some("text/css; charset=utf-8"));
+    assert_eq!(content_type("favicon.svg"), Some("image/svg+xml"));
+    for unknown in ["notes.txt", "Makefile", "app.js.map", "app.html"] {
+        assert_eq!(content_type(unknown), None, "{unknown}");
+    }
 }
