@@ -89,6 +89,8 @@ ui_cases! {
     invalid_utf8,
     byte_order_marks,
     crlf_line_ends,
+    otel_module_directory,
+    otel_module_path_attribute,
     dry_run,
     help,
     init_help,

@@ -18,7 +18,7 @@ use crate::{
         roundtrip::{self, Settings},
     },
     manifest::{self, LocalManifest},
-    ops::init::{module_path, wire_root},
+    ops::init::{module_path, refuse_module_directory, wire_root},
     paths,
     project::{Project, Selection},
     shell::Verbosity,
@@ -225,6 +225,7 @@ impl FixPlan {
     /// Only an absent or untouched module: an edited one is the user's.
     fn regenerate_module(&mut self, project: &Project) -> anyhow::Result<()> {
         let path = module_path(project);
+        refuse_module_directory(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         // With the framework pieces `init` put in (main may use them).
         let frameworks = crate::detect::instrumented(&project.dependencies);

@@ -138,6 +138,7 @@ impl Plan {
 
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = module_path(project);
+        refuse_module_directory(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::otel_module_for(&self.frameworks)?;
         let Some(existing) = TextFile::read_if_present(&path, &shown)? else {
@@ -426,6 +427,27 @@ fn describe(project: &Project) -> String {
 /// The module always lives at `src/otel.rs` of the package.
 pub(crate) fn module_path(project: &Project) -> PathBuf {
     project.package_root().join("src").join("otel.rs")
+}
+
+/// A module of the user's own in `src/otel/mod.rs`: with ours beside it,
+/// every `mod otel;` would be ambiguous (E0761).
+pub(crate) fn refuse_module_directory(project: &Project) -> anyhow::Result<()> {
+    let theirs = project
+        .package_root()
+        .join("src")
+        .join("otel")
+        .join("mod.rs");
+    if std::fs::symlink_metadata(&theirs).is_err() {
+        return Ok(());
+    }
+    let shown = paths::display(&theirs, &project.workspace_root);
+    let ours = paths::display(&module_path(project), &project.workspace_root);
+    bail!(
+        "`{shown}` is a module `otel` of your own, and cargo-otel's `{ours}` beside it would \
+         not compile (E0761); nothing was changed\n\
+         help: rename yours (for example to `src/telemetry/mod.rs`, with `mod telemetry;`) \
+         and run again"
+    )
 }
 
 /// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
