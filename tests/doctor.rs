@@ -107,6 +107,17 @@ fn receiver() -> OtlpReceiver {
     OtlpReceiver::start(ReceiverConfig::loopback()).unwrap()
 }
 
+/// Runs `doctor --fix` against an accepting receiver.
+fn fix(fixture: &Fixture) -> (Value, Output) {
+    let receiver = receiver();
+    let endpoint = receiver.endpoint();
+    doctor(
+        &fixture.root,
+        &[("OTLP_GRPC_ENDPOINT", &endpoint)],
+        &["--fix"],
+    )
+}
+
 /// Runs doctor against an accepting receiver.
 fn diagnose(fixture: &Fixture, env: &[(&str, &str)]) -> Value {
     let receiver = receiver();
@@ -415,13 +426,7 @@ fn fix_rewires_main_and_writes_the_module_then_checks_again() {
         "let _otel = otel::init()",
         "let _ = otel::init()",
     );
-    let receiver = receiver();
-    let endpoint = receiver.endpoint();
-    let (report, output) = doctor(
-        &fixture.root,
-        &[("OTLP_GRPC_ENDPOINT", &endpoint)],
-        &["--fix"],
-    );
+    let (report, output) = fix(&fixture);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Creating src/otel.rs"), "{stderr}");
     assert!(
@@ -437,6 +442,43 @@ fn fix_rewires_main_and_writes_the_module_then_checks_again() {
         assert_status(&report, id, "ok");
     }
     assert_eq!(output.status.code(), Some(0), "{report:#}");
+}
+
+/// `--fix` writes like `init`: a main saved with a byte order mark and CRLF line
+/// ends keeps both, and the module it creates gets the mode the umask gives.
+#[test]
+fn fix_keeps_the_form_of_main_and_creates_the_module_with_the_umask_mode() {
+    let fixture = Fixture::new("healthy");
+    std::fs::remove_file(fixture.path("src/otel.rs")).unwrap();
+    let main = fixture
+        .read("src/main.rs")
+        .replace("let _otel = otel::init()", "let _ = otel::init()");
+    fixture.write(
+        "src/main.rs",
+        &format!("\u{feff}{}", main.replace('\n', "\r\n")),
+    );
+    let (report, output) = fix(&fixture);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    let after = fixture.read("src/main.rs");
+    assert!(after.starts_with("\u{feff}mod otel;\r\n"), "{after:?}");
+    assert!(
+        after.contains("    let _otel = otel::init().expect("),
+        "{after:?}"
+    );
+    assert!(!after.replace("\r\n", "").contains('\n'), "{after:?}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(fixture.path("src/otel.rs"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o666 & !umask(), "mode {mode:o}");
+}
+
+/// This process's umask (which the binary inherits), from `/proc/self/status`.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find_map(|l| l.strip_prefix("Umask:"));
+    u32::from_str_radix(line.expect("a Umask line").trim(), 8).unwrap()
 }
 
 #[test]

@@ -502,14 +502,12 @@ fn inherit_spec(features: &[&str]) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
+    use crate::changeset::TextFile;
 
     fn manifest(text: &str) -> LocalManifest {
         LocalManifest {
-            path: PathBuf::from("Cargo.toml"),
-            original: text.to_owned(),
+            file: TextFile::unsaved("Cargo.toml", text),
             document: text.parse().unwrap(),
         }
     }

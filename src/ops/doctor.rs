@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use crate::{
     Shell,
-    changeset::ChangeSet,
+    changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     docker::DEFAULT_IMAGE,
     doctor::{
@@ -18,7 +18,7 @@ use crate::{
         roundtrip::{self, Settings},
     },
     manifest::{self, LocalManifest},
-    ops::init::{module_path, read_if_present, wire_root},
+    ops::init::{module_path, refuse_module_directory, wire_root},
     paths,
     project::{Project, Selection},
     shell::Verbosity,
@@ -216,9 +216,8 @@ impl FixPlan {
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
-            self.manifests_changed |= after != manifest.original;
-            self.changes
-                .push(manifest.path, Some(manifest.original), after);
+            self.manifests_changed |= after != manifest.file.text();
+            self.changes.edit(manifest.file, after);
         }
         Ok(())
     }
@@ -226,12 +225,13 @@ impl FixPlan {
     /// Only an absent or untouched module: an edited one is the user's.
     fn regenerate_module(&mut self, project: &Project) -> anyhow::Result<()> {
         let path = module_path(project);
+        refuse_module_directory(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         // With the framework pieces `init` put in (main may use them).
         let frameworks = crate::detect::instrumented(&project.dependencies);
         let generated = codegen::otel_module_for(&frameworks)?;
-        let existing = read_if_present(&path)?;
-        match &existing {
+        let existing = TextFile::read_if_present(&path, &shown)?;
+        match existing.as_ref().map(TextFile::text) {
             None => self.lines.push(("Creating", shown)),
             Some(text) if codegen::provenance(Syntax::Rust, text) == Provenance::Untouched => {
                 let version = codegen::TEMPLATE_VERSION;
@@ -240,7 +240,7 @@ impl FixPlan {
             }
             Some(_) => return Ok(()),
         }
-        self.changes.push(path, existing, generated);
+        self.changes.write(path, existing, generated);
         Ok(())
     }
 
@@ -248,8 +248,8 @@ impl FixPlan {
     fn wire_main(&mut self, project: &Project) -> anyhow::Result<()> {
         // The module's full init is what doctor re-wires; a `fmt::init()` it
         // would replace has had `env-filter` since `init` ran.
-        let (root, shown, source, wired) = wire_root(project, "error")?;
-        let mut after = source.clone();
+        let (root, shown, wired) = wire_root(project, "error")?;
+        let mut after = root.text().to_owned();
         match wired {
             Wiring::AlreadyDone => {}
             Wiring::Edited { source, added, .. } => {
@@ -266,7 +266,7 @@ impl FixPlan {
                 .push(("Wiring", format!("{shown}: keeping the guard in `_otel`")));
             after = kept;
         }
-        self.changes.push(root, Some(source), after);
+        self.changes.edit(root, after);
         Ok(())
     }
 }

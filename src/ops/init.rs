@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 
 use crate::{
     Shell,
-    changeset::ChangeSet,
+    changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
     manifest::DependencyChange,
@@ -131,25 +131,25 @@ impl Plan {
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
-            self.changes
-                .push(manifest.path, Some(manifest.original), after);
+            self.changes.edit(manifest.file, after);
         }
         Ok(())
     }
 
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = module_path(project);
+        refuse_module_directory(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::otel_module_for(&self.frameworks)?;
-        let Some(existing) = read_if_present(&path)? else {
+        let Some(existing) = TextFile::read_if_present(&path, &shown)? else {
             self.report.status("Creating", &shown);
-            self.changes.push(path, None, generated);
+            self.changes.create(path, generated);
             return Ok(());
         };
-        if existing == generated {
+        if existing.text() == generated {
             return Ok(());
         }
-        match (codegen::provenance(Syntax::Rust, &existing), force) {
+        match (codegen::provenance(Syntax::Rust, existing.text()), force) {
             (Provenance::Untouched, _) => {
                 let version = codegen::TEMPLATE_VERSION;
                 self.report
@@ -162,7 +162,7 @@ impl Plan {
                 );
             }
             (Provenance::Edited, false) => {
-                let diff = diff_against(&path, &existing, &generated, &project.workspace_root);
+                let diff = diff_against(&existing, &generated, &project.workspace_root);
                 self.report.warn(format!(
                     "keeping `{shown}`: it was edited since cargo-otel generated it\n\
                      help: `--force` replaces it with the current template, which differs like this:\n{diff}"
@@ -174,14 +174,14 @@ impl Plan {
                  help: rename it, or pass `--force` to replace it with the generated module"
             ),
         }
-        self.changes.push(path, Some(existing), generated);
+        self.changes.edit(existing, generated);
         Ok(())
     }
 
     fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
-        let (root, shown, source, wired) = wire_root(project, self.fmt_default_filter)?;
+        let (root, shown, wired) = wire_root(project, self.fmt_default_filter)?;
         let is_bin = !matches!(project.target, Target::Lib { .. });
-        let mut after = source.clone();
+        let mut after = root.text().to_owned();
         let mut added = Vec::new();
         let mut notes = Vec::new();
         match wired {
@@ -208,7 +208,7 @@ impl Plan {
         if !added.is_empty() {
             self.report
                 .status("Wiring", format!("{shown}: {}", added.join(" and ")));
-            self.changes.push(root.clone(), Some(source), after);
+            self.changes.edit(root, after);
         }
         for note in notes {
             self.report.note(note);
@@ -259,10 +259,10 @@ impl Plan {
         let path = project.workspace_root.join(codegen::COMPOSE_FILE_NAME);
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::compose_file(&application_name(project))?;
-        let existing = read_if_present(&path)?;
-        match &existing {
+        let existing = TextFile::read_if_present(&path, &shown)?;
+        match existing.as_ref().map(TextFile::text) {
             None => self.report.status("Creating", &shown),
-            Some(text) if *text == generated => return Ok(()),
+            Some(text) if text == generated => return Ok(()),
             Some(text) => match (codegen::provenance(Syntax::Yaml, text), force) {
                 (Provenance::Untouched, _) => self.report.status("Updating", &shown),
                 (_, true) => self
@@ -276,7 +276,7 @@ impl Plan {
                 }
             },
         }
-        self.changes.push(path, existing, generated);
+        self.changes.write(path, existing, generated);
         Ok(())
     }
 }
@@ -301,25 +301,30 @@ fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
     }
 }
 
-/// The crate root (path, as shown, its text) and what wiring it comes to.
+/// The crate root (as read, as shown) and what wiring it comes to.
 pub(crate) fn wire_root(
     project: &Project,
     fmt_default_filter: &str,
-) -> anyhow::Result<(PathBuf, String, String, Wiring)> {
+) -> anyhow::Result<(TextFile, String, Wiring)> {
     let (root, is_bin) = match &project.target {
         Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
         Target::Lib { root } => (root, false),
     };
     let shown = paths::display(root, &project.workspace_root);
-    let source =
-        std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
+    let Some(file) = TextFile::read_if_present(root, &shown)? else {
+        bail!(
+            "`{shown}`, the crate root of package `{}`, does not exist\n\
+             help: create it, or correct the target's `path` in `Cargo.toml`",
+            project.package_name
+        );
+    };
     let decl = module_decl(root, &module_path(project), !is_bin);
     let root_kind = Root {
         is_bin,
         fmt_default_filter,
     };
-    let wired = wiring::wire(&shown, &source, &decl, root_kind)?;
-    Ok((root.clone(), shown, source, wired))
+    let wired = wiring::wire(&shown, file.text(), &decl, root_kind)?;
+    Ok((file, shown, wired))
 }
 
 /// Messages gathered while planning, printed once the outcome is known.
@@ -424,6 +429,27 @@ pub(crate) fn module_path(project: &Project) -> PathBuf {
     project.package_root().join("src").join("otel.rs")
 }
 
+/// A module of the user's own in `src/otel/mod.rs`: with ours beside it,
+/// every `mod otel;` would be ambiguous (E0761).
+pub(crate) fn refuse_module_directory(project: &Project) -> anyhow::Result<()> {
+    let theirs = project
+        .package_root()
+        .join("src")
+        .join("otel")
+        .join("mod.rs");
+    if std::fs::symlink_metadata(&theirs).is_err() {
+        return Ok(());
+    }
+    let shown = paths::display(&theirs, &project.workspace_root);
+    let ours = paths::display(&module_path(project), &project.workspace_root);
+    bail!(
+        "`{shown}` is a module `otel` of your own, and cargo-otel's `{ours}` beside it would \
+         not compile (E0761); nothing was changed\n\
+         help: rename yours (for example to `src/telemetry/mod.rs`, with `mod telemetry;`) \
+         and run again"
+    )
+}
+
 /// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
 /// (`src/bin/tool.rs`) point at the module with `#[path]`.
 fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
@@ -448,20 +474,8 @@ fn application_name(project: &Project) -> String {
     dir.unwrap_or_else(|| project.package_name.clone())
 }
 
-pub(crate) fn read_if_present(path: &Path) -> anyhow::Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(error).with_context(|| format!("failed to read `{}`", path.display())),
-    }
-}
-
-fn diff_against(path: &Path, existing: &str, generated: &str, base: &Path) -> String {
+fn diff_against(existing: &TextFile, generated: &str, base: &Path) -> String {
     let mut one = ChangeSet::default();
-    one.push(
-        path.to_path_buf(),
-        Some(existing.to_owned()),
-        generated.to_owned(),
-    );
+    one.edit(existing.clone(), generated.to_owned());
     one.diff(base)
 }

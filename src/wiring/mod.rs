@@ -72,6 +72,7 @@ pub fn wire(
     root: Root<'_>,
 ) -> anyhow::Result<Wiring> {
     let file = parse(file_name, source)?;
+    refuse_foreign_otel(file_name, &file, decl)?;
     let index = LineIndex::new(source);
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut added = Vec::new();
@@ -171,6 +172,52 @@ fn parse(file_name: &str, source: &str) -> anyhow::Result<syn::File> {
             )
         }
     }
+}
+
+/// A `mod otel` that is not the generated module (inline, or `#[path]`
+/// elsewhere): `otel::init()` would be wired into the user's own code.
+fn refuse_foreign_otel(file_name: &str, file: &syn::File, decl: &ModuleDecl) -> anyhow::Result<()> {
+    let declared = file.items.iter().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "otel" => Some(m),
+        _ => None,
+    });
+    let Some(declared) = declared else {
+        return Ok(());
+    };
+    let path = declared.attrs.iter().find_map(|attr| match &attr.meta {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(path),
+                ..
+            }) => Some(path.value()),
+            _ => None,
+        },
+        _ => None,
+    });
+    let ours = decl.path_attribute.as_deref().unwrap_or("otel.rs");
+    let theirs = match (&declared.content, &path) {
+        (Some(_), _) => "inline".to_owned(),
+        (None, Some(path)) if !same_relative_path(path, ours) => format!("at `{path}`"),
+        (None, None) if ours != "otel.rs" => "`otel.rs` or `otel/mod.rs` beside it".to_owned(),
+        _ => return Ok(()),
+    };
+    let line = declared.mod_token.span.start().line;
+    bail!(
+        "`{file_name}:{line}` declares a module `otel` of your own ({theirs}): `otel::init()` \
+         would call into it, not into cargo-otel's; nothing was changed\n\
+         help: rename yours (for example to `mod telemetry;`) and run again"
+    )
+}
+
+/// `a/./b.rs` and `a/b.rs` name the same file.
+fn same_relative_path(a: &str, b: &str) -> bool {
+    use std::path::{Component, Path};
+    fn parts(path: &str) -> impl Iterator<Item = Component<'_>> {
+        Path::new(path)
+            .components()
+            .filter(|c| *c != Component::CurDir)
+    }
+    parts(a).eq(parts(b))
 }
 
 fn declares_otel(file: &syn::File) -> bool {

@@ -119,6 +119,58 @@ fn roots_outside_src_use_a_path_attribute() {
     );
 }
 
+/// `otel::init()` must reach the generated module, never a `mod otel` of the
+/// user's: inline, `#[path]` elsewhere, or `mod otel;` where ours needs a path.
+#[test]
+fn an_otel_module_of_the_users_own_is_refused() {
+    let main = "fn main() {\n    otel::report();\n}\n";
+    let at_bin = ModuleDecl {
+        path_attribute: Some("../otel.rs".into()),
+        public: false,
+    };
+    let at_main = ModuleDecl {
+        path_attribute: None,
+        public: false,
+    };
+    for (decl, declaration, theirs) in [
+        (
+            &at_main,
+            "mod otel {\n    pub fn report() {}\n}\n",
+            "(inline)",
+        ),
+        (
+            &at_main,
+            "#[path = \"t/setup.rs\"]\nmod otel;\n",
+            "(at `t/setup.rs`)",
+        ),
+        (
+            &at_bin,
+            "mod otel;\n",
+            "(`otel.rs` or `otel/mod.rs` beside it)",
+        ),
+    ] {
+        let source = format!("{declaration}\n{main}");
+        let error = wire("src/x.rs", &source, decl, BIN)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("declares a module `otel` of your own {theirs}")),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("help: rename yours (for example to `mod telemetry;`) and run again")
+        );
+    }
+    for (decl, declaration) in [
+        (&at_main, "mod otel;\n"),
+        (&at_main, "#[path = \"./otel.rs\"]\nmod otel;\n"),
+        (&at_bin, "#[path = \"../otel.rs\"]\nmod otel;\n"),
+    ] {
+        let source = format!("{declaration}\n{main}");
+        assert!(wire("src/x.rs", &source, decl, BIN).is_ok(), "{source}");
+    }
+}
+
 #[test]
 fn logging_in_a_helper_function_counts_too() {
     let source = "fn main() {\n    setup();\n}\n\nfn setup() {\n    env_logger::Builder::from_default_env().init();\n}\n";

@@ -1,0 +1,6 @@
+mod otel;
+
+fn main() {
+    let _otel = otel::init().expect("failed to initialize OpenTelemetry");
+    println!("Hello, world!");
+}
