@@ -35,7 +35,9 @@ pub(super) async fn serve(
     Server::builder()
         .timeout(limits.body_timeout)
         .http2_keepalive_interval(Some(limits.ping_interval))
-        .http2_keepalive_timeout(Some(limits.ping_interval))
+        // A client whose runtime is busy may answer late; one that answers
+        // nothing is closed by the idle timeout all the same.
+        .http2_keepalive_timeout(Some(limits.idle_timeout))
         .add_service(traces)
         .add_service(metrics)
         .add_service(logs)
