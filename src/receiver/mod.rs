@@ -19,7 +19,7 @@
 //! # }
 //! ```
 
-mod service;
+pub(crate) mod service;
 mod store;
 mod telemetry;
 #[cfg(test)]
