@@ -7,8 +7,8 @@ use super::{
     pages::{content_type, embedded_assets, escape_html},
 };
 use crate::backend::model::{
-    Attribute, Counts, LogEntry, MetricPoint, MetricSeries, SpanDetail, SpanEvent, StatusCode,
-    Summary, TraceDetail, TraceSummary,
+    Attribute, Counts, LogEntry, Memory, MetricPoint, MetricSeries, SpanDetail, SpanEvent,
+    StatusCode, Summary, TraceDetail, TraceSummary,
 };
 
 #[test]
@@ -157,6 +157,7 @@ fn model_js_typedefs_mirror_the_api_json() {
     let samples = [
         ("Summary", json(&Summary::default())),
         ("Counts", json(&Counts::default())),
+        ("Memory", json(&Memory::default())),
         ("Attribute", json(&attribute)),
         ("SpanEvent", json(&event)),
         ("SpanDetail", json(&span)),

@@ -16,6 +16,15 @@
  * @property {Counts} held
  * @property {Counts} evicted
  * @property {Counts} caps
+ * @property {Memory} memory
+ */
+
+/**
+ * What the held telemetry takes, as the store counts it, and its cap
+ * (`--max-memory`).
+ * @typedef {object} Memory
+ * @property {number} held_bytes
+ * @property {number} cap_bytes
  */
 
 /**
