@@ -2,7 +2,7 @@
 //! exporter's features, the `otel` module and what `main` does with it.
 //! Nothing here writes a file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{
     Check, Remedy, Spec,
@@ -553,7 +553,7 @@ fn second_subscriber(
         |kind: Kind| !(function == Some("init_without_console") && kind == Kind::LogLogger);
     let mut found = Vec::new();
     let src = project.package_root().join("src");
-    for path in rust_files(&src) {
+    for path in paths::rust_files(&src) {
         if path == module || another_program(&path, &src, project.target.root()) {
             continue;
         }
@@ -600,26 +600,6 @@ fn another_program(path: &Path, src: &Path, root: &Path) -> bool {
         _ => root,
     };
     !path.starts_with(own)
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 fn drift(project: &Project, module: &Path, shown: &str) -> Check {
