@@ -14,7 +14,7 @@ use opentelemetry::{
     metrics::MeterProvider as _,
     trace::{SpanContext, SpanKind, Status as SpanStatus, TraceFlags, TraceState},
 };
-use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_otlp::{WithExportConfig as _, WithTonicConfig as _};
 use opentelemetry_sdk::{
     Resource,
     error::OTelSdkResult,
@@ -27,11 +27,12 @@ use opentelemetry_sdk::{
         IdGenerator as _, RandomIdGenerator, SpanData, SpanEvents, SpanExporter as _, SpanLinks,
     },
 };
+use tonic::transport::ClientTlsConfig;
 
 use super::{
     Check, Spec,
     environment::{self, Endpoint, Env, Signal},
-    ids,
+    ids, tls,
 };
 
 /// What the round trip sends under, so it is easy to spot in a dashboard.
@@ -48,6 +49,14 @@ pub struct Settings {
     pub timeout: Option<Duration>,
 }
 
+/// Where one signal goes, and how.
+#[derive(Clone)]
+struct Route {
+    endpoint: Endpoint,
+    /// The program's TLS settings, for an https endpoint.
+    tls: Option<ClientTlsConfig>,
+}
+
 /// The outcome of one export.
 #[derive(Debug)]
 struct Outcome {
@@ -57,9 +66,13 @@ struct Outcome {
 
 pub fn check(env: &Env, settings: &Settings) -> Vec<Check> {
     let specs = [ids::TRACES, ids::METRICS, ids::LOGS];
-    let endpoints: Vec<Endpoint> = Signal::ALL
+    let cli = settings.endpoint.as_deref();
+    let routes: Vec<Route> = Signal::ALL
         .iter()
-        .map(|&s| environment::endpoint(env, s, settings.endpoint.as_deref()))
+        .map(|&s| Route {
+            endpoint: environment::endpoint(env, s, cli),
+            tls: tls::client_config(env, s, cli),
+        })
         .collect();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -81,16 +94,16 @@ pub fn check(env: &Env, settings: &Settings) -> Vec<Check> {
         .timeout
         .or_else(|| (!env_timeout(env)).then_some(DEFAULT_TIMEOUT));
     let outcomes = runtime.block_on(async {
-        let traces = export_span(&endpoints[0], explicit);
+        let traces = export_span(&routes[0], explicit);
         let metrics = tokio::task::spawn_blocking({
-            let endpoint = endpoints[1].clone();
+            let route = routes[1].clone();
             let handle = tokio::runtime::Handle::current();
             move || {
                 let _entered = handle.enter();
-                export_metric(&endpoint, explicit, timeout)
+                export_metric(&route, explicit, timeout)
             }
         });
-        let logs = export_log(&endpoints[2], explicit);
+        let logs = export_log(&routes[2], explicit);
         let (traces, metrics, logs) = tokio::join!(traces, metrics, logs);
         let metrics = metrics.unwrap_or_else(|error| Outcome {
             result: Err(format!("the metric export panicked: {error}")),
@@ -102,11 +115,11 @@ pub fn check(env: &Env, settings: &Settings) -> Vec<Check> {
     runtime.shutdown_background();
     specs
         .iter()
-        .zip(&endpoints)
+        .zip(&routes)
         .zip(outcomes)
         .zip(Signal::ALL)
-        .map(|(((spec, endpoint), outcome), signal)| {
-            judge(*spec, signal, endpoint, &outcome, timeout)
+        .map(|(((spec, route), outcome), signal)| {
+            judge(*spec, signal, &route.endpoint, &outcome, timeout)
         })
         .collect()
 }
@@ -140,13 +153,18 @@ fn scope() -> InstrumentationScope {
 }
 
 /// Builds the exporter the way the generated module does: `with_endpoint`
-/// only for an endpoint set in code; everything else (per-signal endpoints,
-/// headers, timeout) from the environment unless `timeout` is given.
+/// only for an endpoint set in code, its TLS settings for https; everything
+/// else (per-signal endpoints, headers, compression, timeout) from the
+/// environment unless `timeout` is given.
 macro_rules! exporter {
-    ($kind:ident, $endpoint:expr, $timeout:expr) => {{
+    ($kind:ident, $route:expr, $timeout:expr) => {{
+        let route: &Route = $route;
         let mut builder = opentelemetry_otlp::$kind::builder().with_tonic();
-        if $endpoint.explicit {
-            builder = builder.with_endpoint($endpoint.url.clone());
+        if route.endpoint.explicit {
+            builder = builder.with_endpoint(route.endpoint.url.clone());
+        }
+        if let Some(tls) = &route.tls {
+            builder = builder.with_tls_config(tls.clone());
         }
         if let Some(timeout) = $timeout {
             builder = builder.with_timeout(timeout);
@@ -165,9 +183,9 @@ async fn timed(export: impl Future<Output = Result<(), String>>) -> Outcome {
     }
 }
 
-async fn export_span(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
+async fn export_span(route: &Route, timeout: Option<Duration>) -> Outcome {
     timed(async {
-        let mut exporter = exporter!(SpanExporter, endpoint, timeout)?;
+        let mut exporter = exporter!(SpanExporter, route, timeout)?;
         exporter.set_resource(&resource());
         exporter
             .export(vec![span()])
@@ -204,9 +222,9 @@ fn span() -> SpanData {
     }
 }
 
-async fn export_log(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
+async fn export_log(route: &Route, timeout: Option<Duration>) -> Outcome {
     timed(async {
-        let mut exporter = exporter!(LogExporter, endpoint, timeout)?;
+        let mut exporter = exporter!(LogExporter, route, timeout)?;
         exporter.set_resource(&resource());
         // A provider without processors only makes the record.
         let provider = SdkLoggerProvider::builder().build();
@@ -229,9 +247,9 @@ async fn export_log(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
 
 /// Metrics can only be collected by a reader, so the OTLP exporter sits
 /// behind one that records what the first export returned.
-fn export_metric(endpoint: &Endpoint, timeout: Option<Duration>, deadline: Duration) -> Outcome {
+fn export_metric(route: &Route, timeout: Option<Duration>, deadline: Duration) -> Outcome {
     let start = Instant::now();
-    let exporter = match exporter!(MetricExporter, endpoint, timeout) {
+    let exporter = match exporter!(MetricExporter, route, timeout) {
         Ok(exporter) => exporter,
         Err(error) => {
             return Outcome {
