@@ -19,6 +19,7 @@ use opentelemetry_proto::tonic::collector::{
 };
 use tonic::{
     Request, Response, Status,
+    codec::CompressionEncoding,
     service::{Interceptor, interceptor::InterceptedService},
 };
 
@@ -112,12 +113,25 @@ pub(super) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKe
 pub(super) type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
 pub(super) type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
 
-/// The three services, wired to `sink` and guarded by `check`.
-pub(super) fn services(sink: Arc<dyn Sink>, check: &ApiKeyCheck) -> (Traces, Metrics, Logs) {
+/// The three services, wired to `sink` and guarded by `check`; taking
+/// gzip-compressed requests (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`) if `gzip`.
+pub(super) fn services(
+    sink: Arc<dyn Sink>,
+    check: &ApiKeyCheck,
+    gzip: bool,
+) -> (Traces, Metrics, Logs) {
     let collector = Collector { sink };
+    let mut traces = TraceServiceServer::new(collector.clone());
+    let mut metrics = MetricsServiceServer::new(collector.clone());
+    let mut logs = LogsServiceServer::new(collector);
+    if gzip {
+        traces = traces.accept_compressed(CompressionEncoding::Gzip);
+        metrics = metrics.accept_compressed(CompressionEncoding::Gzip);
+        logs = logs.accept_compressed(CompressionEncoding::Gzip);
+    }
     (
-        TraceServiceServer::with_interceptor(collector.clone(), check.clone()),
-        MetricsServiceServer::with_interceptor(collector.clone(), check.clone()),
-        LogsServiceServer::with_interceptor(collector, check.clone()),
+        InterceptedService::new(traces, check.clone()),
+        InterceptedService::new(metrics, check.clone()),
+        InterceptedService::new(logs, check.clone()),
     )
 }
