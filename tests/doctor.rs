@@ -346,10 +346,11 @@ fn exporter_features_that_cannot_work() {
     assert_status(&report, "OTEL009", "error");
     assert_status(&report, "OTEL010", "warning");
     assert!(finding(&report, "OTEL010").contains("opentelemetry-otlp/reqwest-client"));
-    // The round trip hits the same wall the program would.
+    assert_eq!(check(&report, "OTEL009")["fixable"], true);
+    // The round trip speaks TLS as the module does; the receiver does not.
     assert_status(&report, "OTEL040", "error");
     assert!(
-        finding(&report, "OTEL040").contains("no TLS feature"),
+        finding(&report, "OTEL040").contains("does not speak TLS"),
         "{report:#}"
     );
 }
@@ -401,9 +402,115 @@ fn main_without_init_and_with_a_dropped_guard() {
         "    println!(\"Hello, world!\");\n",
         "    println!(\"Hello, world!\");\n    std::process::exit(0);\n",
     );
+    // Template v3 flushes on `process::exit`; the module before it did not.
+    let report = diagnose(&fixture, &[]);
+    assert_status(&report, "OTEL013", "ok");
+    assert!(finding(&report, "OTEL013").contains("flushes on the `std::process::exit`"));
+    let v2 = support::repo_root().join("tests/ui/upgrade_from_v2/in/src/otel.rs");
+    fixture.write("src/otel.rs", &std::fs::read_to_string(v2).unwrap());
     let report = diagnose(&fixture, &[]);
     assert_status(&report, "OTEL013", "error");
     assert!(finding(&report, "OTEL013").contains("std::process::exit"));
+}
+
+/// The certificate files, as rustls reads them, and the round trip to a
+/// real TLS collector with the program's settings.
+#[test]
+fn tls_files_are_checked_and_the_round_trip_uses_them() {
+    let fixture = Fixture::new("healthy");
+    let pki = support::tls::Pki::new();
+    let tls = pki.server(false);
+    let receiver = OtlpReceiver::start(ReceiverConfig::loopback().with_tls(tls)).unwrap();
+    let endpoint = receiver.endpoint();
+    let path = |p: &Path| p.display().to_string();
+    let (ca, other_ca) = (path(&pki.ca), path(&pki.other_ca));
+    let (certificate, key) = (path(&pki.client_certificate), path(&pki.client_key));
+    let run = |env: &[(&str, &str)]| {
+        let mut all = vec![("OTLP_GRPC_ENDPOINT", endpoint.as_str())];
+        all.extend_from_slice(env);
+        doctor(&fixture.root, &all, &["--skip", "backend"]).0
+    };
+
+    let report = run(&[
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &certificate),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+    ]);
+    for id in [
+        "OTEL050", "OTEL051", "OTEL052", "OTEL040", "OTEL041", "OTEL042",
+    ] {
+        assert_status(&report, id, "ok");
+    }
+
+    let report = run(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", &other_ca)]);
+    assert_status(&report, "OTEL050", "ok");
+    assert_status(&report, "OTEL040", "error");
+    assert!(
+        finding(&report, "OTEL040").contains("UnknownIssuer"),
+        "{report:#}"
+    );
+    assert!(
+        check(&report, "OTEL040")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
+        "{report:#}"
+    );
+
+    let missing = format!("{ca}.missing");
+    let report = run(&[
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", &missing),
+        ("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", &key),
+    ]);
+    assert_status(&report, "OTEL050", "error");
+    assert!(
+        finding(&report, "OTEL050").contains("cannot be read"),
+        "{report:#}"
+    );
+    assert_status(&report, "OTEL051", "error");
+    assert!(
+        finding(&report, "OTEL051").contains("without its pair"),
+        "{report:#}"
+    );
+
+    // The CA's certificate with the client's key: not a pair.
+    let report = run(&[
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &ca),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+    ]);
+    assert_status(&report, "OTEL051", "error");
+    assert!(
+        finding(&report, "OTEL051").contains("not the certificate's"),
+        "{report:#}"
+    );
+
+    let plain = format!("http://{}", receiver.local_addr());
+    let (report, _) = doctor(
+        &fixture.root,
+        &[
+            ("OTLP_GRPC_ENDPOINT", &plain),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
+        ],
+        &["--skip", "backend", "--skip", "round-trip"],
+    );
+    assert_status(&report, "OTEL052", "warning");
+}
+
+#[test]
+fn unparsable_endpoints_and_unknown_compression() {
+    let fixture = Fixture::new("healthy");
+    let (report, _) = doctor(
+        &fixture.root,
+        &[("OTLP_GRPC_ENDPOINT", "http://exa mple:4317")],
+        &["--skip", "backend", "--skip", "round-trip"],
+    );
+    assert_status(&report, "OTEL028", "error");
+    let report = diagnose(&fixture, &[("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli")]);
+    assert_status(&report, "OTEL028", "ok");
+    assert_status(&report, "OTEL029", "warning");
+    let report = diagnose(&fixture, &[("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")]);
+    assert_status(&report, "OTEL029", "ok");
+    assert_status(&report, "OTEL040", "ok");
 }
 
 #[test]
@@ -427,7 +534,7 @@ fn fix_rewires_main_and_writes_the_module_then_checks_again() {
     assert!(
         fixture
             .read("src/main.rs")
-            .contains("    let _otel = otel::init().expect(")
+            .contains("    let _otel = otel::init();\n")
     );
     assert_eq!(
         fixture.read("src/otel.rs"),
@@ -437,6 +544,37 @@ fn fix_rewires_main_and_writes_the_module_then_checks_again() {
         assert_status(&report, id, "ok");
     }
     assert_eq!(output.status.code(), Some(0), "{report:#}");
+}
+
+/// Calls written for a module before template v3 next to a current module
+/// do not compile: named, and `--fix` rewrites them.
+#[test]
+fn calls_written_for_an_older_module_are_found_and_fixed() {
+    let fixture = Fixture::new("healthy");
+    fixture.edit(
+        "src/main.rs",
+        "let _otel = otel::init();",
+        "let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");",
+    );
+    let report = diagnose(&fixture, &[]);
+    assert_status(&report, "OTEL012", "error");
+    assert_eq!(check(&report, "OTEL012")["fixable"], true, "{report:#}");
+
+    let receiver = receiver();
+    let endpoint = receiver.endpoint();
+    let (report, output) = doctor(
+        &fixture.root,
+        &[("OTLP_GRPC_ENDPOINT", &endpoint)],
+        &["--fix", "--skip", "backend"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("without `.expect(..)` or `?`"), "{stderr}");
+    assert!(
+        fixture
+            .read("src/main.rs")
+            .contains("    let _otel = otel::init();\n")
+    );
+    assert_status(&report, "OTEL012", "ok");
 }
 
 #[test]

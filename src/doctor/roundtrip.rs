@@ -337,6 +337,14 @@ impl PushMetricExporter for Capture {
 /// its message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
+    /// The collector's certificate is not signed by a CA the program trusts.
+    UntrustedCertificate,
+    /// The collector's certificate is for another name, or out of date.
+    BadCertificate,
+    /// The collector asks for a client certificate.
+    ClientCertificate,
+    /// TLS to a collector that speaks plaintext there.
+    NotTls,
     Unauthenticated,
     WrongProtocol,
     Unreachable,
@@ -349,6 +357,14 @@ pub fn classify(message: &str) -> Failure {
     let has = |needle: &str| message.contains(needle);
     if has("invalid exporter configuration") {
         Failure::Misconfigured
+    } else if has("UnknownIssuer") || has("BadSignature") {
+        Failure::UntrustedCertificate
+    } else if has("NotValidForName") || has("Expired") || has("NotValidYet") {
+        Failure::BadCertificate
+    } else if has("CertificateRequired") || has("certificate required") {
+        Failure::ClientCertificate
+    } else if has("InvalidContentType") || has("corrupt message") {
+        Failure::NotTls
     } else if has("Unauthenticated") || has("PermissionDenied") {
         Failure::Unauthenticated
     } else if has("DeadlineExceeded") || has("timed out") || has("Timeout") || has("deadline") {
@@ -386,6 +402,22 @@ fn judge(
         Err(error) => short(error),
     };
     let (finding, fix) = match classify(&error) {
+        Failure::UntrustedCertificate => (
+            format!("{what}: {shown} presents a certificate no CA the program trusts signed (after {took}): {error}"),
+            "`export OTEL_EXPORTER_OTLP_CERTIFICATE=<the PEM file of the CA that signed it>` (the module trusts Mozilla's roots otherwise)".to_owned(),
+        ),
+        Failure::BadCertificate => (
+            format!("{what}: {shown} presents a certificate for another name, or out of date (after {took}): {error}"),
+            "use the host name the certificate was issued for, or renew it".to_owned(),
+        ),
+        Failure::ClientCertificate => (
+            format!("{what}: {shown} requires a client certificate (after {took}): {error}"),
+            "`export OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=<cert.pem> OTEL_EXPORTER_OTLP_CLIENT_KEY=<key.pem>`".to_owned(),
+        ),
+        Failure::NotTls => (
+            format!("{what}: {shown} does not speak TLS there (after {took}): {error}"),
+            "use `http://` for a plaintext collector".to_owned(),
+        ),
         Failure::Unauthenticated => (
             format!("{what} rejected by {shown} for authentication after {took}: {error}"),
             "set the key the dashboard expects: `export OTEL_EXPORTER_OTLP_HEADERS=x-otlp-api-key=<key>` (`cargo otel dash` sets it for the program it runs)".to_owned(),
