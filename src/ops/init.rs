@@ -186,6 +186,14 @@ impl Plan {
 
     fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
         let (root, shown, source, wired) = wire_root(project, self.fmt_default_filter)?;
+        if forbids_unsafe_code(&source) {
+            self.report.warn(format!(
+                "`{shown}` has `#![forbid(unsafe_code)]`, and the module's exit hooks (a signal \
+                 handler and `atexit`, through libc) are `unsafe`: the crate will not compile\n\
+                 help: make it `#![deny(unsafe_code)]`, which the module's `allow` overrides for \
+                 `src/otel.rs` alone"
+            ));
+        }
         let is_bin = !matches!(project.target, Target::Lib { .. });
         let mut after = source.clone();
         let mut added = Vec::new();
@@ -356,6 +364,19 @@ pub(crate) fn upgrade_package_calls(
         left.extend(upgraded.left);
     }
     (changes, left)
+}
+
+/// `#![forbid(unsafe_code)]` at the crate root, which no `allow` can lift.
+fn forbids_unsafe_code(root: &str) -> bool {
+    let Ok(file) = syn::parse_file(root) else {
+        return false;
+    };
+    file.attrs.iter().any(|attr| {
+        attr.path().is_ident("forbid")
+            && quote::ToTokens::to_token_stream(&attr.meta)
+                .to_string()
+                .contains("unsafe_code")
+    })
 }
 
 /// How the rewrite of old `otel::init*()` calls is reported.
@@ -545,4 +566,22 @@ fn diff_against(path: &Path, existing: &str, generated: &str, base: &Path) -> St
         generated.to_owned(),
     );
     one.diff(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forbidden_unsafe_code_is_found() {
+        assert!(forbids_unsafe_code(
+            "#![forbid(unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(forbids_unsafe_code(
+            "//! Doc.\n#![forbid(missing_docs, unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(!forbids_unsafe_code(
+            "#![deny(unsafe_code)]\nfn main() {}\n"
+        ));
+    }
 }
