@@ -197,6 +197,20 @@ fn quote_tokens(tokens: &impl quote::ToTokens) -> String {
     tokens.to_token_stream().to_string()
 }
 
+/// The called function's path, `["std", "process", "exit"]`, when it is one.
+pub(crate) fn call_path(call: &syn::ExprCall) -> Option<Vec<String>> {
+    let syn::Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    Some(
+        path.path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect(),
+    )
+}
+
 /// What follows an `otel::init*()` call: nothing. They return the guard
 /// itself and never fail (the strict `try_init*` are for programs that want
 /// the error, and are never written by `init`).

@@ -12,7 +12,7 @@ use syn::{
     visit::{self, Visit},
 };
 
-use super::{apply, locate::LineIndex, parse};
+use super::{apply, call_path, locate::LineIndex, parse};
 
 /// The functions that returned a `Result` and now return the guard.
 const INIT_FUNCTIONS: [&str; 4] = ["init", "init_fmt", "init_without_console", "init_providers"];
@@ -121,15 +121,7 @@ fn is_init_expr(expr: &Expr) -> bool {
 
 /// `otel::init()`, `crate::otel::init_providers()`, `demo::otel::init_fmt(..)`.
 fn is_init(call: &ExprCall) -> bool {
-    let Expr::Path(path) = &*call.func else {
-        return false;
-    };
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
+    let segments = call_path(call).unwrap_or_default();
     match segments.as_slice() {
         [.., module, function] => module == "otel" && INIT_FUNCTIONS.contains(&function.as_str()),
         _ => false,
