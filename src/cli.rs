@@ -120,6 +120,7 @@ struct DoctorArgs {
 enum GroupArg {
     Project,
     Environment,
+    Tls,
     Backend,
     RoundTrip,
 }
@@ -361,6 +362,7 @@ impl Cli {
                     .map(|group| match group {
                         GroupArg::Project => Group::Project,
                         GroupArg::Environment => Group::Environment,
+                        GroupArg::Tls => Group::Tls,
                         GroupArg::Backend => Group::Backend,
                         GroupArg::RoundTrip => Group::RoundTrip,
                     })

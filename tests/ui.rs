@@ -63,6 +63,7 @@ ui_cases! {
     bin_in_src_bin,
     several_bins_without_choice,
     already_initialized,
+    upgrade_from_v2,
     user_edited_module,
     foreign_module,
     existing_compose_file,

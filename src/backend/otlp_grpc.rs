@@ -26,7 +26,7 @@ pub(super) async fn serve(
     limits: Connections,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let (traces, metrics, logs) = services(sink, &ApiKeyCheck::new(api_key));
+    let (traces, metrics, logs) = services(sink, &ApiKeyCheck::new(api_key), true);
     // Never ends and never fails: `accept` waits out both.
     let incoming = stream::unfold(listener, |listener| async move {
         let io = listener.accept().await;

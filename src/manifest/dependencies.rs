@@ -562,8 +562,7 @@ mod tests {
         let mut m = manifest(text);
         add_stack(&mut m, None, true).unwrap();
         assert!(
-            m.contents()
-                .starts_with("[dependencies]\nopentelemetry = \"0.33.1\"\n"),
+            m.contents().contains("\nopentelemetry = \"0.33.1\"\n"),
             "{}",
             m.contents()
         );

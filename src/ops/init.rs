@@ -73,6 +73,9 @@ struct Plan {
     /// What `tracing_subscriber::fmt::init()` showed without `RUST_LOG`
     /// before `init` added the `env-filter` feature.
     fmt_default_filter: &'static str,
+    /// Whether the module is the current template's once the plan is
+    /// applied (false: an edited one is kept), so calls are written for it.
+    module_current: bool,
 }
 
 impl Plan {
@@ -84,6 +87,7 @@ impl Plan {
             wired: true,
             frameworks: Vec::new(),
             fmt_default_filter: "error",
+            module_current: true,
         };
         if !options.no_detect {
             plan.detect(project);
@@ -91,6 +95,7 @@ impl Plan {
         plan.dependencies(project, force)?;
         plan.module(project, force)?;
         plan.wiring(project)?;
+        plan.upgrade_calls(project)?;
         plan.compose_file(project, force)?;
         Ok(plan)
     }
@@ -167,6 +172,7 @@ impl Plan {
                     "keeping `{shown}`: it was edited since cargo-otel generated it\n\
                      help: `--force` replaces it with the current template, which differs like this:\n{diff}"
                 ));
+                self.module_current = false;
                 return Ok(());
             }
             (Provenance::Foreign, false) => bail!(
@@ -180,6 +186,14 @@ impl Plan {
 
     fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
         let (root, shown, wired) = wire_root(project, self.fmt_default_filter)?;
+        if forbids_unsafe_code(root.text()) {
+            self.report.warn(format!(
+                "`{shown}` has `#![forbid(unsafe_code)]`, and the module's exit hooks (a signal \
+                 handler and `atexit`, through libc) are `unsafe`: the crate will not compile\n\
+                 help: make it `#![deny(unsafe_code)]`, which the module's `allow` overrides for \
+                 `src/otel.rs` alone"
+            ));
+        }
         let is_bin = !matches!(project.target, Target::Lib { .. });
         let mut after = root.text().to_owned();
         let mut added = Vec::new();
@@ -205,6 +219,14 @@ impl Plan {
         if is_bin && self.wired {
             after = self.wire_frameworks(&shown, after, &mut added, &mut notes)?;
         }
+        if self.module_current {
+            let upgraded = wiring::upgrade_calls(&shown, &after)?;
+            if let Some(text) = upgraded.source {
+                after = text;
+                added.push(UPGRADED_CALLS.to_owned());
+            }
+            self.report_left_calls(upgraded.left);
+        }
         if !added.is_empty() {
             self.report
                 .status("Wiring", format!("{shown}: {}", added.join(" and ")));
@@ -214,6 +236,33 @@ impl Plan {
             self.report.note(note);
         }
         Ok(())
+    }
+
+    /// Calls in the package's other files written for a module whose
+    /// `init*` returned a `Result` (templates v1, v2), for the current one.
+    fn upgrade_calls(&mut self, project: &Project) -> anyhow::Result<()> {
+        if !self.module_current {
+            return Ok(());
+        }
+        let (changes, left) = upgrade_package_calls(project, false);
+        for (file, after) in changes {
+            let shown = paths::display(file.path(), &project.workspace_root);
+            self.report
+                .status("Updating", format!("{shown}: {UPGRADED_CALLS}"));
+            self.changes.edit(file, after);
+        }
+        self.report_left_calls(left);
+        Ok(())
+    }
+
+    fn report_left_calls(&mut self, left: Vec<String>) {
+        if !left.is_empty() {
+            self.report.warn(format!(
+                "`otel::init*()` return the guard itself since template v3, not a `Result`: \
+                 change these uses by hand: {}",
+                left.join(", ")
+            ));
+        }
     }
 
     /// The framework pieces: the axum layer goes into the `Router` that
@@ -280,6 +329,55 @@ impl Plan {
         Ok(())
     }
 }
+
+/// The Rust files under the package's `src/` (and the crate root, with
+/// `with_root`; without, the caller upgrades it with its wiring) whose calls
+/// of an old module's `init*` change, and the uses left for a hand edit.
+/// A file that cannot be read or parsed is not this plan's to judge.
+pub(crate) fn upgrade_package_calls(
+    project: &Project,
+    with_root: bool,
+) -> (Vec<(TextFile, String)>, Vec<String>) {
+    let root = project.target.root();
+    let mut files = paths::rust_files(&project.package_root().join("src"));
+    files.retain(|path| path != root);
+    if with_root {
+        files.push(root.to_path_buf());
+    }
+    let mut changes = Vec::new();
+    let mut left = Vec::new();
+    for path in files {
+        let shown = paths::display(&path, &project.workspace_root);
+        let Ok(file) = TextFile::read(&path, &shown) else {
+            continue;
+        };
+        let Ok(upgraded) = wiring::upgrade_calls(&shown, file.text()) else {
+            continue;
+        };
+        if let Some(after) = upgraded.source {
+            changes.push((file, after));
+        }
+        left.extend(upgraded.left);
+    }
+    (changes, left)
+}
+
+/// `#![forbid(unsafe_code)]` at the crate root, which no `allow` can lift.
+fn forbids_unsafe_code(root: &str) -> bool {
+    let Ok(file) = syn::parse_file(root) else {
+        return false;
+    };
+    file.attrs.iter().any(|attr| {
+        attr.path().is_ident("forbid")
+            && quote::ToTokens::to_token_stream(&attr.meta)
+                .to_string()
+                .contains("unsafe_code")
+    })
+}
+
+/// How the rewrite of old `otel::init*()` calls is reported.
+pub(crate) const UPGRADED_CALLS: &str =
+    "`otel::init*()` calls without `.expect(..)` or `?` (template v3 returns the guard)";
 
 fn indent(lines: &str) -> String {
     lines
@@ -394,7 +492,7 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
             let krate = name.replace('-', "_");
             shell.note(format!(
                 "`{name}` is a library: start the `main` of each program that uses it with\n  \
-                 let _otel = {krate}::otel::init()?;"
+                 let _otel = {krate}::otel::init();"
             ));
             return;
         }
@@ -478,4 +576,22 @@ fn diff_against(existing: &TextFile, generated: &str, base: &Path) -> String {
     let mut one = ChangeSet::default();
     one.edit(existing.clone(), generated.to_owned());
     one.diff(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forbidden_unsafe_code_is_found() {
+        assert!(forbids_unsafe_code(
+            "#![forbid(unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(forbids_unsafe_code(
+            "//! Doc.\n#![forbid(missing_docs, unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(!forbids_unsafe_code(
+            "#![deny(unsafe_code)]\nfn main() {}\n"
+        ));
+    }
 }

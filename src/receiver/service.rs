@@ -113,24 +113,25 @@ pub(crate) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKe
 pub(crate) type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
 pub(crate) type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
 
-/// The three services, wired to `sink` and guarded by `check`. They take
-/// gzip-compressed messages (an OpenTelemetry Collector compresses by
-/// default); tonic stops inflating one at the 4 MiB message limit.
-pub(crate) fn services(sink: Arc<dyn Sink>, check: &ApiKeyCheck) -> (Traces, Metrics, Logs) {
+/// The three services, wired to `sink` and guarded by `check`; taking
+/// gzip-compressed requests (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`) if `gzip`.
+pub(crate) fn services(
+    sink: Arc<dyn Sink>,
+    check: &ApiKeyCheck,
+    gzip: bool,
+) -> (Traces, Metrics, Logs) {
     let collector = Collector { sink };
-    let gzip = CompressionEncoding::Gzip;
+    let mut traces = TraceServiceServer::new(collector.clone());
+    let mut metrics = MetricsServiceServer::new(collector.clone());
+    let mut logs = LogsServiceServer::new(collector);
+    if gzip {
+        traces = traces.accept_compressed(CompressionEncoding::Gzip);
+        metrics = metrics.accept_compressed(CompressionEncoding::Gzip);
+        logs = logs.accept_compressed(CompressionEncoding::Gzip);
+    }
     (
-        InterceptedService::new(
-            TraceServiceServer::new(collector.clone()).accept_compressed(gzip),
-            check.clone(),
-        ),
-        InterceptedService::new(
-            MetricsServiceServer::new(collector.clone()).accept_compressed(gzip),
-            check.clone(),
-        ),
-        InterceptedService::new(
-            LogsServiceServer::new(collector).accept_compressed(gzip),
-            check.clone(),
-        ),
+        InterceptedService::new(traces, check.clone()),
+        InterceptedService::new(metrics, check.clone()),
+        InterceptedService::new(logs, check.clone()),
     )
 }
