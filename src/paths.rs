@@ -23,7 +23,7 @@ pub fn relative(from: &Path, to: &Path) -> String {
     ups.chain(downs).collect::<Vec<_>>().join("/")
 }
 
-/// Every `.rs` file under `dir`, sorted.
+/// Every `.rs` file under `dir`, sorted; unreadable directories are skipped.
 pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

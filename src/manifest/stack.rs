@@ -96,8 +96,19 @@ pub const STACK: &[PinnedDependency] = &[
     PinnedDependency {
         name: "opentelemetry-otlp",
         version: OTEL,
-        // `internal-logs` makes failed exports visible as tracing events.
-        features: &["grpc-tonic", "trace", "metrics", "logs", "internal-logs"],
+        // `internal-logs` makes failed exports visible as tracing events;
+        // TLS with rustls on ring (the cheaper provider to build, BENCHMARKS.md
+        // area 5) and Mozilla's roots; gzip for OTEL_EXPORTER_OTLP_COMPRESSION.
+        features: &[
+            "grpc-tonic",
+            "trace",
+            "metrics",
+            "logs",
+            "internal-logs",
+            "tls-ring",
+            "tls-webpki-roots",
+            "gzip-tonic",
+        ],
         default_features: &[
             "http-proto",
             "reqwest-blocking-client",
@@ -250,6 +261,27 @@ pub const STACK: &[PinnedDependency] = &[
             "valuable",
             "valuable-serde",
             "valuable_crate",
+        ],
+        check_version: true,
+    },
+    // The module's exit hooks (signal handlers, `atexit`); tokio already
+    // builds it.
+    PinnedDependency {
+        name: "libc",
+        version: "0.2.191",
+        features: &[],
+        default_features: &["std"],
+        umbrella: None,
+        keep_defaults: true,
+        all_features: &[
+            "align",
+            "const-extern-fn",
+            "default",
+            "extra_traits",
+            "rustc-dep-of-std",
+            "rustc-std-workspace-core",
+            "std",
+            "use_std",
         ],
         check_version: true,
     },

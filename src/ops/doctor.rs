@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use crate::{
     Shell,
-    changeset::ChangeSet,
+    changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     docker::DEFAULT_IMAGE,
     doctor::{
@@ -16,9 +16,10 @@ use crate::{
         environment::{self, Env},
         ids, output, project as project_checks,
         roundtrip::{self, Settings},
+        tls,
     },
     manifest::{self, LocalManifest},
-    ops::init::{read_if_present, wire_root},
+    ops::init::{UPGRADED_CALLS, refuse_ambiguous_module, upgrade_package_calls, wire_root},
     paths,
     project::{Project, Selection},
     shell::Verbosity,
@@ -105,6 +106,10 @@ fn diagnose(
     if !skip(Group::Environment) {
         shell.verbose_status("Checking", "the environment");
         checks.extend(environment::check(env, options.endpoint.as_deref()));
+    }
+    if !skip(Group::Tls) {
+        shell.verbose_status("Checking", "the TLS certificates");
+        checks.extend(tls::check(env, options.endpoint.as_deref()));
     }
     if !skip(Group::Backend) {
         shell.verbose_status("Checking", "Docker, the dashboard and the ports");
@@ -194,11 +199,19 @@ impl FixPlan {
         if remedies.contains(&Remedy::AlignVersions) {
             plan.align_versions(project)?;
         }
-        if remedies.contains(&Remedy::RegenerateModule) {
+        let regenerate = remedies.contains(&Remedy::RegenerateModule);
+        if regenerate {
             plan.regenerate_module(project)?;
         }
-        if remedies.contains(&Remedy::WireMain) {
-            plan.wire_main(project)?;
+        let wire = remedies.contains(&Remedy::WireMain);
+        // Calls written for an older module (`otel::init().expect(..)`) no
+        // longer compile once the module is this version's.
+        let upgrade = module_current_after(project, regenerate)?;
+        if wire {
+            plan.wire_main(project, upgrade)?;
+        }
+        if upgrade {
+            plan.upgrade_calls(project, !wire);
         }
         Ok(plan)
     }
@@ -216,9 +229,8 @@ impl FixPlan {
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
-            self.manifests_changed |= after != manifest.original;
-            self.changes
-                .push(manifest.path, Some(manifest.original), after);
+            self.manifests_changed |= after != manifest.file.text();
+            self.changes.edit(manifest.file, after);
         }
         Ok(())
     }
@@ -226,12 +238,14 @@ impl FixPlan {
     /// Only an absent or untouched module: an edited one is the user's.
     fn regenerate_module(&mut self, project: &Project) -> anyhow::Result<()> {
         let path = project.module_path();
+        refuse_ambiguous_module(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         // With the framework pieces `init` put in (main may use them).
-        let existing = read_if_present(&path)?;
-        let frameworks = crate::detect::instrumented(&project.dependencies, existing.as_deref());
+        let existing = TextFile::read_if_present(&path, &shown)?;
+        let text = existing.as_ref().map(TextFile::text);
+        let frameworks = crate::detect::instrumented(&project.dependencies, text);
         let generated = codegen::otel_module_for(&frameworks)?;
-        match &existing {
+        match text {
             None => self.lines.push(("Creating", shown)),
             Some(text) if codegen::provenance(Syntax::Rust, text) == Provenance::Untouched => {
                 let version = codegen::TEMPLATE_VERSION;
@@ -240,16 +254,17 @@ impl FixPlan {
             }
             Some(_) => return Ok(()),
         }
-        self.changes.push(path, existing, generated);
+        self.changes.write(path, existing, generated);
         Ok(())
     }
 
-    /// `mod otel;`, the `otel::init()` call, and a guard that is kept.
-    fn wire_main(&mut self, project: &Project) -> anyhow::Result<()> {
+    /// `mod otel;`, the `otel::init()` call, and a guard that is kept; with
+    /// `upgrade`, the calls of an older module's `init*` rewritten.
+    fn wire_main(&mut self, project: &Project, upgrade: bool) -> anyhow::Result<()> {
         // The module's full init is what doctor re-wires; a `fmt::init()` it
         // would replace has had `env-filter` since `init` ran.
-        let (root, shown, source, wired) = wire_root(project, "error")?;
-        let mut after = source.clone();
+        let (root, shown, wired) = wire_root(project, "error")?;
+        let mut after = root.text().to_owned();
         match wired {
             Wiring::AlreadyDone => {}
             Wiring::Edited { source, added, .. } => {
@@ -266,9 +281,59 @@ impl FixPlan {
                 .push(("Wiring", format!("{shown}: keeping the guard in `_otel`")));
             after = kept;
         }
-        self.changes.push(root, Some(source), after);
+        if upgrade {
+            let upgraded = wiring::upgrade_calls(&shown, &after)?;
+            if let Some(text) = upgraded.source {
+                self.lines
+                    .push(("Wiring", format!("{shown}: {UPGRADED_CALLS}")));
+                after = text;
+            }
+            self.note_left_calls(upgraded.left);
+        }
+        self.changes.edit(root, after);
         Ok(())
     }
+
+    /// The package's files (the crate root too, `with_root`) rewritten for
+    /// the current module's `init*`, which return the guard itself.
+    fn upgrade_calls(&mut self, project: &Project, with_root: bool) {
+        let (changes, left) = upgrade_package_calls(project, with_root);
+        for (file, after) in changes {
+            let shown = paths::display(file.path(), &project.workspace_root);
+            self.lines
+                .push(("Updating", format!("{shown}: {UPGRADED_CALLS}")));
+            self.changes.edit(file, after);
+        }
+        self.note_left_calls(left);
+    }
+
+    fn note_left_calls(&mut self, left: Vec<String>) {
+        if !left.is_empty() {
+            self.manual.push(format!(
+                "`otel::init*()` return the guard itself since template v3, not a `Result`: \
+                 change these uses by hand: {}",
+                left.join(", ")
+            ));
+        }
+    }
+}
+
+/// Whether the module is this version's once the fix is applied: it already
+/// is, or `regenerate` writes it (it is absent or untouched).
+fn module_current_after(project: &Project, regenerate: bool) -> anyhow::Result<bool> {
+    let path = project.module_path();
+    let shown = paths::display(&path, &project.workspace_root);
+    let existing = TextFile::read_if_present(&path, &shown)?;
+    let text = existing.as_ref().map(TextFile::text);
+    let frameworks = crate::detect::instrumented(&project.dependencies, text);
+    let generated = codegen::otel_module_for(&frameworks)?;
+    Ok(match existing {
+        None => regenerate,
+        Some(file) if file.text() == generated => true,
+        Some(file) => {
+            regenerate && codegen::provenance(Syntax::Rust, file.text()) == Provenance::Untouched
+        }
+    })
 }
 
 /// After a manifest edit, brings an existing `Cargo.lock` up to date the way

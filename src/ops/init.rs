@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 
 use crate::{
     Shell,
-    changeset::ChangeSet,
+    changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
     manifest::{
@@ -85,6 +85,9 @@ struct Plan {
     /// What `tracing_subscriber::fmt::init()` showed without `RUST_LOG`
     /// before `init` added the `env-filter` feature.
     fmt_default_filter: &'static str,
+    /// Whether the module is the current template's once the plan is
+    /// applied (false: an edited one is kept), so calls are written for it.
+    module_current: bool,
 }
 
 impl Plan {
@@ -96,6 +99,7 @@ impl Plan {
             wired: true,
             frameworks: Vec::new(),
             fmt_default_filter: "error",
+            module_current: true,
         };
         if !options.no_detect {
             plan.detect(project);
@@ -103,6 +107,7 @@ impl Plan {
         plan.dependencies(project, force)?;
         plan.module(project, force)?;
         plan.wiring(project)?;
+        plan.upgrade_calls(project)?;
         plan.compose_file(project, force)?;
         Ok(plan)
     }
@@ -151,8 +156,7 @@ impl Plan {
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
-            self.changes
-                .push(manifest.path, Some(manifest.original), after);
+            self.changes.edit(manifest.file, after);
         }
         Ok(())
     }
@@ -174,17 +178,18 @@ impl Plan {
 
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = project.module_path();
+        refuse_ambiguous_module(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::otel_module_for(&self.frameworks)?;
-        let Some(existing) = read_if_present(&path)? else {
+        let Some(existing) = TextFile::read_if_present(&path, &shown)? else {
             self.report.status("Creating", &shown);
-            self.changes.push(path, None, generated);
+            self.changes.create(path, generated);
             return Ok(());
         };
-        if existing == generated {
+        if existing.text() == generated {
             return Ok(());
         }
-        match (codegen::provenance(Syntax::Rust, &existing), force) {
+        match (codegen::provenance(Syntax::Rust, existing.text()), force) {
             (Provenance::Untouched, _) => {
                 let version = codegen::TEMPLATE_VERSION;
                 self.report
@@ -197,11 +202,12 @@ impl Plan {
                 );
             }
             (Provenance::Edited, false) => {
-                let diff = diff_against(&path, &existing, &generated, &project.workspace_root);
+                let diff = diff_against(&existing, &generated, &project.workspace_root);
                 self.report.warn(format!(
                     "keeping `{shown}`: it was edited since cargo-otel generated it\n\
                      help: `--force` replaces it with the current template, which differs like this:\n{diff}"
                 ));
+                self.module_current = false;
                 return Ok(());
             }
             (Provenance::Foreign, false) => bail!(
@@ -209,14 +215,22 @@ impl Plan {
                  help: rename it, or pass `--force` to replace it with the generated module"
             ),
         }
-        self.changes.push(path, Some(existing), generated);
+        self.changes.edit(existing, generated);
         Ok(())
     }
 
     fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
-        let (root, shown, source, wired) = wire_root(project, self.fmt_default_filter)?;
+        let (root, shown, wired) = wire_root(project, self.fmt_default_filter)?;
+        if forbids_unsafe_code(root.text()) {
+            self.report.warn(format!(
+                "`{shown}` has `#![forbid(unsafe_code)]`, and the module's exit hooks (a signal \
+                 handler and `atexit`, through libc) are `unsafe`: the crate will not compile\n\
+                 help: make it `#![deny(unsafe_code)]`, which the module's `allow` overrides for \
+                 `src/otel.rs` alone"
+            ));
+        }
         let is_bin = !matches!(project.target, Target::Lib { .. });
-        let mut after = source.clone();
+        let mut after = root.text().to_owned();
         let mut added = Vec::new();
         let mut notes = Vec::new();
         match wired {
@@ -240,15 +254,50 @@ impl Plan {
         if is_bin && self.wired {
             after = self.wire_frameworks(&shown, after, &mut added, &mut notes)?;
         }
+        if self.module_current {
+            let upgraded = wiring::upgrade_calls(&shown, &after)?;
+            if let Some(text) = upgraded.source {
+                after = text;
+                added.push(UPGRADED_CALLS.to_owned());
+            }
+            self.report_left_calls(upgraded.left);
+        }
         if !added.is_empty() {
             self.report
                 .status("Wiring", format!("{shown}: {}", added.join(" and ")));
-            self.changes.push(root.clone(), Some(source), after);
+            self.changes.edit(root, after);
         }
         for note in notes {
             self.report.note(note);
         }
         Ok(())
+    }
+
+    /// Calls in the package's other files written for a module whose
+    /// `init*` returned a `Result` (templates v1, v2), for the current one.
+    fn upgrade_calls(&mut self, project: &Project) -> anyhow::Result<()> {
+        if !self.module_current {
+            return Ok(());
+        }
+        let (changes, left) = upgrade_package_calls(project, false);
+        for (file, after) in changes {
+            let shown = paths::display(file.path(), &project.workspace_root);
+            self.report
+                .status("Updating", format!("{shown}: {UPGRADED_CALLS}"));
+            self.changes.edit(file, after);
+        }
+        self.report_left_calls(left);
+        Ok(())
+    }
+
+    fn report_left_calls(&mut self, left: Vec<String>) {
+        if !left.is_empty() {
+            self.report.warn(format!(
+                "`otel::init*()` return the guard itself since template v3, not a `Result`: \
+                 change these uses by hand: {}",
+                left.join(", ")
+            ));
+        }
     }
 
     /// The framework pieces: the axum layer goes into the `Router` that
@@ -294,10 +343,10 @@ impl Plan {
         let path = project.workspace_root.join(codegen::COMPOSE_FILE_NAME);
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::compose_file(&application_name(project))?;
-        let existing = read_if_present(&path)?;
-        match &existing {
+        let existing = TextFile::read_if_present(&path, &shown)?;
+        match existing.as_ref().map(TextFile::text) {
             None => self.report.status("Creating", &shown),
-            Some(text) if *text == generated => return Ok(()),
+            Some(text) if text == generated => return Ok(()),
             Some(text) => match (codegen::provenance(Syntax::Yaml, text), force) {
                 (Provenance::Untouched, _) => self.report.status("Updating", &shown),
                 (_, true) => self
@@ -311,7 +360,7 @@ impl Plan {
                 }
             },
         }
-        self.changes.push(path, existing, generated);
+        self.changes.write(path, existing, generated);
         Ok(())
     }
 }
@@ -330,7 +379,7 @@ fn resolves_to_one_stack(
     let edits: Vec<(PathBuf, String)> = workspace
         .into_iter()
         .chain([member])
-        .map(|m| (m.path.clone(), m.contents()))
+        .map(|m| (m.file.path().to_path_buf(), m.contents()))
         .collect();
     let lock = lockfile::resolve_with(&project.workspace_root, &edits).map_err(|error| {
         anyhow::anyhow!(
@@ -415,6 +464,55 @@ fn old_api_uses(project: &Project, changes: &[DependencyChange]) -> Option<Strin
     ))
 }
 
+/// The Rust files under the package's `src/` (and the crate root, with
+/// `with_root`; without, the caller upgrades it with its wiring) whose calls
+/// of an old module's `init*` change, and the uses left for a hand edit.
+/// A file that cannot be read or parsed is not this plan's to judge.
+pub(crate) fn upgrade_package_calls(
+    project: &Project,
+    with_root: bool,
+) -> (Vec<(TextFile, String)>, Vec<String>) {
+    let root = project.target.root();
+    let mut files = paths::rust_files(&project.package_root().join("src"));
+    files.retain(|path| path != root);
+    if with_root {
+        files.push(root.to_path_buf());
+    }
+    let mut changes = Vec::new();
+    let mut left = Vec::new();
+    for path in files {
+        let shown = paths::display(&path, &project.workspace_root);
+        let Ok(file) = TextFile::read(&path, &shown) else {
+            continue;
+        };
+        let Ok(upgraded) = wiring::upgrade_calls(&shown, file.text()) else {
+            continue;
+        };
+        if let Some(after) = upgraded.source {
+            changes.push((file, after));
+        }
+        left.extend(upgraded.left);
+    }
+    (changes, left)
+}
+
+/// `#![forbid(unsafe_code)]` at the crate root, which no `allow` can lift.
+fn forbids_unsafe_code(root: &str) -> bool {
+    let Ok(file) = syn::parse_file(root) else {
+        return false;
+    };
+    file.attrs.iter().any(|attr| {
+        attr.path().is_ident("forbid")
+            && quote::ToTokens::to_token_stream(&attr.meta)
+                .to_string()
+                .contains("unsafe_code")
+    })
+}
+
+/// How the rewrite of old `otel::init*()` calls is reported.
+pub(crate) const UPGRADED_CALLS: &str =
+    "`otel::init*()` calls without `.expect(..)` or `?` (template v3 returns the guard)";
+
 fn indent(lines: &str) -> String {
     lines
         .lines()
@@ -435,25 +533,30 @@ fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
     }
 }
 
-/// The crate root (path, as shown, its text) and what wiring it comes to.
+/// The crate root (as read, as shown) and what wiring it comes to.
 pub(crate) fn wire_root(
     project: &Project,
     fmt_default_filter: &str,
-) -> anyhow::Result<(PathBuf, String, String, Wiring)> {
+) -> anyhow::Result<(TextFile, String, Wiring)> {
     let (root, is_bin) = match &project.target {
         Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
         Target::Lib { root } => (root, false),
     };
     let shown = paths::display(root, &project.workspace_root);
-    let source =
-        std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
+    let Some(file) = TextFile::read_if_present(root, &shown)? else {
+        bail!(
+            "`{shown}`, the crate root of package `{}`, does not exist\n\
+             help: create it, or correct the target's `path` in `Cargo.toml`",
+            project.package_name
+        );
+    };
     let decl = module_decl(root, &project.module_path(), !is_bin);
     let root_kind = Root {
         is_bin,
         fmt_default_filter,
     };
-    let wired = wiring::wire(&shown, &source, &decl, root_kind)?;
-    Ok((root.clone(), shown, source, wired))
+    let wired = wiring::wire(&shown, file.text(), &decl, root_kind)?;
+    Ok((file, shown, wired))
 }
 
 /// Messages gathered while planning, printed once the outcome is known.
@@ -530,7 +633,7 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
             let krate = name.replace('-', "_");
             shell.note(format!(
                 "`{name}` is a library: start the `main` of each program that uses it with\n  \
-                 let _otel = {krate}::otel::init()?;"
+                 let _otel = {krate}::otel::init();"
             ));
             return;
         }
@@ -603,9 +706,31 @@ fn describe(project: &Project) -> String {
     )
 }
 
-/// `mod otel;` resolves next to the crate root (`otel.rs` or
-/// `otel/mod.rs`); roots in other directories (`src/bin/tool.rs`) point at
-/// the module with `#[path]`.
+/// A module `otel` of the user's own in the other form beside ours
+/// (`otel/mod.rs` beside `otel.rs`, or the reverse): with both, every
+/// `mod otel;` would be ambiguous (E0761).
+pub(crate) fn refuse_ambiguous_module(project: &Project) -> anyhow::Result<()> {
+    let ours = project.module_path();
+    let dir = ours.parent().unwrap_or(Path::new(""));
+    let (theirs, renamed) = match ours.ends_with("otel/mod.rs") {
+        true => (dir.with_extension("rs"), dir.with_file_name("telemetry.rs")),
+        false => (dir.join("otel/mod.rs"), dir.join("telemetry/mod.rs")),
+    };
+    if std::fs::symlink_metadata(&theirs).is_err() {
+        return Ok(());
+    }
+    let shown = paths::display(&theirs, &project.workspace_root);
+    let ours = paths::display(&ours, &project.workspace_root);
+    let renamed = paths::display(&renamed, &project.workspace_root);
+    bail!(
+        "`{shown}` is a module `otel` of your own, and cargo-otel's `{ours}` beside it would \
+         not compile (E0761); nothing was changed\n\
+         help: rename yours (for example to `{renamed}`, with `mod telemetry;`) and run again"
+    )
+}
+
+/// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
+/// (`src/bin/tool.rs`) point at the module with `#[path]`.
 fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
     let dir = root.parent().unwrap_or(Path::new(""));
     let relative = paths::relative(dir, module);
@@ -629,20 +754,26 @@ fn application_name(project: &Project) -> String {
     dir.unwrap_or_else(|| project.package_name.clone())
 }
 
-pub(crate) fn read_if_present(path: &Path) -> anyhow::Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(error).with_context(|| format!("failed to read `{}`", path.display())),
-    }
+fn diff_against(existing: &TextFile, generated: &str, base: &Path) -> String {
+    let mut one = ChangeSet::default();
+    one.edit(existing.clone(), generated.to_owned());
+    one.diff(base)
 }
 
-fn diff_against(path: &Path, existing: &str, generated: &str, base: &Path) -> String {
-    let mut one = ChangeSet::default();
-    one.push(
-        path.to_path_buf(),
-        Some(existing.to_owned()),
-        generated.to_owned(),
-    );
-    one.diff(base)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forbidden_unsafe_code_is_found() {
+        assert!(forbids_unsafe_code(
+            "#![forbid(unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(forbids_unsafe_code(
+            "//! Doc.\n#![forbid(missing_docs, unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(!forbids_unsafe_code(
+            "#![deny(unsafe_code)]\nfn main() {}\n"
+        ));
+    }
 }

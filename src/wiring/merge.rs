@@ -47,7 +47,7 @@ pub(super) struct Context<'a> {
     /// `error` with tracing-subscriber's `env-filter` feature, `info` without:
     /// what `fmt::init()` shows when `RUST_LOG` is unset.
     pub(super) fmt_default_filter: &'a str,
-    /// `?` or `.expect(..)`, for main's return type.
+    /// What follows each `otel::init*()` call (see `try_suffix`).
     pub(super) try_suffix: &'a str,
 }
 

@@ -9,13 +9,15 @@ mod guard;
 mod locate;
 mod merge;
 mod router;
+mod upgrade;
 
 use anyhow::bail;
-use syn::{Item, ItemFn, ReturnType, spanned::Spanned as _};
+use syn::{Item, ItemFn, spanned::Spanned as _};
 
 pub use guard::keep_guard;
 use locate::LineIndex;
 pub use router::{HTTP_LAYER, RouterWiring, add_http_layer};
+pub use upgrade::{Upgraded, upgrade_calls};
 
 /// What wiring a crate root came to.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,6 +74,7 @@ pub fn wire(
     root: Root<'_>,
 ) -> anyhow::Result<Wiring> {
     let file = parse(file_name, source)?;
+    refuse_foreign_otel(file_name, &file, decl)?;
     let index = LineIndex::new(source);
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut added = Vec::new();
@@ -91,7 +94,7 @@ pub fn wire(
         if main.is_some_and(calls_init) {
             return Ok(finish(source, edits, added, notes));
         }
-        let try_suffix = try_suffix(main, &file);
+        let try_suffix = try_suffix();
         let cx = merge::Context {
             file_name,
             file: &file,
@@ -123,11 +126,11 @@ pub fn wire(
             return Ok(manual(
                 reason,
                 (!declared).then_some(decl),
-                &init_statement(None, &file),
+                &init_statement(),
             ));
         };
         if !calls_init(main) {
-            let statement = init_statement(Some(main), &file);
+            let statement = init_statement();
             match init_insertion(main, &index, &statement) {
                 Some((at, text)) => edits.push((at, at, text)),
                 None => {
@@ -173,6 +176,52 @@ fn parse(file_name: &str, source: &str) -> anyhow::Result<syn::File> {
     }
 }
 
+/// A `mod otel` that is not the generated module (inline, or `#[path]`
+/// elsewhere): `otel::init()` would be wired into the user's own code.
+fn refuse_foreign_otel(file_name: &str, file: &syn::File, decl: &ModuleDecl) -> anyhow::Result<()> {
+    let declared = file.items.iter().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "otel" => Some(m),
+        _ => None,
+    });
+    let Some(declared) = declared else {
+        return Ok(());
+    };
+    let path = declared.attrs.iter().find_map(|attr| match &attr.meta {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(path),
+                ..
+            }) => Some(path.value()),
+            _ => None,
+        },
+        _ => None,
+    });
+    let ours = decl.path_attribute.as_deref().unwrap_or("otel.rs");
+    let theirs = match (&declared.content, &path) {
+        (Some(_), _) => "inline".to_owned(),
+        (None, Some(path)) if !same_relative_path(path, ours) => format!("at `{path}`"),
+        (None, None) if ours != "otel.rs" => "`otel.rs` or `otel/mod.rs` beside it".to_owned(),
+        _ => return Ok(()),
+    };
+    let line = declared.mod_token.span.start().line;
+    bail!(
+        "`{file_name}:{line}` declares a module `otel` of your own ({theirs}): `otel::init()` \
+         would call into it, not into cargo-otel's; nothing was changed\n\
+         help: rename yours (for example to `mod telemetry;`) and run again"
+    )
+}
+
+/// `a/./b.rs` and `a/b.rs` name the same file.
+fn same_relative_path(a: &str, b: &str) -> bool {
+    use std::path::{Component, Path};
+    fn parts(path: &str) -> impl Iterator<Item = Component<'_>> {
+        Path::new(path)
+            .components()
+            .filter(|c| *c != Component::CurDir)
+    }
+    parts(a).eq(parts(b))
+}
+
 fn declares_otel(file: &syn::File) -> bool {
     file.items
         .iter()
@@ -195,46 +244,29 @@ fn quote_tokens(tokens: &impl quote::ToTokens) -> String {
     tokens.to_token_stream().to_string()
 }
 
-/// `?` where main's error type takes our error (anyhow, eyre, `Box<dyn Error>`,
-/// `io::Error`), otherwise `expect`, which compiles whatever main returns.
-fn try_suffix(main: Option<&ItemFn>, file: &syn::File) -> &'static str {
-    let question_mark = main.is_some_and(|main| match &main.sig.output {
-        ReturnType::Default => false,
-        ReturnType::Type(_, ty) => error_type_accepts_ours(&quote_tokens(ty), file),
-    });
-    if question_mark {
-        "?"
-    } else {
-        ".expect(\"failed to initialize OpenTelemetry\")"
-    }
+/// The called function's path, `["std", "process", "exit"]`, when it is one.
+pub(crate) fn call_path(call: &syn::ExprCall) -> Option<Vec<String>> {
+    let syn::Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    Some(
+        path.path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect(),
+    )
 }
 
-fn init_statement(main: Option<&ItemFn>, file: &syn::File) -> String {
-    format!("let _otel = otel::init(){};", try_suffix(main, file))
+/// What follows an `otel::init*()` call: nothing. They return the guard
+/// itself and never fail (the strict `try_init*` are for programs that want
+/// the error, and are never written by `init`).
+fn try_suffix() -> &'static str {
+    ""
 }
 
-fn error_type_accepts_ours(ty: &str, file: &syn::File) -> bool {
-    const ACCEPTING: [&str; 5] = ["anyhow", "eyre", "io :: Result", "io :: Error", "Box < dyn"];
-    if !ty.contains("Result") {
-        return false;
-    }
-    if ACCEPTING.iter().any(|known| ty.contains(known)) {
-        return true;
-    }
-    // A bare `Result<()>` is an alias brought in by a `use`.
-    let single_argument = !ty.contains(',');
-    single_argument
-        && file.items.iter().any(|item| match item {
-            Item::Use(u) => {
-                let text = quote_tokens(u);
-                // Whole path segments: `ValidationError` mentions no `io`.
-                text.contains("Result")
-                    && text
-                        .split_whitespace()
-                        .any(|segment| matches!(segment, "anyhow" | "eyre" | "io"))
-            }
-            _ => false,
-        })
+fn init_statement() -> String {
+    format!("let _otel = otel::init(){};", try_suffix())
 }
 
 /// Where `mod otel;` goes: into the last run of `mod x;` declarations at its

@@ -121,15 +121,7 @@ fn is_router_new(expr: &Expr) -> bool {
     let Expr::Call(call) = expr else {
         return false;
     };
-    let Expr::Path(path) = &*call.func else {
-        return false;
-    };
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
+    let segments = super::call_path(call).unwrap_or_default();
     segments.ends_with(&["Router".to_owned(), "new".to_owned()]) && call.args.is_empty()
 }
 

@@ -5,7 +5,7 @@ use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _
 mod otel;
 
 fn main() -> anyhow::Result<()> {
-    let otel = otel::init_providers()?;
+    let otel = otel::init_providers();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::from_default_env())
         .with_target(false)

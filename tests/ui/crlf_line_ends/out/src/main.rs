@@ -1,0 +1,6 @@
+mod otel;
+
+fn main() {
+    let _otel = otel::init();
+    println!("Hello, world!");
+}
