@@ -107,6 +107,7 @@ ui_cases! {
     byte_order_marks,
     crlf_line_ends,
     otel_module_directory,
+    example_beside_an_example_named_otel,
     otel_module_path_attribute,
     dry_run,
     help,

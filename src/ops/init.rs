@@ -707,8 +707,9 @@ fn describe(project: &Project) -> String {
 }
 
 /// A module `otel` of the user's own in the other form beside ours
-/// (`otel/mod.rs` beside `otel.rs`, or the reverse): with both, every
-/// `mod otel;` would be ambiguous (E0761).
+/// (`otel/mod.rs` beside `otel.rs`, or an example `examples/otel.rs` beside
+/// `examples/otel/mod.rs`): with both, every `mod otel;` would be ambiguous
+/// (E0761).
 pub(crate) fn refuse_ambiguous_module(project: &Project) -> anyhow::Result<()> {
     let ours = project.module_path();
     let dir = ours.parent().unwrap_or(Path::new(""));
@@ -722,10 +723,14 @@ pub(crate) fn refuse_ambiguous_module(project: &Project) -> anyhow::Result<()> {
     let shown = paths::display(&theirs, &project.workspace_root);
     let ours = paths::display(&ours, &project.workspace_root);
     let renamed = paths::display(&renamed, &project.workspace_root);
+    let (what, rename) = match project.target {
+        Target::Example { .. } => ("a file `otel` of your own", ""),
+        _ => ("a module `otel` of your own", ", with `mod telemetry;`"),
+    };
     bail!(
-        "`{shown}` is a module `otel` of your own, and cargo-otel's `{ours}` beside it would \
+        "`{shown}` is {what}, and cargo-otel's `{ours}` beside it would \
          not compile (E0761); nothing was changed\n\
-         help: rename yours (for example to `{renamed}`, with `mod telemetry;`) and run again"
+         help: rename yours (for example to `{renamed}`{rename}) and run again"
     )
 }
 
