@@ -15,8 +15,9 @@ use crate::{detect::Framework, manifest::STACK};
 pub const TEMPLATE_VERSION: u32 = 2;
 
 const OTEL_MODULE: (&str, &str) = ("otel.rs", include_str!("../../templates/otel.rs.hbs"));
-/// The framework pieces, appended to the module when the framework is used.
-const PARTIALS: [(&str, &str); 5] = [
+/// The framework pieces, appended to the module when the framework is used,
+/// and the `log` piece, when the package depends on `log`.
+const PARTIALS: [(&str, &str); 6] = [
     ("axum", include_str!("../../templates/otel/axum.rs.hbs")),
     (
         "actix_web",
@@ -28,6 +29,7 @@ const PARTIALS: [(&str, &str); 5] = [
         include_str!("../../templates/otel/reqwest.rs.hbs"),
     ),
     ("hyper", include_str!("../../templates/otel/hyper.rs.hbs")),
+    ("log", include_str!("../../templates/otel/log.rs.hbs")),
 ];
 const COMPOSE: (&str, &str) = (
     "compose.otel.yaml",
@@ -55,11 +57,13 @@ impl Syntax {
 
 /// The `otel` module, stamped.
 pub fn otel_module() -> anyhow::Result<String> {
-    otel_module_for(&[])
+    otel_module_for(&[], false)
 }
 
-/// The `otel` module with the pieces for `frameworks`, stamped.
-pub fn otel_module_for(frameworks: &[Framework]) -> anyhow::Result<String> {
+/// The `otel` module with the pieces for `frameworks`, stamped; with `log`,
+/// the piece that passes a `log` logger's records on (the package then
+/// depends on the `log` crate).
+pub fn otel_module_for(frameworks: &[Framework], log: bool) -> anyhow::Result<String> {
     let version_of = |name: &str| {
         let pinned = STACK.iter().find(|d| d.name == name).expect("in the stack");
         pinned.version.to_owned()
@@ -71,8 +75,15 @@ pub fn otel_module_for(frameworks: &[Framework]) -> anyhow::Result<String> {
     for framework in Framework::ALL {
         data[framework.template_key()] = frameworks.contains(&framework).into();
     }
+    data["log"] = log.into();
     let body = render(OTEL_MODULE, &data)?;
     Ok(stamp::stamp(Syntax::Rust, OTEL_MODULE.0, &body))
+}
+
+/// Whether the module of a package with these dependencies has the `log`
+/// piece: when the package depends on the `log` crate itself.
+pub fn log_piece(dependencies: &[crate::detect::Dependency]) -> bool {
+    dependencies.iter().any(|d| d.normal && d.name == "log")
 }
 
 /// The docker compose file for the Aspire dashboard, stamped.
@@ -127,13 +138,14 @@ mod tests {
     fn framework_pieces_only_where_asked() {
         let plain = otel_module().unwrap();
         assert!(plain.ends_with("        })\n}\n"), "{plain}");
-        let all = otel_module_for(&Framework::ALL).unwrap();
+        let all = otel_module_for(&Framework::ALL, true).unwrap();
         for piece in [
             "pub fn http_layer()",
             "pub fn actix_tracing()",
             "pub fn grpc_server_layer()",
             "pub trait SendTraced",
             "pub fn inject_context(",
+            "pub fn set_logger(",
         ] {
             assert!(!plain.contains(piece) && all.contains(piece), "{piece}");
         }

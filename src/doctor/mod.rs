@@ -16,7 +16,6 @@ mod lockfile;
 pub mod output;
 pub mod project;
 pub mod roundtrip;
-mod source;
 
 use serde::Serialize;
 

@@ -2,22 +2,24 @@
 //! exporter's features, the `otel` module and what `main` does with it.
 //! Nothing here writes a file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{
     Check, Remedy, Spec,
     environment::Endpoint,
     ids,
     lockfile::{Graph, Node, Origin},
-    source::{self, Guard, InitCall},
 };
 use crate::{
+    analysis::{
+        Global, Input, Kind, Program,
+        main_fn::{self, Guard, InitCall},
+    },
     codegen::{self, Provenance, Syntax},
     manifest::{self, Declared, LocalManifest, STACK},
     ops::init::module_path,
     paths,
     project::{self, Project, Selection, Target},
-    wiring::existing::{self, Kind},
 };
 
 /// The crates whose second version splits the globals (rust-otel Pitfall 1).
@@ -397,14 +399,8 @@ fn feature_checks(manifests: &Manifests, endpoints: &[Endpoint]) -> Vec<Check> {
 fn source_checks(project: &Project) -> Vec<Check> {
     let module = module_path(project);
     let module_shown = paths::display(&module, &project.workspace_root);
-    let root = match &project.target {
-        Target::Bin { root, .. } | Target::Example { root, .. } | Target::Lib { root } => root,
-    };
-    let root_shown = paths::display(root, &project.workspace_root);
-    let parsed = std::fs::read_to_string(root)
-        .ok()
-        .and_then(|text| syn::parse_file(&text).ok());
-    let Some(file) = parsed else {
+    let root_shown = paths::display(project.target.root(), &project.workspace_root);
+    let Ok(program) = Program::load(&Input::for_project(project)) else {
         let why = format!("`{root_shown}` could not be read or parsed");
         return [
             ids::MODULE,
@@ -418,31 +414,19 @@ fn source_checks(project: &Project) -> Vec<Check> {
         .collect();
     };
     let is_lib = matches!(project.target, Target::Lib { .. });
-    let call = if is_lib {
-        Ok(None)
-    } else {
-        source::init_call(&file)
+    let call = match (is_lib, program.main_fn()) {
+        (true, _) => Ok(None),
+        (false, Some(main)) => Ok(main_fn::init_call(&main.block)),
+        (false, None) => Err(()),
     };
-    let mut checks = vec![module_check(
-        project,
-        &file,
-        &module,
-        &module_shown,
-        &root_shown,
-    )];
+    let mut checks = vec![module_check(&program, &module, &module_shown, &root_shown)];
     checks.extend(main_checks(is_lib, &call, &root_shown));
-    checks.push(second_subscriber(project, &call, &module));
+    checks.push(second_subscriber(&program, &call));
     checks.push(drift(project, &module, &module_shown));
     checks
 }
 
-fn module_check(
-    project: &Project,
-    root: &syn::File,
-    module: &Path,
-    module_shown: &str,
-    root_shown: &str,
-) -> Check {
+fn module_check(program: &Program, module: &Path, module_shown: &str, root_shown: &str) -> Check {
     let spec = ids::MODULE;
     if !module.is_file() {
         return spec
@@ -452,7 +436,8 @@ fn module_check(
             )
             .fixable(Remedy::RegenerateModule);
     }
-    if source::declares_otel(root) || lib_declares_otel(project) {
+    // A binary may use the module of its package's library (`demo::otel::init()`).
+    if program.declares_otel() || program.lib_declares_otel() {
         return spec.ok(format!("`{module_shown}`, declared in the crate"));
     }
     spec.error(
@@ -462,15 +447,6 @@ fn module_check(
         format!("add `mod otel;` to `{root_shown}` (`cargo otel doctor --fix` does)"),
     )
     .fixable(Remedy::WireMain)
-}
-
-/// A binary may use the module of its package's library (`demo::otel::init()`).
-fn lib_declares_otel(project: &Project) -> bool {
-    let lib = project.package_root().join("src").join("lib.rs");
-    std::fs::read_to_string(lib)
-        .ok()
-        .and_then(|text| syn::parse_file(&text).ok())
-        .is_some_and(|file| source::declares_otel(&file))
 }
 
 fn main_checks(is_lib: bool, call: &Result<Option<InitCall>, ()>, root_shown: &str) -> [Check; 2] {
@@ -531,13 +507,9 @@ fn main_checks(is_lib: bool, call: &Result<Option<InitCall>, ()>, root_shown: &s
     [called, guard]
 }
 
-/// `otel::init()` installs the global subscriber itself; another one anywhere
-/// in the package makes it fail (or the other one panic).
-fn second_subscriber(
-    project: &Project,
-    call: &Result<Option<InitCall>, ()>,
-    module: &Path,
-) -> Check {
+/// `otel::init()` installs the global subscriber itself; another one
+/// anywhere in the program makes it fail (or the other one panic).
+fn second_subscriber(program: &Program, call: &Result<Option<InitCall>, ()>) -> Check {
     let spec = ids::SECOND_SUBSCRIBER;
     let function = call
         .as_ref()
@@ -547,35 +519,28 @@ fn second_subscriber(
     if function == Some("init_providers") {
         return spec.ok("`otel::init_providers()` leaves the subscriber to the program");
     }
-    // `init_without_console()` is what `init` adds next to a `log` logger
-    // (env_logger & co.): the two install different globals.
+    // `init_without_console()` installs the tracing subscriber only: a `log`
+    // logger beside it (env_logger & co.) keeps the console.
     let clashes =
-        |kind: Kind| !(function == Some("init_without_console") && kind == Kind::LogLogger);
-    let mut found = Vec::new();
-    let src = project.package_root().join("src");
-    for path in rust_files(&src) {
-        if path == module || another_program(&path, &src, project.target.root()) {
-            continue;
-        }
-        let Some(file) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| syn::parse_file(&t).ok())
-        else {
-            continue;
-        };
-        let shown = paths::display(&path, &project.workspace_root);
-        found.extend(
-            existing::find(&file)
-                .into_iter()
-                .filter(|s| clashes(s.kind))
-                .map(|s| format!("`{}` at `{shown}:{}`", s.call, s.line)),
-        );
-    }
+        |kind: Kind| !(function == Some("init_without_console") && kind.global() == Global::Log);
+    let found: Vec<String> = program
+        .setups()
+        .into_iter()
+        .filter(|s| program.functions[s.function].inactive.is_none())
+        .filter(|s| !in_otel_module(program, s.function) && clashes(s.site.kind))
+        .map(|s| {
+            format!(
+                "`{}` at `{}`",
+                s.site.call,
+                program.at(s.function, s.site.start.line)
+            )
+        })
+        .collect();
     match (found.first(), function) {
         (None, _) => spec.ok("no other global subscriber or logger"),
         (Some(first), Some(_)) => spec.error(
             format!("{first} installs a global subscriber too: one of the two fails (\"a global default trace dispatcher has already been set\")"),
-            "keep one: `cargo otel init` merges a recognizable setup (it calls `otel::init_providers()` and adds `.with(otel.layers())` to your chain), or remove it (`otel::init()` sets up console output on stderr as well)",
+            "keep one: `cargo otel init` merges a recognizable setup (it calls `otel::init_providers()` and adds `.with(otel::layers())` to your chain), or remove it (`otel::init()` sets up console output on stderr as well)",
         ),
         (Some(first), None) => spec.warning(
             format!("{first} installs a global subscriber, and `otel::init()` is not called"),
@@ -584,42 +549,10 @@ fn second_subscriber(
     }
 }
 
-/// A file of another binary of the package (`src/main.rs`, `src/bin/..`):
-/// its subscriber is that program's, not a second one in this one.
-fn another_program(path: &Path, src: &Path, root: &Path) -> bool {
-    let bin = src.join("bin");
-    if path == src.join("main.rs") {
-        return path != root;
-    }
-    if !path.starts_with(&bin) {
-        return false;
-    }
-    // `src/bin/tool/main.rs` owns the files beside it; `src/bin/tool.rs` only itself.
-    let own = match root.parent() {
-        Some(dir) if dir != bin && dir.starts_with(&bin) => dir,
-        _ => root,
-    };
-    !path.starts_with(own)
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
+/// The generated module itself sets up logging; it is not a second setup.
+fn in_otel_module(program: &Program, function: usize) -> bool {
+    let module = &program.modules[program.functions[function].module];
+    module.path.first().is_some_and(|name| name == "otel")
 }
 
 fn drift(project: &Project, module: &Path, shown: &str) -> Check {
@@ -628,7 +561,8 @@ fn drift(project: &Project, module: &Path, shown: &str) -> Check {
         return spec.skipped(format!("no `{shown}`"));
     };
     let frameworks = crate::detect::instrumented(&project.dependencies);
-    let Ok(generated) = codegen::otel_module_for(&frameworks) else {
+    let log = codegen::log_piece(&project.dependencies);
+    let Ok(generated) = codegen::otel_module_for(&frameworks, log) else {
         return spec.skipped("the template did not render (a bug in cargo-otel)");
     };
     if existing == generated {

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 
 use crate::{
     Shell,
+    analysis::{Input, Program},
     changeset::ChangeSet,
     codegen::{self, Provenance, Syntax},
     docker::DEFAULT_IMAGE,
@@ -18,11 +19,11 @@ use crate::{
         roundtrip::{self, Settings},
     },
     manifest::{self, LocalManifest},
-    ops::init::{module_path, read_if_present, wire_root},
+    ops::init::{module_path, read_if_present, wire_program},
     paths,
     project::{Project, Selection},
     shell::Verbosity,
-    wiring::{self, Wiring},
+    wiring,
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -229,7 +230,8 @@ impl FixPlan {
         let shown = paths::display(&path, &project.workspace_root);
         // With the framework pieces `init` put in (main may use them).
         let frameworks = crate::detect::instrumented(&project.dependencies);
-        let generated = codegen::otel_module_for(&frameworks)?;
+        let log = codegen::log_piece(&project.dependencies);
+        let generated = codegen::otel_module_for(&frameworks, log)?;
         let existing = read_if_present(&path)?;
         match &existing {
             None => self.lines.push(("Creating", shown)),
@@ -248,25 +250,43 @@ impl FixPlan {
     fn wire_main(&mut self, project: &Project) -> anyhow::Result<()> {
         // The module's full init is what doctor re-wires; a `fmt::init()` it
         // would replace has had `env-filter` since `init` ran.
-        let (root, shown, source, wired) = wire_root(project, "error")?;
-        let mut after = source.clone();
-        match wired {
-            Wiring::AlreadyDone => {}
-            Wiring::Edited { source, added, .. } => {
-                self.lines
-                    .push(("Wiring", format!("{shown}: {}", added.join(" and "))));
-                after = source;
-            }
-            Wiring::Manual { reason, lines } => self.manual.push(format!(
-                "left `{shown}` as it is: {reason}\nhelp: add these lines yourself:\n{lines}"
-            )),
+        let program = Program::load(&Input::for_project(project))?;
+        let wired = wire_program(project, &program, "error", &[])?;
+        if let Some(manual) = &wired.manual {
+            let root = paths::display(project.target.root(), &project.workspace_root);
+            self.manual.push(format!(
+                "left `{root}` as it is: {}\nhelp: add these lines yourself:\n{}",
+                manual.reason, manual.lines
+            ));
         }
+        let root = project.target.root();
+        let shown = paths::display(root, &project.workspace_root);
+        if !wired.added.is_empty() {
+            self.lines
+                .push(("Wiring", format!("{shown}: {}", wired.added.join(" and "))));
+        }
+        let mut root_change = None;
+        for file in wired.files {
+            if file.path == root {
+                root_change = Some((file.before, file.after));
+            } else {
+                self.changes.push(file.path, Some(file.before), file.after);
+            }
+        }
+        let (before, mut after) = match root_change {
+            Some(change) => change,
+            None => {
+                let text = std::fs::read_to_string(root)
+                    .with_context(|| format!("failed to read `{shown}`"))?;
+                (text.clone(), text)
+            }
+        };
         if let Some(kept) = wiring::keep_guard(&shown, &after)? {
             self.lines
                 .push(("Wiring", format!("{shown}: keeping the guard in `_otel`")));
             after = kept;
         }
-        self.changes.push(root, Some(source), after);
+        self.changes.push(root.to_path_buf(), Some(before), after);
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 
 use crate::{
     Shell,
+    analysis::{Input, Program},
     changeset::ChangeSet,
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
@@ -14,7 +15,7 @@ use crate::{
     manifest::{self, LocalManifest},
     paths,
     project::{self, Project, Selection, Target},
-    wiring::{self, ModuleDecl, Root, Wiring},
+    wiring::{self, Wired},
 };
 
 /// `init`'s options, free of clap.
@@ -57,7 +58,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     plan.changes.apply()?;
     // Reported once written, so a failed write leaves no "Adding ..." lines behind.
     plan.report.print(shell);
-    finish(shell, &project, &cwd, plan.wired);
+    finish(shell, &project, &cwd, plan.wired, &plan.untraced);
     Ok(())
 }
 
@@ -68,8 +69,12 @@ struct Plan {
     /// Whether `main` calls `otel::init()` once the plan is applied (false:
     /// the user was told which lines to add).
     wired: bool,
+    /// Servers whose requests stay untraced (the user was told what to add).
+    untraced: Vec<&'static str>,
     /// The frameworks found, whose instrumentation is added.
     frameworks: Vec<Framework>,
+    /// Whether the module gets the `log` piece (and the package `log`).
+    log: bool,
     /// What `tracing_subscriber::fmt::init()` showed without `RUST_LOG`
     /// before `init` added the `env-filter` feature.
     fmt_default_filter: &'static str,
@@ -82,15 +87,19 @@ impl Plan {
             changes: ChangeSet::default(),
             report: Report::default(),
             wired: true,
+            untraced: Vec::new(),
             frameworks: Vec::new(),
+            log: false,
             fmt_default_filter: "error",
         };
+        let program = Program::load(&Input::for_project(project))?;
         if !options.no_detect {
             plan.detect(project);
         }
+        plan.log = codegen::log_piece(&project.dependencies) || program.has_log_console();
         plan.dependencies(project, force)?;
         plan.module(project, force)?;
-        plan.wiring(project)?;
+        plan.wiring(project, &program)?;
         plan.compose_file(project, force)?;
         Ok(plan)
     }
@@ -118,9 +127,11 @@ impl Plan {
             true => Some(LocalManifest::load(&project.workspace_manifest)?),
             false => None,
         };
+        let log = self.log.then_some(&LOG);
         let pinned = manifest::STACK
             .iter()
-            .chain(detect::dependencies(&self.frameworks));
+            .chain(detect::dependencies(&self.frameworks))
+            .chain(log);
         let changes = manifest::add_dependencies(&mut member, workspace.as_mut(), pinned, force)?;
         for change in changes {
             if fmt_had_no_env_filter(&change) {
@@ -140,7 +151,7 @@ impl Plan {
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = module_path(project);
         let shown = paths::display(&path, &project.workspace_root);
-        let generated = codegen::otel_module_for(&self.frameworks)?;
+        let generated = codegen::otel_module_for(&self.frameworks, self.log)?;
         let Some(existing) = read_if_present(&path)? else {
             self.report.status("Creating", &shown);
             self.changes.push(path, None, generated);
@@ -178,81 +189,41 @@ impl Plan {
         Ok(())
     }
 
-    fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
-        let (root, shown, source, wired) = wire_root(project, self.fmt_default_filter)?;
-        let is_bin = !matches!(project.target, Target::Lib { .. });
-        let mut after = source.clone();
-        let mut added = Vec::new();
-        let mut notes = Vec::new();
-        match wired {
-            Wiring::AlreadyDone => {}
-            Wiring::Edited {
-                source: edited,
-                added: what,
-                notes: about,
-            } => {
-                after = edited;
-                added.extend(what);
-                notes.extend(about);
-            }
-            Wiring::Manual { reason, lines } => {
-                self.wired = false;
-                self.report.warn(format!(
-                    "left `{shown}` as it is: {reason}\nhelp: add these lines yourself:\n{lines}"
-                ));
-            }
-        }
-        if is_bin && self.wired {
-            after = self.wire_frameworks(&shown, after, &mut added, &mut notes)?;
+    fn wiring(&mut self, project: &Project, program: &Program) -> anyhow::Result<()> {
+        let wired = wire_program(project, program, self.fmt_default_filter, &self.frameworks)?;
+        let Wired {
+            files,
+            added,
+            notes,
+            manual,
+            untraced,
+        } = wired;
+        if let Some(manual) = manual {
+            self.wired = false;
+            let root = paths::display(project.target.root(), &project.workspace_root);
+            self.report.warn(format!(
+                "left `{root}` as it is: {}\nhelp: add these lines yourself:\n{}",
+                manual.reason, manual.lines
+            ));
         }
         if !added.is_empty() {
-            self.report
-                .status("Wiring", format!("{shown}: {}", added.join(" and ")));
-            self.changes.push(root.clone(), Some(source), after);
+            let shown: Vec<String> = files
+                .iter()
+                .map(|f| paths::display(&f.path, &project.workspace_root))
+                .collect();
+            self.report.status(
+                "Wiring",
+                format!("{}: {}", shown.join(", "), added.join(" and ")),
+            );
+        }
+        for file in files {
+            self.changes.push(file.path, Some(file.before), file.after);
         }
         for note in notes {
             self.report.note(note);
         }
+        self.untraced = untraced;
         Ok(())
-    }
-
-    /// The framework pieces: the axum layer goes into the `Router` that
-    /// `main` builds where that is safe; for the rest, the lines to add.
-    fn wire_frameworks(
-        &self,
-        shown: &str,
-        source: String,
-        added: &mut Vec<String>,
-        notes: &mut Vec<String>,
-    ) -> anyhow::Result<String> {
-        let mut source = source;
-        for framework in self.frameworks.clone() {
-            if framework == Framework::Axum {
-                match wiring::add_http_layer(shown, &source)? {
-                    wiring::RouterWiring::AlreadyDone => continue,
-                    wiring::RouterWiring::Edited(edited) => {
-                        source = edited;
-                        added.push(format!("`{}` on the `Router`", wiring::HTTP_LAYER));
-                        continue;
-                    }
-                    wiring::RouterWiring::Manual(reason) => {
-                        notes.push(format!(
-                            "{reason}: add the axum layer yourself, after the routes:\n{}",
-                            indent(framework.usage())
-                        ));
-                        continue;
-                    }
-                }
-            }
-            if !source.contains(framework.piece()) {
-                notes.push(format!(
-                    "to trace {} requests, use the module's piece:\n{}",
-                    framework.crate_display(),
-                    indent(framework.usage())
-                ));
-            }
-        }
-        Ok(source)
     }
 
     fn compose_file(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
@@ -281,14 +252,6 @@ impl Plan {
     }
 }
 
-fn indent(lines: &str) -> String {
-    lines
-        .lines()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// `tracing_subscriber::fmt::init()` filters with an `EnvFilter` (default
 /// `error`) under the `env-filter` feature, and with `Targets` (default
 /// `info`) without it; `init` turns the feature on.
@@ -301,25 +264,56 @@ fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
     }
 }
 
-/// The crate root (path, as shown, its text) and what wiring it comes to.
-pub(crate) fn wire_root(
+/// What wiring the selected program (or library) comes to.
+pub(crate) fn wire_program(
     project: &Project,
+    program: &Program,
     fmt_default_filter: &str,
-) -> anyhow::Result<(PathBuf, String, String, Wiring)> {
-    let (root, is_bin) = match &project.target {
-        Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
-        Target::Lib { root } => (root, false),
-    };
-    let shown = paths::display(root, &project.workspace_root);
-    let source =
-        std::fs::read_to_string(root).with_context(|| format!("failed to read `{shown}`"))?;
-    let decl = module_decl(root, &module_path(project), !is_bin);
-    let root_kind = Root {
-        is_bin,
+    frameworks: &[Framework],
+) -> anyhow::Result<Wired> {
+    let module = module_path(project);
+    let options = wiring::Options {
+        module: &module,
         fmt_default_filter,
+        frameworks,
+        server: serves_requests(project),
     };
-    let wired = wiring::wire(&shown, &source, &decl, root_kind)?;
-    Ok((root.clone(), shown, source, wired))
+    wiring::wire(program, &options)
+}
+
+/// The `log` crate, for the module's piece that installs a program's `log`
+/// logger and exports its records.
+const LOG: manifest::PinnedDependency = manifest::PinnedDependency {
+    name: "log",
+    version: "0.4.35",
+    features: &[],
+    default_features: &["std"],
+    umbrella: None,
+    keep_defaults: true,
+};
+
+/// Crates whose programs serve requests, each a trace of its own: such a
+/// program gets no span for its whole run.
+const SERVER_CRATES: [&str; 12] = [
+    "axum",
+    "actix-web",
+    "tonic",
+    "hyper",
+    "warp",
+    "poem",
+    "rocket",
+    "salvo",
+    "tide",
+    "ntex",
+    "gotham",
+    "tower-http",
+];
+
+fn serves_requests(project: &Project) -> bool {
+    project
+        .dependencies
+        .iter()
+        .any(|d| d.normal && SERVER_CRATES.contains(&d.name.as_str()))
 }
 
 /// Messages gathered while planning, printed once the outcome is known.
@@ -358,11 +352,16 @@ impl Report {
     }
 }
 
-fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
+fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool, untraced: &[&str]) {
     let name = &project.package_name;
     let runs_init = wired && !matches!(project.target, Target::Lib { .. });
-    let message = if runs_init {
+    let message = if runs_init && untraced.is_empty() {
         format!("`{name}` now exports traces, metrics and logs over OTLP/gRPC")
+    } else if runs_init {
+        format!(
+            "`{name}` exports what it traces and logs over OTLP/gRPC; its {} requests are traced once you add the piece above",
+            untraced.join(" and ")
+        )
     } else {
         format!(
             "`{name}` is ready to export traces, metrics and logs once `otel::init()` is called"
@@ -422,18 +421,6 @@ fn describe(project: &Project) -> String {
 /// The module always lives at `src/otel.rs` of the package.
 pub(crate) fn module_path(project: &Project) -> PathBuf {
     project.package_root().join("src").join("otel.rs")
-}
-
-/// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
-/// (`src/bin/tool.rs`) point at the module with `#[path]`.
-fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
-    let dir = root.parent().unwrap_or(Path::new(""));
-    let relative = paths::relative(dir, module);
-    let path_attribute = (relative != "otel.rs").then_some(relative);
-    ModuleDecl {
-        path_attribute,
-        public,
-    }
 }
 
 /// One dashboard serves a whole workspace, so it is named after it.

@@ -1,32 +1,117 @@
+use std::path::Path;
+
 use super::*;
+use crate::analysis::Input;
 
-const BIN: Root<'static> = Root {
-    is_bin: true,
-    fmt_default_filter: "error",
-};
-
-fn bin(source: &str) -> Wiring {
-    let decl = ModuleDecl {
-        path_attribute: None,
-        public: false,
+/// A package in a temporary directory (`Cargo.toml` plus `files`), wired
+/// as `init` wires it; the files afterwards by relative path.
+fn wire_files(files: &[(&str, &str)], server: bool) -> (Wired, Vec<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let lib = root.join("src/lib.rs");
+    let main = root.join("src/main.rs");
+    if !root.join("src/otel.rs").exists() {
+        std::fs::write(root.join("src/otel.rs"), "").unwrap();
+    }
+    let all: String = files.iter().map(|(_, text)| *text).collect();
+    let frameworks: Vec<Framework> = [
+        (Framework::Axum, "Router"),
+        (Framework::ActixWeb, "HttpServer"),
+        (Framework::Tonic, "Server::builder"),
+    ]
+    .into_iter()
+    .filter(|(_, word)| all.contains(word))
+    .map(|(framework, _)| framework)
+    .collect();
+    let input = Input {
+        root: if main.is_file() { main } else { lib.clone() },
+        program: root.join("src/main.rs").is_file(),
+        lib: (root.join("src/main.rs").is_file() && lib.is_file())
+            .then(|| ("demo".to_owned(), lib)),
+        manifest: root.join("Cargo.toml"),
+        base: root.to_path_buf(),
     };
-    wire("src/main.rs", source, &decl, BIN).unwrap()
+    let program = Program::load(&input).unwrap();
+    let module = root.join("src/otel.rs");
+    let options = Options {
+        module: &module,
+        fmt_default_filter: "error",
+        frameworks: &frameworks,
+        server,
+    };
+    let wired = wire(&program, &options).unwrap();
+    let after = wired
+        .files
+        .iter()
+        .map(|f| (relative(root, &f.path), f.after.clone()))
+        .collect();
+    (wired, after)
 }
 
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap().display().to_string()
+}
+
+fn bin(source: &str) -> Wired {
+    wire_files(&[("src/main.rs", source)], true).0
+}
+
+/// The new `src/main.rs` of a server (no span for the run).
 fn edited(source: &str) -> String {
-    match bin(source) {
-        Wiring::Edited { source, .. } => source,
-        other => panic!("expected an edit, got {other:?}"),
+    let (wired, after) = wire_files(&[("src/main.rs", source)], true);
+    assert!(wired.manual.is_none(), "{:?}", wired.manual);
+    after
+        .into_iter()
+        .find(|(path, _)| path == "src/main.rs")
+        .map(|(_, text)| text)
+        .unwrap_or_else(|| source.to_owned())
+}
+
+fn manual(source: &str) -> Manual {
+    match bin(source).manual {
+        Some(manual) => manual,
+        None => panic!("expected instructions for:\n{source}"),
     }
 }
+
+const EXPECT: &str = ".expect(\"failed to initialize OpenTelemetry\")";
 
 #[test]
 fn plain_main() {
     let out = edited("// A demo.\nfn main() {\n    println!(\"hi\");\n}\n");
     assert_eq!(
         out,
-        "mod otel;\n\n// A demo.\nfn main() {\n    let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");\n    println!(\"hi\");\n}\n"
+        format!(
+            "mod otel;\n\n// A demo.\nfn main() {{\n    let _otel = otel::init(){EXPECT};\n    println!(\"hi\");\n}}\n"
+        )
     );
+}
+
+#[test]
+fn a_command_line_tool_without_spans_gets_one_for_its_run() {
+    let (_, after) = wire_files(
+        &[("src/main.rs", "fn main() {\n    println!(\"hi\");\n}\n")],
+        false,
+    );
+    assert!(
+        after[0].1.contains(&format!(
+            "    let _otel = otel::init(){EXPECT};\n    let _run = otel::run_span();\n    println!"
+        )),
+        "{after:?}"
+    );
+    let with_spans = "fn main() {\n    let _s = tracing::info_span!(\"work\").entered();\n}\n";
+    let (_, after) = wire_files(&[("src/main.rs", with_spans)], false);
+    assert!(!after[0].1.contains("run_span"), "{after:?}");
 }
 
 #[test]
@@ -42,9 +127,21 @@ fn tokio_main_with_uses_and_doc_comment() {
 
 #[test]
 fn module_joins_a_sorted_run_of_declarations() {
-    let out = edited("mod api;\nmod zeta;\n\nfn main() {\n    api::run();\n}\n");
+    let files = |main: &str| {
+        wire_files(
+            &[
+                ("src/main.rs", main),
+                ("src/api.rs", "pub fn run() {}\n"),
+                ("src/zeta.rs", ""),
+                ("src/db.rs", ""),
+            ],
+            true,
+        )
+        .1
+    };
+    let out = &files("mod api;\nmod zeta;\n\nfn main() {\n    api::run();\n}\n")[0].1;
     assert!(out.starts_with("mod api;\nmod otel;\nmod zeta;\n"), "{out}");
-    let out = edited("mod api;\nmod db;\n\nfn main() {\n    api::run();\n}\n");
+    let out = &files("mod api;\nmod db;\n\nfn main() {\n    api::run();\n}\n")[0].1;
     assert!(out.starts_with("mod api;\nmod db;\nmod otel;\n\n"), "{out}");
 }
 
@@ -65,194 +162,349 @@ fn question_mark_only_where_the_error_type_takes_ours() {
     let out =
         edited("use anyhow::{Context, Result};\n\nfn main() -> Result<()> {\n    Ok(())\n}\n");
     assert!(out.contains("otel::init()?;"), "{out}");
+    // A crate's own `Result` alias next to `ValidationError` takes no `?`.
+    let out = edited(
+        "use crate::errors::{Result, ValidationError};\n\nfn main() -> Result<()> {\n    Ok(())\n}\n",
+    );
+    assert!(out.contains("otel::init().expect("), "{out}");
 }
 
 #[test]
 fn empty_main_is_opened_up() {
     let out = edited("fn main() {}\n");
-    assert!(out.ends_with("fn main() {\n    let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");\n}\n"), "{out}");
+    assert!(
+        out.ends_with(&format!(
+            "fn main() {{\n    let _otel = otel::init(){EXPECT};\n}}\n"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
 fn unusual_layouts_get_instructions() {
-    assert!(matches!(
-        bin("fn main() { run() }\nfn run() {}\n"),
-        Wiring::Manual { .. }
-    ));
-    assert!(matches!(bin("my_macro::main!();\n"), Wiring::Manual { .. }));
+    let manual = manual("fn main() { run() }\nfn run() {}\n");
+    assert!(manual.reason.contains("opening line"), "{manual:?}");
+    assert!(manual.lines.contains("mod otel;"), "{manual:?}");
 }
 
 #[test]
 fn second_run_changes_nothing() {
     let once = edited("fn main() {\n    run();\n}\n");
-    assert_eq!(bin(&once), Wiring::AlreadyDone);
+    let (wired, _) = wire_files(&[("src/main.rs", &once), ("src/otel.rs", "")], true);
+    assert!(
+        wired.files.is_empty() && wired.manual.is_none(),
+        "{wired:?}"
+    );
 }
 
 #[test]
 fn parse_errors_name_the_position() {
-    let decl = ModuleDecl {
-        path_attribute: None,
-        public: false,
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/main.rs"),
+        "fn main() {\n    let = ;\n}\n",
+    )
+    .unwrap();
+    let input = Input {
+        root: dir.path().join("src/main.rs"),
+        program: true,
+        lib: None,
+        manifest: dir.path().join("Cargo.toml"),
+        base: dir.path().to_path_buf(),
     };
-    let error = wire("src/main.rs", "fn main() {\n    let = ;\n}\n", &decl, BIN).unwrap_err();
-    assert!(error.to_string().starts_with("`src/main.rs:2:"), "{error}");
+    let error = Program::load(&input).err().unwrap().to_string();
+    assert!(
+        error.starts_with("`src/main.rs:2:9` does not parse"),
+        "{error}"
+    );
 }
 
 #[test]
 fn roots_outside_src_use_a_path_attribute() {
-    let decl = ModuleDecl {
-        path_attribute: Some("../otel.rs".into()),
-        public: false,
-    };
-    let Wiring::Edited { source, .. } = wire(
-        "src/bin/tool.rs",
-        "fn main() {\n    run();\n}\n",
-        &decl,
-        BIN,
-    )
-    .unwrap() else {
-        panic!()
-    };
-    assert!(
-        source.starts_with("#[path = \"../otel.rs\"]\nmod otel;\n\nfn main"),
-        "{source}"
+    let decl = ModuleDecl::new(
+        Path::new("/p/src/bin/tool.rs"),
+        Path::new("/p/src/otel.rs"),
+        false,
     );
-}
-
-#[test]
-fn logging_in_a_helper_function_counts_too() {
-    let source = "fn main() {\n    setup();\n}\n\nfn setup() {\n    env_logger::Builder::from_default_env().init();\n}\n";
-    let Wiring::Manual { reason, .. } = bin(source) else {
-        panic!("expected instructions")
-    };
-    assert!(reason.contains("`src/main.rs:6`"), "{reason}");
-}
-
-#[test]
-fn unrelated_init_calls_do_not_count() {
-    let out = edited(
-        "fn main() {\n    let cache = Cache::new();\n    cache.init();\n    runtime::init();\n}\n",
+    assert_eq!(decl.text(), "#[path = \"../otel.rs\"]\nmod otel;\n");
+    let decl = ModuleDecl::new(
+        Path::new("/p/src/main.rs"),
+        Path::new("/p/src/otel.rs"),
+        false,
     );
-    assert!(out.contains("otel::init()"), "{out}");
+    assert_eq!(decl.text(), "mod otel;\n");
 }
 
 #[test]
-fn registry_chain_gets_the_layers_and_the_guard_before_it() {
+fn registry_chain_gets_the_layers_and_the_providers_before_it() {
     let out = edited(
         "use tracing_subscriber::prelude::*;\n\nfn main() -> anyhow::Result<()> {\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .try_init()?;\n    Ok(())\n}\n",
     );
     assert!(
-        out.ends_with("fn main() -> anyhow::Result<()> {\n    let otel = otel::init_providers()?;\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .with(otel.layers())\n        .try_init()?;\n    Ok(())\n}\n"),
+        out.ends_with("fn main() -> anyhow::Result<()> {\n    let _otel = otel::init_providers()?;\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .with(otel::layers())\n        .try_init()?;\n    Ok(())\n}\n"),
         "{out}"
     );
-    assert_eq!(bin(&out), Wiring::AlreadyDone, "second run");
+    assert_eq!(edited(&out), out, "a second run changes nothing");
+}
+
+#[test]
+fn a_global_filter_decides_what_is_exported() {
+    let out = edited(
+        "use tracing_subscriber::{prelude::*, EnvFilter};\n\nfn main() {\n    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| \"app=debug,tower_http=debug\".into());\n    tracing_subscriber::registry().with(filter).with(tracing_subscriber::fmt::layer()).init();\n}\n",
+    );
+    assert!(
+        out.contains(".with(otel::unfiltered_layers()).init()"),
+        "{out}"
+    );
+    // A filter on the console layer alone is not the program's global one.
+    let out = edited(
+        "use tracing_subscriber::{prelude::*, EnvFilter};\n\nfn main() {\n    tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_filter(EnvFilter::from_default_env())).init();\n}\n",
+    );
+    assert!(out.contains(".with(otel::layers()).init()"), "{out}");
 }
 
 #[test]
 fn fmt_builder_is_finished_and_gets_the_unfiltered_layers() {
     let out = edited("fn main() {\n    tracing_subscriber::fmt().with_target(false).init();\n}\n");
     assert!(
-        out.starts_with(
-            "use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _};\n\nmod otel;\n"
+        out.contains(
+            "tracing_subscriber::fmt().with_target(false).finish().with(otel::fmt_layers()).init();"
         ),
         "{out}"
     );
     assert!(
-        out.contains(".with_target(false).finish().with(otel.fmt_layers()).init();"),
+        out.contains(
+            "use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _};"
+        ),
+        "{out}"
+    );
+    // Another crate's prelude does not bring tracing-subscriber's traits.
+    let out = edited(
+        "use rayon::prelude::*;\n\nfn main() {\n    tracing_subscriber::fmt().with_target(false).init();\n}\n",
+    );
+    assert!(out.contains("SubscriberExt"), "{out}");
+    // `FmtSubscriber::builder()` is `fmt()` by another name.
+    let out = edited(
+        "use tracing_subscriber::FmtSubscriber;\n\nfn main() {\n    FmtSubscriber::builder().with_target(false).init();\n}\n",
+    );
+    assert!(
+        out.contains(".finish().with(otel::fmt_layers()).init()"),
         "{out}"
     );
 }
 
 #[test]
 fn bare_fmt_init_is_replaced_keeping_its_default_filter() {
-    for (call, suffix) in [
-        ("tracing_subscriber::fmt::init();", ".expect("),
-        ("tracing_subscriber::fmt::try_init().unwrap();", ".expect("),
-        ("let _ = tracing_subscriber::fmt::try_init();", ".expect("),
+    for (call, replaced) in [
+        (
+            "tracing_subscriber::fmt::init();",
+            "otel::install_fmt(\"error\");",
+        ),
+        (
+            "tracing_subscriber::fmt::try_init().unwrap();",
+            "otel::try_install_fmt(\"error\").unwrap();",
+        ),
+        (
+            "let _ = tracing_subscriber::fmt::try_init();",
+            "let _ = otel::try_install_fmt(\"error\");",
+        ),
     ] {
         let out = edited(&format!("fn main() {{\n    {call}\n    run();\n}}\n"));
         assert!(
             out.contains(&format!(
-                "    let _otel = otel::init_fmt(\"error\"){suffix}"
+                "    let _otel = otel::init_providers(){EXPECT};\n    {replaced}\n"
             )),
             "{call}: {out}"
         );
         assert!(!out.contains("fmt::"), "{call}: {out}");
     }
+    // `cfg(not(test))` is the real program: its subscriber counts.
+    let out = edited("#[cfg(not(test))]\nfn main() {\n    tracing_subscriber::fmt::init();\n}\n");
+    assert!(out.contains("otel::install_fmt("), "{out}");
 }
 
 #[test]
-fn a_log_logger_keeps_the_console_and_gets_a_subscriber_after_it() {
-    let Wiring::Edited { source, notes, .. } =
-        bin("fn main() {\n    env_logger::init();\n    run();\n}\n")
-    else {
-        panic!("expected an edit")
-    };
-    assert!(
-        source.contains("    env_logger::init();\n    let _otel = otel::init_without_console()"),
-        "{source}"
-    );
-    assert!(notes[0].contains("tracing-log"), "{notes:?}");
-}
-
-#[test]
-fn unrecognized_or_repeated_setups_get_instructions() {
-    for (setup, at) in [
+fn log_loggers_are_installed_through_the_module() {
+    for (setup, replaced) in [
         (
-            "let s = tracing_subscriber::registry();\n    tracing::subscriber::set_global_default(s)?;",
-            "`src/main.rs:3`",
+            "env_logger::init();",
+            "otel::set_env_logger(env_logger::Builder::from_default_env().build(), |logger| logger.filter()).expect(\"failed to set the logger\");",
         ),
         (
-            "if verbose() {\n        tracing_subscriber::fmt::init();\n    }",
+            "env_logger::Builder::new().filter_level(log::LevelFilter::Info).try_init()?;",
+            "otel::set_logger_with(env_logger::Builder::new().filter_level(log::LevelFilter::Info).build(), |logger| logger.filter())?;",
+        ),
+        (
+            "pretty_env_logger::init();",
+            "otel::set_env_logger(pretty_env_logger::formatted_builder().parse_filters(&std::env::var(\"RUST_LOG\").unwrap_or_default()).build(), |logger| logger.filter()).unwrap();",
+        ),
+        (
+            "log::set_logger(&LOGGER).unwrap();",
+            "otel::set_logger(&LOGGER).unwrap();",
+        ),
+    ] {
+        let out = edited(&format!(
+            "fn main() -> anyhow::Result<()> {{\n    {setup}\n    run();\n    Ok(())\n}}\n"
+        ));
+        assert!(
+            out.contains(&format!(
+                "    let _otel = otel::init_providers()?;\n    {replaced}\n"
+            )),
+            "{setup}: {out}"
+        );
+    }
+    // A program that also uses tracing gets a subscriber that keeps
+    // tracing's own `log` output.
+    let out = edited("fn main() {\n    env_logger::init();\n    tracing::info!(\"hi\");\n}\n");
+    assert!(out.contains("otel::init_without_console()"), "{out}");
+}
+
+#[test]
+fn a_setup_in_a_module_is_merged_there_and_main_starts_the_providers() {
+    let (wired, after) = wire_files(
+        &[
+            (
+                "src/main.rs",
+                "mod telemetry;\n\nfn main() {\n    let config = load();\n    telemetry::init(&config);\n    serve();\n}\n",
+            ),
+            (
+                "src/telemetry.rs",
+                "use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};\n\npub fn init(config: &Config) {\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .init();\n}\n",
+            ),
+        ],
+        true,
+    );
+    assert!(wired.manual.is_none(), "{wired:?}");
+    let main = &after.iter().find(|(p, _)| p == "src/main.rs").unwrap().1;
+    assert_eq!(
+        main,
+        &format!(
+            "mod otel;\nmod telemetry;\n\nfn main() {{\n    let config = load();\n    let _otel = otel::init_providers(){EXPECT};\n    telemetry::init(&config);\n    serve();\n}}\n"
+        )
+    );
+    let telemetry = &after
+        .iter()
+        .find(|(p, _)| p == "src/telemetry.rs")
+        .unwrap()
+        .1;
+    assert!(
+        telemetry.contains("        .with(tracing_subscriber::fmt::layer())\n        .with(crate::otel::layers())\n        .init();"),
+        "{telemetry}"
+    );
+}
+
+#[test]
+fn a_setup_in_the_library_gets_the_module_declared_there() {
+    let (wired, after) = wire_files(
+        &[
+            (
+                "src/main.rs",
+                "use demo::telemetry::{get_subscriber, init_subscriber};\n\nfn main() {\n    let subscriber = get_subscriber(\"info\".into());\n    init_subscriber(subscriber);\n}\n",
+            ),
+            ("src/lib.rs", "pub mod telemetry;\n"),
+            (
+                "src/telemetry.rs",
+                "use tracing::Subscriber;\nuse tracing_subscriber::{layer::SubscriberExt, EnvFilter, Registry};\n\npub fn get_subscriber(filter: String) -> impl Subscriber + Send + Sync {\n    let env_filter = EnvFilter::new(filter);\n    Registry::default().with(env_filter).with(tracing_subscriber::fmt::layer())\n}\n\npub fn init_subscriber(subscriber: impl Subscriber + Send + Sync) {\n    tracing_log::LogTracer::init().expect(\"logger\");\n    tracing::subscriber::set_global_default(subscriber).expect(\"subscriber\");\n}\n",
+            ),
+        ],
+        true,
+    );
+    assert!(wired.manual.is_none(), "{wired:?}");
+    let file = |name: &str| {
+        after
+            .iter()
+            .find(|(p, _)| p == name)
+            .map(|(_, t)| t.clone())
+            .unwrap()
+    };
+    assert!(file("src/lib.rs").contains("pub mod otel;"), "{after:?}");
+    assert!(file("src/main.rs").contains(&format!("    let _otel = demo::otel::init_providers(){EXPECT};\n    init_subscriber(subscriber);")), "{after:?}");
+    assert!(!file("src/main.rs").contains("mod otel;"));
+    assert!(
+        file("src/telemetry.rs").contains(
+            ".with(tracing_subscriber::fmt::layer()).with(crate::otel::unfiltered_layers())\n}"
+        ),
+        "{after:?}"
+    );
+}
+
+#[test]
+fn cfg_variants_other_than_the_default_are_left_with_a_note() {
+    let (wired, after) = wire_files(
+        &[(
+            "src/main.rs",
+            "fn main() {\n    init_log();\n}\n\n#[cfg(feature = \"json\")]\nfn init_log() {\n    tracing_subscriber::fmt().json().init();\n}\n\n#[cfg(not(feature = \"json\"))]\nfn init_log() {\n    tracing_subscriber::fmt::init();\n}\n",
+        )],
+        true,
+    );
+    assert!(
+        after[0].1.contains("    otel::install_fmt(\"error\");\n"),
+        "{after:?}"
+    );
+    assert!(
+        after[0]
+            .1
+            .contains("tracing_subscriber::fmt().json().init();"),
+        "{after:?}"
+    );
+    assert!(
+        wired
+            .notes
+            .iter()
+            .any(|n| n.contains("`src/main.rs:7`") && n.contains("feature = \"json\"")),
+        "{wired:?}"
+    );
+}
+
+#[test]
+fn unrecognized_or_mixed_setups_get_instructions() {
+    for (setup, at) in [
+        (
+            "let s = make();\n    tracing::subscriber::set_global_default(s)?;",
             "`src/main.rs:3`",
         ),
         (
             "env_logger::init();\n    tracing_subscriber::fmt::init();",
+            "`src/main.rs:",
+        ),
+        (
+            "log4rs::init_file(\"log.yaml\", Default::default())?;",
             "`src/main.rs:2`",
         ),
         (
-            "let subscriber = tracing_subscriber::fmt().finish();\n    subscriber.init();",
-            "`src/main.rs:3`",
-        ),
-        (
-            "std::thread::spawn(move || tracing_subscriber::registry().init()).join().unwrap();",
+            "tokio::select! { _ = a => { env_logger::init(); } }",
             "`src/main.rs:2`",
         ),
     ] {
         let source = format!("fn main() -> anyhow::Result<()> {{\n    {setup}\n    Ok(())\n}}\n");
-        match bin(&source) {
-            Wiring::Manual { reason, lines } => {
-                assert!(reason.contains(at), "{setup}: {reason}");
-                assert!(
-                    lines.contains("mod otel;") && lines.contains("otel::"),
-                    "{lines}"
-                );
-            }
-            other => panic!("{setup}: expected instructions, got {other:?}"),
-        }
+        let manual = manual(&source);
+        assert!(manual.reason.contains(at), "{setup}: {manual:?}");
+        assert!(
+            manual.lines.contains("mod otel;") && manual.lines.contains("otel::"),
+            "{manual:?}"
+        );
     }
 }
 
 #[test]
-fn existing_kinds_are_told_apart() {
-    use existing::Kind;
-    let file = syn::parse_file(
-        "fn main() {\n    fmt::init();\n    tracing_subscriber::fmt().finish().init();\n    Registry::default().init();\n    env_logger::Builder::new().init();\n    log4rs::init_file(\"a\", Default::default());\n    SimpleLogger::new().env().init().unwrap();\n    log::set_boxed_logger(Box::new(Mine)).unwrap();\n}\n",
-    )
-    .unwrap();
-    let kinds: Vec<Kind> = existing::find(&file).into_iter().map(|i| i.kind).collect();
-    assert_eq!(
-        kinds,
-        [
-            Kind::FmtInit,
-            Kind::FmtSubscriber,
-            Kind::Registry,
-            Kind::LogLogger,
-            Kind::LogLogger,
-            Kind::LogLogger,
-            Kind::LogLogger
-        ]
-    );
+fn setups_in_blocks_closures_and_threads_are_merged_in_place() {
+    for setup in [
+        "if verbose() {\n        tracing_subscriber::fmt::init();\n    }",
+        "std::thread::spawn(move || tracing_subscriber::registry().init()).join().unwrap();",
+        "let subscriber = tracing_subscriber::fmt().finish();\n    subscriber.init();",
+    ] {
+        let out = edited(&format!("fn main() {{\n    {setup}\n}}\n"));
+        assert!(
+            out.contains("let _otel = otel::init_providers()"),
+            "{setup}: {out}"
+        );
+        assert!(
+            out.contains("otel::install_fmt") || out.contains("layers()"),
+            "{setup}: {out}"
+        );
+        syn::parse_file(&out).unwrap();
+    }
 }
 
 #[test]
@@ -264,41 +516,62 @@ fn test_code_setting_up_its_own_subscriber_does_not_count() {
 }
 
 #[test]
-fn review_cases_are_never_wired_into_a_broken_or_panicking_main() {
-    // `cfg(not(test))` is the real program: its subscriber counts.
-    let out = edited("#[cfg(not(test))]\nfn main() {\n    tracing_subscriber::fmt::init();\n}\n");
-    assert!(out.contains("otel::init_fmt("), "{out}");
-    assert!(!out.contains("tracing_subscriber::fmt::init()"), "{out}");
-
-    // Another crate's prelude does not bring tracing-subscriber's traits.
-    let out = edited(
-        "use rayon::prelude::*;\n\nfn main() {\n    tracing_subscriber::fmt().with_target(false).init();\n}\n",
+fn a_merged_piece_without_a_start_in_main_gets_instructions() {
+    let manual = manual(
+        "fn main() {\n    tracing_subscriber::registry().with(otel::layers()).init();\n}\nmod otel {}\n",
     );
-    assert!(out.contains("SubscriberExt"), "{out}");
+    assert!(manual.reason.contains("`layers`"), "{manual:?}");
+}
 
-    // `FmtSubscriber::builder()` is a setup: never a second one beside it.
-    let source = "use tracing_subscriber::FmtSubscriber;\n\nfn main() {\n    FmtSubscriber::builder().with_target(false).init();\n}\n";
-    assert!(matches!(bin(source), Wiring::Manual { .. }));
-
-    // A one-line main: instructions, not a file that no longer parses.
+#[test]
+fn one_line_mains_get_instructions_not_a_broken_file() {
     for source in [
         "fn main() { tracing_subscriber::registry().with(fmt::layer()).init(); run(); }\n",
         "fn main() { env_logger::init(); run(); }\n",
     ] {
-        match bin(source) {
-            Wiring::Manual { .. } => {}
-            Wiring::Edited { source: out, .. } => {
-                syn::parse_file(&out).unwrap_or_else(|e| panic!("{e}:\n{out}"));
-            }
-            other => panic!("{other:?}"),
-        }
+        let wired = bin(source);
+        assert!(
+            wired.manual.is_some() && wired.files.is_empty(),
+            "{wired:?}"
+        );
     }
+}
 
-    // A crate's own `Result` alias next to `ValidationError` takes no `?`.
-    let out = edited(
-        "use crate::errors::{Result, ValidationError};\n\nfn main() -> Result<()> {\n    Ok(())\n}\n",
+#[test]
+fn frameworks_are_wired_where_the_app_is_built() {
+    let (wired, after) = wire_files(
+        &[(
+            "src/main.rs",
+            "#[actix_web::main]\nasync fn main() -> std::io::Result<()> {\n    HttpServer::new(|| App::new().route(\"/\", web::get().to(index)))\n        .bind((\"127.0.0.1\", 8080))?\n        .run()\n        .await\n}\n",
+        )],
+        true,
     );
-    assert!(out.contains("otel::init().expect("), "{out}");
+    assert!(wired.untraced.is_empty(), "{wired:?}");
+    assert!(
+        after[0].1.contains("HttpServer::new(|| App::new().route(\"/\", web::get().to(index)).wrap(otel::actix_tracing()))"),
+        "{after:?}"
+    );
+    let (wired, after) = wire_files(
+        &[(
+            "src/main.rs",
+            "#[tokio::main]\nasync fn main() {\n    Server::builder()\n        .add_service(GreeterServer::new(greeter))\n        .serve(addr)\n        .await\n        .unwrap();\n}\n",
+        )],
+        true,
+    );
+    assert!(wired.untraced.is_empty(), "{wired:?}");
+    assert!(
+        after[0].1.contains("    Server::builder()\n        .layer(otel::grpc_server_layer())\n        .add_service("),
+        "{after:?}"
+    );
+    // No safe place: said, and not claimed as traced.
+    let (wired, _) = wire_files(
+        &[(
+            "src/main.rs",
+            "#[actix_web::main]\nasync fn main() {\n    HttpServer::new(make_app).run().await;\n}\n",
+        )],
+        true,
+    );
+    assert_eq!(wired.untraced, ["actix-web"]);
 }
 
 #[test]
@@ -309,6 +582,6 @@ fn a_crlf_file_stays_crlf() {
     let out = edited(
         "use tracing_subscriber::prelude::*;\r\n\r\nfn main() {\r\n    tracing_subscriber::registry()\r\n        .with(tracing_subscriber::fmt::layer())\r\n        .init();\r\n}\r\n",
     );
-    assert!(out.contains("otel.layers()"), "{out}");
+    assert!(out.contains("otel::layers()"), "{out}");
     assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
 }

@@ -1,14 +1,15 @@
-//! What the crate root's `main` does with `otel::init`: read with syn.
+//! What `main` does with `otel::init`: whether it calls it, keeps the guard,
+//! and ends the program with `std::process::exit` after it.
 
 use syn::{
-    Expr, ExprCall, Item, ItemFn, Pat, Stmt,
+    Expr, ExprCall, Item, Pat, Stmt,
     spanned::Spanned as _,
     visit::{self, Visit},
 };
 
 /// How `main` treats the guard `otel::init*()` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Guard {
+pub enum Guard {
     /// `let name = otel::init()...;`: alive until `main` returns.
     Kept(String),
     /// `let _ = otel::init()...;`: dropped (and shut down) at once.
@@ -20,23 +21,20 @@ pub(super) enum Guard {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct InitCall {
-    pub(super) line: usize,
+pub struct InitCall {
+    pub line: usize,
     /// `init` or `init_providers`.
-    pub(super) function: String,
-    pub(super) guard: Guard,
+    pub function: String,
+    pub guard: Guard,
     /// A `std::process::exit` after the call: line, and whether it is a
     /// statement of `main` itself (always reached) or nested in a branch.
-    pub(super) exit_after: Option<(usize, bool)>,
+    pub exit_after: Option<(usize, bool)>,
 }
 
-/// The first `otel::init*` call in `main`, if any; `Err` when there is no `fn main`.
-pub(super) fn init_call(file: &syn::File) -> Result<Option<InitCall>, ()> {
-    let main = find_main(file).ok_or(())?;
-    let statements = &main.block.stmts;
-    let Some(index) = statements.iter().position(|s| finds_init(s).is_some()) else {
-        return Ok(None);
-    };
+/// The first `otel::init*` call among the statements of `main`'s body.
+pub fn init_call(main: &syn::Block) -> Option<InitCall> {
+    let statements = &main.stmts;
+    let index = statements.iter().position(|s| finds_init(s).is_some())?;
     let statement = &statements[index];
     let (line, function) = finds_init(statement).expect("just found");
     let guard = match statement {
@@ -54,25 +52,26 @@ pub(super) fn init_call(file: &syn::File) -> Result<Option<InitCall>, ()> {
         let direct = matches!(s, Stmt::Expr(Expr::Call(call), _) if is_exit(call));
         Some((line, direct))
     });
-    Ok(Some(InitCall {
+    Some(InitCall {
         line,
         function,
         guard,
         exit_after,
-    }))
-}
-
-fn find_main(file: &syn::File) -> Option<&ItemFn> {
-    file.items.iter().find_map(|item| match item {
-        Item::Fn(f) if f.sig.ident == "main" => Some(f),
-        _ => None,
     })
 }
 
-pub(super) fn declares_otel(file: &syn::File) -> bool {
-    file.items
+/// Whether `items` declare the `otel` module.
+pub fn declares_otel(items: &[Item]) -> bool {
+    items
         .iter()
         .any(|item| matches!(item, Item::Mod(m) if m.ident == "otel"))
+}
+
+/// Whether `block` calls one of the module's `init` functions anywhere.
+pub fn calls_init(block: &syn::Block) -> bool {
+    let mut finder = InitFinder::default();
+    finder.visit_block(block);
+    finder.found.is_some()
 }
 
 /// `otel::init()`, `otel::init()?`, `otel::init().expect(..)`, ...: the
@@ -88,7 +87,7 @@ fn is_init_chain(expr: &Expr) -> bool {
 }
 
 /// `Some("init")` for a call of `otel::init`, `crate::otel::init_providers`, ...
-fn init_function(call: &ExprCall) -> Option<String> {
+pub(super) fn init_function(call: &ExprCall) -> Option<String> {
     match path_of(call)?.as_slice() {
         [.., module, function] if module == "otel" && function.starts_with("init") => {
             Some(function.clone())
@@ -161,7 +160,12 @@ mod tests {
     use super::*;
 
     fn call(source: &str) -> Option<InitCall> {
-        init_call(&syn::parse_file(source).unwrap()).unwrap()
+        let file = syn::parse_file(source).unwrap();
+        let main = file.items.iter().find_map(|item| match item {
+            Item::Fn(f) if f.sig.ident == "main" => Some(f),
+            _ => None,
+        });
+        init_call(&main.unwrap().block)
     }
 
     #[test]
@@ -178,7 +182,6 @@ mod tests {
             call("fn main() { let g = crate::otel::init_providers().unwrap(); }").unwrap();
         assert_eq!(providers.function, "init_providers");
         assert!(call("fn main() { run(); }").is_none());
-        assert!(init_call(&syn::parse_file("fn other() {}").unwrap()).is_err());
     }
 
     #[test]

@@ -1,0 +1,213 @@
+//! Text insertions and replacements across the program's files, applied
+//! at the end so every position refers to the file as it was read: each
+//! other byte of the user's files (comments, formatting) stays as it was.
+
+use std::{collections::BTreeMap, path::PathBuf};
+
+use proc_macro2::LineColumn;
+use syn::{Item, spanned::Spanned as _};
+
+use super::locate::LineIndex;
+use crate::analysis::Program;
+
+/// One file's new text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEdit {
+    pub path: PathBuf,
+    pub before: String,
+    pub after: String,
+}
+
+/// The edits planned so far, by file (index into [`Program::files`]).
+pub(super) struct Edits<'p> {
+    program: &'p Program,
+    indexes: BTreeMap<usize, LineIndex>,
+    /// (start, end, replacement) byte ranges per file.
+    ranges: BTreeMap<usize, Vec<(usize, usize, String)>>,
+    /// `use` lines to add, by file and module.
+    imports: BTreeMap<(usize, usize), Vec<&'static Trait>>,
+}
+
+/// A trait by name, and how to import it from `tracing_subscriber`.
+pub(super) type Trait = (&'static str, &'static str);
+/// `.with(..)` on a subscriber.
+pub(super) const SUBSCRIBER_EXT: Trait = ("SubscriberExt", "layer::SubscriberExt as _");
+/// `.init()` on a subscriber.
+pub(super) const SUBSCRIBER_INIT_EXT: Trait = ("SubscriberInitExt", "util::SubscriberInitExt as _");
+
+impl<'p> Edits<'p> {
+    pub(super) fn new(program: &'p Program) -> Self {
+        Self {
+            program,
+            indexes: BTreeMap::new(),
+            ranges: BTreeMap::new(),
+            imports: BTreeMap::new(),
+        }
+    }
+
+    /// The line index of a file, built on first use.
+    pub(super) fn index(&mut self, file: usize) -> &LineIndex {
+        let program = self.program;
+        self.indexes
+            .entry(file)
+            .or_insert_with(|| LineIndex::new(&program.files[file].text))
+    }
+
+    pub(super) fn offset(&mut self, file: usize, at: LineColumn) -> usize {
+        self.index(file).offset(at)
+    }
+
+    pub(super) fn insert(&mut self, file: usize, at: usize, text: String) {
+        self.replace(file, at, at, text);
+    }
+
+    pub(super) fn replace(&mut self, file: usize, start: usize, end: usize, text: String) {
+        self.ranges
+            .entry(file)
+            .or_default()
+            .push((start, end, text));
+    }
+
+    /// `call` (`.layer(..)`) right after the expression ending at `after`:
+    /// on a line of its own indented like `indent_like`'s line, or inline.
+    pub(super) fn append(
+        &mut self,
+        file: usize,
+        after: LineColumn,
+        indent_like: Option<LineColumn>,
+        call: &str,
+    ) {
+        let at = self.offset(file, after);
+        let text = match indent_like {
+            Some(like) => format!("\n{}{call}", self.index(file).indentation(like.line)),
+            None => call.to_owned(),
+        };
+        self.insert(file, at, text);
+    }
+
+    /// Takes over the edits planned in `other`.
+    pub(super) fn absorb(&mut self, other: Edits<'_>) {
+        for (file, ranges) in other.ranges {
+            self.ranges.entry(file).or_default().extend(ranges);
+        }
+        for ((_, module), traits) in other.imports {
+            self.import(module, &traits);
+        }
+    }
+
+    /// Makes `traits` usable in `module` (a file's top level or an inline
+    /// module in it).
+    pub(super) fn import(&mut self, module: usize, traits: &[&'static Trait]) {
+        let file = self.program.modules[module].file;
+        let wanted = self.imports.entry((file, module)).or_default();
+        for t in traits {
+            if !wanted.contains(t) {
+                wanted.push(t);
+            }
+        }
+    }
+
+    /// Every file's new text.
+    pub(super) fn finish(mut self) -> Vec<FileEdit> {
+        let imports = std::mem::take(&mut self.imports);
+        for ((file, module), traits) in imports {
+            if let Some((at, text)) = self.import_line(module, &traits) {
+                self.insert(file, at, text);
+            }
+        }
+        self.ranges
+            .into_iter()
+            .map(|(file, ranges)| {
+                let source = &self.program.files[file];
+                FileEdit {
+                    path: source.path.clone(),
+                    before: source.text.clone(),
+                    after: apply(&source.text, ranges),
+                }
+            })
+            .filter(|edit| edit.before != edit.after)
+            .collect()
+    }
+
+    /// A `use` for those of `needed` the module does not import yet, as its
+    /// own group after the module's last `use` (rustfmt leaves it there).
+    fn import_line(&mut self, module: usize, needed: &[&'static Trait]) -> Option<(usize, String)> {
+        let program = self.program;
+        let scope = &program.modules[module];
+        let uses: Vec<&syn::ItemUse> = scope
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Use(u) => Some(u),
+                _ => None,
+            })
+            .collect();
+        let texts: Vec<String> = uses
+            .iter()
+            .map(|u| quote::ToTokens::to_token_stream(u).to_string())
+            .collect();
+        // Only tracing-subscriber's prelude brings the traits (not rayon's).
+        let prelude = texts
+            .iter()
+            .any(|t| t.contains("tracing_subscriber") && t.contains("prelude :: *"));
+        let text = texts.concat();
+        let missing: Vec<&str> = needed
+            .iter()
+            .filter(|(name, _)| !prelude && !has_ident(&text, name))
+            .map(|(_, path)| *path)
+            .collect();
+        let line = match missing.as_slice() {
+            [] => return None,
+            [one] => format!("use tracing_subscriber::{one};"),
+            many => format!("use tracing_subscriber::{{{}}};", many.join(", ")),
+        };
+        let file = scope.file;
+        let indent = match scope.brace {
+            Some(brace) => format!("{}    ", self.index(file).indentation(brace.line)),
+            None => String::new(),
+        };
+        if let Some(last) = uses.last() {
+            let at = self.index(file).line_after(last.span().end());
+            return Some((at, format!("\n{indent}{line}\n")));
+        }
+        match scope.brace {
+            Some(brace) => {
+                let at = self.index(file).line_after(brace);
+                Some((at, format!("{indent}{line}\n\n")))
+            }
+            None => {
+                let first = scope.items.first().map(|item| item.span().start());
+                let index = self.index(file);
+                let at = first.map_or(0, |f| index.above_comments(f));
+                Some((at, format!("{line}\n\n")))
+            }
+        }
+    }
+}
+
+/// Whether `name` appears in `tokens` as a whole identifier.
+pub(super) fn has_ident(tokens: &str, name: &str) -> bool {
+    tokens
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|t| t == name)
+}
+
+/// Applies edits (byte range, replacement), later ranges first so earlier
+/// ones stay valid; insertions at the same place keep their planned order.
+pub(super) fn apply(source: &str, mut edits: Vec<(usize, usize, String)>) -> String {
+    // Stable: among equal starts, the one planned first must end up first,
+    // so those are applied last.
+    edits.reverse();
+    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    // Added lines end like the file's own, so a CRLF file stays CRLF.
+    let crlf = source.contains("\r\n");
+    let mut text = source.to_owned();
+    for (start, end, replacement) in edits {
+        let replacement = match crlf {
+            true => replacement.replace("\r\n", "\n").replace('\n', "\r\n"),
+            false => replacement,
+        };
+        text.replace_range(start..end, &replacement);
+    }
+    text
+}

@@ -1,0 +1,406 @@
+//! Merging OpenTelemetry into the logging a program already sets up,
+//! wherever `main` reaches it (in `main`, a helper, a module, the library):
+//! `main` starts the providers before the call that leads there, so they
+//! live as long as `main`, and the setup itself takes the module's pieces
+//! from them. A second global subscriber or logger is never added:
+//!
+//! * a `registry()` chain gets `.with(otel::layers())`, or
+//!   `.with(otel::unfiltered_layers())` when it has a global filter, so what
+//!   is exported is what that filter lets through;
+//! * a `fmt()` builder gets `.finish().with(otel::fmt_layers())`;
+//! * `set_global_default(subscriber)` and `subscriber.init()`: the layers go
+//!   where the subscriber is built, followed through variables, parameters
+//!   and the crate's own functions (the zero2prod `get_subscriber` shape);
+//! * `fmt::init()` becomes `otel::install_fmt(..)`, the same console;
+//! * a `log` logger (env_logger, pretty_env_logger, a program's own
+//!   `log::Log`) is installed through the module, which passes every record
+//!   to it as before and exports it too.
+//!
+//! Anything else leaves every file as it is, with the lines to add.
+
+use proc_macro2::LineColumn;
+use syn::{Expr, spanned::Spanned as _};
+
+use super::{
+    Context,
+    edits::{Edits, SUBSCRIBER_EXT, SUBSCRIBER_INIT_EXT},
+};
+use crate::analysis::{Built, FnId, Global, Kind, Program, Setup, built_from};
+
+/// What merging comes to.
+pub(super) enum Plan {
+    /// The program sets up no logging.
+    Nothing,
+    Merge {
+        /// The `init` function `main` calls first: `init_providers` or
+        /// `init_without_console`.
+        init: &'static str,
+        /// In `main`, the call that leads to the first setup.
+        leads_to_setup: LineColumn,
+        added: Vec<String>,
+        notes: Vec<String>,
+    },
+    Manual {
+        reason: String,
+        /// The lines to add, each with where it goes.
+        lines: Vec<(String, String)>,
+    },
+}
+
+/// Plans the merge, with its edits in `edits`.
+pub(super) fn plan(cx: &Context<'_>, edits: &mut Edits<'_>) -> Plan {
+    let program = cx.program;
+    let setups: Vec<Setup> = program.setups().into_iter().filter(|s| s.reached).collect();
+    let notes = variants_left(program, &setups);
+    let Some(first) = setups.first() else {
+        return Plan::Nothing;
+    };
+    let at = |s: &Setup| {
+        format!(
+            "`{}` (`{}`)",
+            program.at(s.function, s.site.start.line),
+            s.site.call
+        )
+    };
+    let tracing: Vec<&Setup> = setups
+        .iter()
+        .filter(|s| s.site.kind.global() == Global::Tracing)
+        .collect();
+    let logs: Vec<&Setup> = setups
+        .iter()
+        .filter(|s| s.site.kind.global() == Global::Log)
+        .collect();
+    if let (Some(t), Some(l)) = (tracing.first(), logs.first()) {
+        let reason = format!(
+            "it sets up both a tracing subscriber at {} and a `log` logger at {}",
+            at(t),
+            at(l)
+        );
+        return manual(cx, first, reason);
+    }
+    let mut planned = Edits::new(program);
+    let mut added = Vec::new();
+    for setup in &setups {
+        match site(cx, &mut planned, setup) {
+            Ok(Some(what)) => added.push(what),
+            Ok(None) => {}
+            Err(why) => {
+                let reason = format!(
+                    "it sets up logging at {} {why}, and a second global subscriber would make it fail at start",
+                    at(setup)
+                );
+                return manual(cx, setup, reason);
+            }
+        }
+    }
+    let Some(leads_to_setup) = setups.iter().map(|s| call_in_main(program, s)).min() else {
+        return Plan::Nothing;
+    };
+    edits.absorb(planned);
+    let init = match logs.is_empty() || !program.uses_tracing() {
+        true => "init_providers",
+        false => "init_without_console",
+    };
+    Plan::Merge {
+        init,
+        leads_to_setup,
+        added,
+        notes,
+    }
+}
+
+/// Where in `main` the way to a setup starts: the call into the function
+/// that (eventually) sets up logging, or the setup itself.
+fn call_in_main(program: &Program, setup: &Setup) -> LineColumn {
+    match program.reach.path_to(setup.function).first() {
+        Some((_, call)) => call.start,
+        None => setup.site.start,
+    }
+}
+
+/// The edit at one setup, and what the report says about it; `Err` with
+/// why when the setup is not one `init` can merge with.
+fn site(cx: &Context<'_>, edits: &mut Edits<'_>, setup: &Setup) -> Result<Option<String>, String> {
+    let program = cx.program;
+    let function = setup.function;
+    let file = program.file_of(function);
+    let module = program.functions[function].module;
+    let otel = cx.otel_path(module);
+    let line = setup.site.start.line;
+    let shown = program.at(function, line);
+    match setup.site.kind {
+        Kind::LogTracer => Ok(None),
+        Kind::Registry | Kind::FmtBuilder | Kind::FmtSubscriber
+            if setup.site.variable.is_none() =>
+        {
+            let dot = setup
+                .site
+                .layer_at
+                .ok_or("in a form cargo-otel does not recognize")?;
+            let (method, finish) = match setup.site.kind {
+                Kind::Registry => {
+                    let chain = program
+                        .operand(setup)
+                        .ok_or("in a form cargo-otel does not recognize")?;
+                    (layers_for(program, function, &chain), "")
+                }
+                Kind::FmtSubscriber => ("fmt_layers", ""),
+                _ => ("fmt_layers", ".finish()"),
+            };
+            let with = format!(".with({otel}::{method}())");
+            let at = edits.offset(file, dot);
+            let text = match edits.index(file).starts_line(dot) {
+                // One call per line: so are the new ones.
+                true => {
+                    let indent = edits.index(file).indentation(dot.line);
+                    let finish = match finish {
+                        "" => String::new(),
+                        finish => format!("{finish}\n{indent}"),
+                    };
+                    format!("{finish}{with}\n{indent}")
+                }
+                false => format!("{finish}{with}"),
+            };
+            edits.insert(file, at, text);
+            edits.import(module, &[&SUBSCRIBER_EXT, &SUBSCRIBER_INIT_EXT]);
+            Ok(Some(format!(
+                "`.with({otel}::{method}())` in the subscriber set up at `{shown}`"
+            )))
+        }
+        Kind::SetGlobalDefault
+        | Kind::Registry
+        | Kind::FmtBuilder
+        | Kind::FmtSubscriber
+        | Kind::Other => {
+            let origin = program.subscriber_origin(setup).ok_or(
+                "with a subscriber cargo-otel cannot trace back to a `registry()` or `fmt()` chain",
+            )?;
+            if origin.typed {
+                return Err(
+                    "with a subscriber of a declared type, which added layers would change"
+                        .to_owned(),
+                );
+            }
+            let method = match built_from(&origin.expr) {
+                Some(Built::Fmt) => "fmt_layers",
+                _ => layers_for(program, origin.function, &origin.expr),
+            };
+            let origin_module = program.functions[origin.function].module;
+            let origin_file = program.file_of(origin.function);
+            let otel = cx.otel_path(origin_module);
+            let indent_like = match &origin.expr {
+                Expr::MethodCall(call) if origin.end.line > origin.start.line => {
+                    Some(call.method.span().start())
+                }
+                _ => None,
+            };
+            edits.append(
+                origin_file,
+                origin.end,
+                indent_like,
+                &format!(".with({otel}::{method}())"),
+            );
+            edits.import(origin_module, &[&SUBSCRIBER_EXT]);
+            let built_at = program.at(origin.function, origin.start.line);
+            Ok(Some(format!(
+                "`.with({otel}::{method}())` where the subscriber is built, at `{built_at}`"
+            )))
+        }
+        Kind::FmtInit => {
+            let replacement = match setup.site.name.as_str() {
+                "try_init" => "try_install_fmt",
+                _ => "install_fmt",
+            };
+            let filter = cx.fmt_default_filter;
+            let call = format!("{otel}::{replacement}({filter:?})");
+            let (start, end) = (
+                edits.offset(file, setup.site.start),
+                edits.offset(file, setup.site.end),
+            );
+            edits.replace(file, start, end, call.clone());
+            Ok(Some(format!(
+                "`{call}` in place of `{}` (the same console output)",
+                setup.site.call
+            )))
+        }
+        Kind::EnvLogger | Kind::PrettyEnvLogger => {
+            let logger =
+                built_logger(program, setup).ok_or("in a form cargo-otel does not recognize")?;
+            let install = match program.logger_keeps_default_filter(setup) {
+                true => "set_env_logger",
+                false => "set_logger_with",
+            };
+            let panics = setup.site.name.starts_with("init");
+            let suffix = match (panics, setup.site.kind) {
+                (false, _) => "",
+                (true, Kind::PrettyEnvLogger) => ".unwrap()",
+                (true, _) => ".expect(\"failed to set the logger\")",
+            };
+            let call = format!("{otel}::{install}({logger}, |logger| logger.filter()){suffix}");
+            let (start, end) = (
+                edits.offset(file, setup.site.start),
+                edits.offset(file, setup.site.end),
+            );
+            edits.replace(file, start, end, call);
+            Ok(Some(format!(
+                "`{otel}::{install}(..)` in place of `{}` (the same console, and its records exported)",
+                setup.site.call
+            )))
+        }
+        Kind::OwnLogger => {
+            let text = &program.files[file].text;
+            let start = edits.offset(file, setup.site.start);
+            let paren = start
+                + text[start..]
+                    .find('(')
+                    .ok_or("in a form cargo-otel does not recognize")?;
+            let function_name = setup.site.name.clone();
+            edits.replace(file, start, paren, format!("{otel}::{function_name}"));
+            Ok(Some(format!(
+                "`{otel}::{function_name}` in place of `log::{function_name}` at `{shown}` (your logger, and its records exported)"
+            )))
+        }
+        Kind::LogLogger => {
+            Err("with a `log` logger cargo-otel cannot pass records through".to_owned())
+        }
+    }
+}
+
+/// `layers` for a chain without a global filter (the module's own, `info`
+/// unless `RUST_LOG` says otherwise), `unfiltered_layers` for one with: the
+/// program's filter then decides what is exported, as it decides what is
+/// printed.
+fn layers_for(program: &Program, function: FnId, chain: &Expr) -> &'static str {
+    match program.chain_has_global_filter(function, chain) {
+        true => "unfiltered_layers",
+        false => "layers",
+    }
+}
+
+/// The expression that builds the logger an env_logger-like setup would
+/// install: the builder chain's `.build()`, or the builder its `init`
+/// function makes.
+fn built_logger(program: &Program, setup: &Setup) -> Option<String> {
+    let call = setup.site.call.replace('…', "");
+    let head = call.split('(').next().unwrap_or_default();
+    let krate = head.rsplit_once("::").map(|(path, _)| path.to_owned());
+    let argument = || {
+        let operand = program.operand(setup)?;
+        Some(quote_text(program, setup.function, &operand))
+    };
+    let name = setup.site.name.as_str();
+    if setup.site.layer_at.is_some() {
+        // A chain or a variable: `Builder::from_default_env().init()`.
+        let receiver = argument()?;
+        return Some(format!("{receiver}.build()"));
+    }
+    let krate = krate?;
+    match (setup.site.kind, name) {
+        (Kind::EnvLogger, "init" | "try_init") => {
+            Some(format!("{krate}::Builder::from_default_env().build()"))
+        }
+        (Kind::EnvLogger, "init_from_env" | "try_init_from_env") => Some(format!(
+            "{krate}::Builder::from_env({}).build()",
+            argument()?
+        )),
+        (Kind::PrettyEnvLogger, _) => {
+            let builder = match name.contains("timed") {
+                true => "formatted_timed_builder",
+                false => "formatted_builder",
+            };
+            let variable = match name.contains("custom_env") {
+                true => argument()?,
+                false => "\"RUST_LOG\"".to_owned(),
+            };
+            Some(format!(
+                "{krate}::{builder}().parse_filters(&std::env::var({variable}).unwrap_or_default()).build()"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// An expression as it is written in the file.
+fn quote_text(program: &Program, function: FnId, expr: &Expr) -> String {
+    let file = &program.files[program.file_of(function)];
+    let index = super::locate::LineIndex::new(&file.text);
+    let (start, end) = (
+        index.offset(expr.span().start()),
+        index.offset(expr.span().end()),
+    );
+    file.text[start..end].to_owned()
+}
+
+/// Notes for setups in `#[cfg]` variants of the functions that set up
+/// logging: a plain build does not compile them, so they stay as they are.
+fn variants_left(program: &Program, setups: &[Setup]) -> Vec<String> {
+    let mut left = Vec::new();
+    let all = program.setups();
+    for setup in setups {
+        for variant in program.variants_of(setup.function) {
+            for other in all.iter().filter(|s| s.function == variant) {
+                let cfg = program.functions[variant]
+                    .inactive
+                    .clone()
+                    .unwrap_or_default();
+                let at = program.at(variant, other.site.start.line);
+                let note = format!(
+                    "left `{at}` as it is: `{}` under `{cfg}`, which a plain build does not compile",
+                    other.site.call
+                );
+                if !left.contains(&note) {
+                    left.push(note);
+                }
+            }
+        }
+    }
+    left
+}
+
+/// The lines to add by hand, for a setup `init` does not edit.
+fn manual(cx: &Context<'_>, setup: &Setup, reason: String) -> Plan {
+    let program = cx.program;
+    let suffix = cx.try_suffix;
+    let otel = cx.otel_path(program.functions[setup.function].module);
+    let main_otel = cx.otel_path(program.root);
+    let at = program.at(setup.function, setup.site.start.line);
+    let start = (
+        format!("let _otel = {main_otel}::init_providers(){suffix};"),
+        "first thing in `main`: the providers must live until `main` returns".to_owned(),
+    );
+    let lines = match setup.site.kind {
+        Kind::FmtInit => vec![
+            start,
+            (
+                format!("{otel}::install_fmt({:?})", cx.fmt_default_filter),
+                format!("in place of `{}` at `{at}`", setup.site.call),
+            ),
+        ],
+        kind if kind.global() == Global::Log => vec![
+            start,
+            (
+                format!("{otel}::set_logger_with(logger, |logger| logger.filter())"),
+                format!(
+                    "in place of `{}` at `{at}`, with the logger it builds",
+                    setup.site.call
+                ),
+            ),
+        ],
+        kind => {
+            let (layers, place) = match kind {
+                Kind::Registry => (format!(".with({otel}::layers())"), "before `.init()`"),
+                Kind::FmtBuilder => (
+                    format!(".finish().with({otel}::fmt_layers())"),
+                    "before `.init()`",
+                ),
+                Kind::FmtSubscriber => (format!(".with({otel}::fmt_layers())"), "before `.init()`"),
+                _ => (
+                    format!(".with({otel}::layers())"),
+                    "where the subscriber is built (`fmt_layers()` on a `fmt()….finish()` one)",
+                ),
+            };
+            vec![start, (layers, format!("{place} in the setup at `{at}`"))]
+        }
+    };
+    Plan::Manual { reason, lines }
+}
