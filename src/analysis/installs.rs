@@ -36,6 +36,12 @@ pub enum Kind {
     /// `log::set_logger(..)` / `log::set_boxed_logger(..)`: the program's
     /// own `log::Log`.
     OwnLogger,
+    /// fern: `Dispatch::new()….apply()`.
+    Fern,
+    /// simplelog: `TermLogger::init(..)`, `CombinedLogger::init(..)`, ...
+    Simplelog,
+    /// log4rs: `log4rs::init_file(..)`.
+    Log4rs,
     /// Another `log` logger (simple_logger, log4rs, fern, flexi_logger...).
     LogLogger,
     /// Anything else that installs a subscriber.
@@ -57,9 +63,13 @@ impl Kind {
     pub fn global(self) -> Global {
         match self {
             Self::LogTracer => Global::LogIntoTracing,
-            Self::EnvLogger | Self::PrettyEnvLogger | Self::OwnLogger | Self::LogLogger => {
-                Global::Log
-            }
+            Self::EnvLogger
+            | Self::PrettyEnvLogger
+            | Self::OwnLogger
+            | Self::Fern
+            | Self::Simplelog
+            | Self::Log4rs
+            | Self::LogLogger => Global::Log,
             _ => Global::Tracing,
         }
     }
@@ -94,6 +104,15 @@ const LOG_LOGGERS: [&str; 8] = [
     "fern",
     "flexi_logger",
     "simplelog",
+];
+
+/// simplelog's loggers, as `Logger::init(..)` calls them.
+const SIMPLELOG_LOGGERS: [&str; 5] = [
+    "TermLogger :: init",
+    "WriteLogger :: init",
+    "CombinedLogger :: init",
+    "TestLogger :: init",
+    "simplelog :: SimpleLogger :: init",
 ];
 
 /// Every such call in a function body.
@@ -173,7 +192,7 @@ impl<'ast> Visit<'ast> for Finder {
                     None
                 }
             } else if method == "apply" {
-                receiver.contains("fern").then_some(Kind::LogLogger)
+                (receiver.contains("fern") || receiver.contains("Dispatch")).then_some(Kind::Fern)
             } else {
                 let chain = receiver.contains("registry")
                     || receiver.contains("Registry")
@@ -257,6 +276,10 @@ fn function_kind(func: &str, name: &str) -> Option<Kind> {
         Some(Kind::PrettyEnvLogger)
     } else if func.starts_with("env_logger") && name.contains("init") {
         Some(Kind::EnvLogger)
+    } else if name == "init" && SIMPLELOG_LOGGERS.iter().any(|l| func.ends_with(l)) {
+        Some(Kind::Simplelog)
+    } else if func.starts_with("log4rs") && name == "init_file" {
+        Some(Kind::Log4rs)
     } else if LOG_LOGGERS.iter().any(|k| func.contains(k)) && name.contains("init") {
         Some(Kind::LogLogger)
     } else if matches!(name, "set_logger" | "set_boxed_logger") && func.contains("log") {
@@ -373,7 +396,11 @@ mod tests {
                  pretty_env_logger::init();
                  LogTracer::init().expect(\"x\");
                  FmtSubscriber::builder().with_target(false).init();
-                 fern::Dispatch::new().chain(std::io::stderr()).apply()?;"
+                 fern::Dispatch::new().chain(std::io::stderr()).apply()?;
+                 simplelog::TermLogger::init(l, c, m, cc).unwrap();
+                 CombinedLogger::init(vec![]).unwrap();
+                 log4rs::init_file(\"log.yaml\", Default::default()).unwrap();
+                 log4rs::init_config(config).unwrap();"
             ),
             [
                 Kind::FmtInit,
@@ -386,6 +413,10 @@ mod tests {
                 Kind::PrettyEnvLogger,
                 Kind::LogTracer,
                 Kind::FmtBuilder,
+                Kind::Fern,
+                Kind::Simplelog,
+                Kind::Simplelog,
+                Kind::Log4rs,
                 Kind::LogLogger,
             ]
         );

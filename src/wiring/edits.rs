@@ -185,6 +185,38 @@ impl<'p> Edits<'p> {
     }
 }
 
+/// A call as rustfmt writes it, so a user's `cargo fmt --check` stays
+/// clean: on one line when it fits in 100 columns (the call starting at
+/// `column`, with the statement's `;`), else with `suffix` (`.expect(..)`)
+/// on a line of its own, else one argument per line. An argument may span
+/// lines, as written for a statement indented by `indent`.
+pub(super) fn call(
+    column: usize,
+    indent: &str,
+    callee: &str,
+    args: &[&str],
+    suffix: &str,
+) -> String {
+    const WIDTH: usize = 100;
+    let head = format!("{callee}({})", args.join(", "));
+    let one_line = !head.contains('\n');
+    if one_line && column + head.len() + suffix.len() < WIDTH {
+        return format!("{head}{suffix}");
+    }
+    if one_line && column + head.len() < WIDTH {
+        return format!("{head}\n{indent}    {suffix}");
+    }
+    let args: String = args
+        .iter()
+        .map(|a| format!("{indent}    {},\n", a.replace('\n', "\n    ")))
+        .collect();
+    let suffix = match suffix {
+        "" => String::new(),
+        suffix => format!("\n{indent}{suffix}"),
+    };
+    format!("{callee}(\n{args}{indent}){suffix}")
+}
+
 /// Whether `name` appears in `tokens` as a whole identifier.
 pub(super) fn has_ident(tokens: &str, name: &str) -> bool {
     tokens

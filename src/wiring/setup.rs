@@ -23,7 +23,7 @@ use syn::{Expr, spanned::Spanned as _};
 
 use super::{
     Context,
-    edits::{Edits, SUBSCRIBER_EXT, SUBSCRIBER_INIT_EXT},
+    edits::{self, Edits, SUBSCRIBER_EXT, SUBSCRIBER_INIT_EXT},
 };
 use crate::analysis::{Built, FnId, Global, Kind, Program, Setup, built_from};
 
@@ -223,27 +223,44 @@ fn site(cx: &Context<'_>, edits: &mut Edits<'_>, setup: &Setup) -> Result<Option
                 setup.site.call
             )))
         }
-        Kind::EnvLogger | Kind::PrettyEnvLogger => {
-            let logger =
-                built_logger(program, setup).ok_or("in a form cargo-otel does not recognize")?;
-            let install = match program.logger_keeps_default_filter(setup) {
-                true => "set_env_logger",
-                false => "set_logger_with",
-            };
-            let panics = setup.site.name.starts_with("init");
-            let suffix = match (panics, setup.site.kind) {
-                (false, _) => "",
-                (true, Kind::PrettyEnvLogger) => ".unwrap()",
-                (true, _) => ".expect(\"failed to set the logger\")",
-            };
-            let call = format!("{otel}::{install}({logger}, |logger| logger.filter()){suffix}");
+        Kind::EnvLogger | Kind::PrettyEnvLogger | Kind::Fern | Kind::Simplelog => {
+            let (install, args, suffix) =
+                log_console(program, setup).ok_or("in a form cargo-otel does not recognize")?;
+            let indent = edits.index(file).indentation(line);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let callee = format!("{otel}::{install}");
+            let call = edits::call(setup.site.start.column, &indent, &callee, &args, suffix);
+            let (start, end) = (
+                edits.offset(file, setup.site.start),
+                edits.offset(file, setup.site.end),
+            );
+            if call.ends_with(&format!("\n{indent})")) {
+                // After a call laid out one argument per line, the rest of
+                // the chain (`.unwrap()`) continues at the statement's indent.
+                for (from, to) in chain_indents(&program.files[file].text, end) {
+                    edits.replace(file, from, to, indent.clone());
+                }
+            }
+            edits.replace(file, start, end, call);
+            Ok(Some(format!(
+                "`{callee}(..)` in place of `{}` (the same console, and its records exported)",
+                setup.site.call
+            )))
+        }
+        Kind::Log4rs => {
+            let arguments =
+                call_arguments(program, setup).ok_or("in a form cargo-otel does not recognize")?;
+            let indent = edits.index(file).indentation(line);
+            let call = format!(
+                "log4rs::config::load_config_file({arguments})\n{indent}    .and_then(|config| {{\n{indent}        Ok({otel}::set_logger_with(\n{indent}            log4rs::Logger::new(config),\n{indent}            |logger| logger.max_log_level(),\n{indent}        )?)\n{indent}    }})"
+            );
             let (start, end) = (
                 edits.offset(file, setup.site.start),
                 edits.offset(file, setup.site.end),
             );
             edits.replace(file, start, end, call);
             Ok(Some(format!(
-                "`{otel}::{install}(..)` in place of `{}` (the same console, and its records exported)",
+                "`{otel}::set_logger_with(..)` with the logger `{}` builds (the same console, and its records exported)",
                 setup.site.call
             )))
         }
@@ -277,58 +294,130 @@ fn layers_for(program: &Program, function: FnId, chain: &Expr) -> &'static str {
     }
 }
 
-/// The expression that builds the logger an env_logger-like setup would
-/// install: the builder chain's `.build()`, or the builder its `init`
-/// function makes.
+/// How a `log` logger's setup becomes the module's: the function, its
+/// arguments (the logger built instead of installed, and its level) and
+/// what follows the call (`init()` panics where `try_init()` returns).
+fn log_console(
+    program: &Program,
+    setup: &Setup,
+) -> Option<(&'static str, Vec<String>, &'static str)> {
+    let name = setup.site.name.as_str();
+    let level = |how: &str| format!("|logger| {how}");
+    let written = |start, end| text_between(program, setup.function, start, end);
+    match setup.site.kind {
+        Kind::Fern => {
+            let (start, end) = setup.site.operand?;
+            let logger = then_call(&written(start, end), "into_log");
+            Some(("set_logger_parts", vec![logger], ""))
+        }
+        Kind::Simplelog => {
+            // `TermLogger::init(..)` installs what `TermLogger::new(..)` builds.
+            let call = written(setup.site.start, setup.site.end);
+            let paren = call.find('(')?;
+            let head = call[..paren].trim_end().strip_suffix("init")?;
+            let logger = format!("*{head}new{}", &call[paren..]);
+            let level = level("simplelog::SharedLogger::level(logger)");
+            Some(("set_logger_with", vec![logger, level], ""))
+        }
+        Kind::EnvLogger | Kind::PrettyEnvLogger => {
+            let install = match program.logger_keeps_default_filter(setup) {
+                true => "set_env_logger",
+                false => "set_logger_with",
+            };
+            let suffix = match (name.starts_with("init"), setup.site.kind) {
+                (false, _) => "",
+                (true, Kind::PrettyEnvLogger) => ".unwrap()",
+                (true, _) => ".expect(\"failed to set the logger\")",
+            };
+            let logger = built_logger(program, setup)?;
+            Some((install, vec![logger, level("logger.filter()")], suffix))
+        }
+        _ => None,
+    }
+}
+
+/// The env_logger builder's `.build()`: of the chain or variable the setup
+/// calls `init` on, or of the builder its `init` function makes.
 fn built_logger(program: &Program, setup: &Setup) -> Option<String> {
+    if setup.site.layer_at.is_some() {
+        let (start, end) = setup.site.operand?;
+        return Some(then_call(
+            &text_between(program, setup.function, start, end),
+            "build",
+        ));
+    }
     let call = setup.site.call.replace('…', "");
     let head = call.split('(').next().unwrap_or_default();
-    let krate = head.rsplit_once("::").map(|(path, _)| path.to_owned());
-    let argument = || {
-        let operand = program.operand(setup)?;
-        Some(quote_text(program, setup.function, &operand))
-    };
+    let krate = head.rsplit_once("::").map(|(path, _)| path.to_owned())?;
     let name = setup.site.name.as_str();
-    if setup.site.layer_at.is_some() {
-        // A chain or a variable: `Builder::from_default_env().init()`.
-        let receiver = argument()?;
-        return Some(format!("{receiver}.build()"));
-    }
-    let krate = krate?;
     match (setup.site.kind, name) {
         (Kind::EnvLogger, "init" | "try_init") => {
             Some(format!("{krate}::Builder::from_default_env().build()"))
         }
         (Kind::EnvLogger, "init_from_env" | "try_init_from_env") => Some(format!(
             "{krate}::Builder::from_env({}).build()",
-            argument()?
+            call_arguments(program, setup)?
         )),
         (Kind::PrettyEnvLogger, _) => {
             let builder = match name.contains("timed") {
                 true => "formatted_timed_builder",
                 false => "formatted_builder",
             };
-            let variable = match name.contains("custom_env") {
-                true => argument()?,
-                false => "\"RUST_LOG\"".to_owned(),
-            };
-            Some(format!(
-                "{krate}::{builder}().parse_filters(&std::env::var({variable}).unwrap_or_default()).build()"
-            ))
+            Some(match name.contains("custom_env") {
+                true => format!(
+                    "{krate}::{builder}().parse_filters(&std::env::var({}).unwrap_or_default()).build()",
+                    call_arguments(program, setup)?
+                ),
+                false => format!("{krate}::{builder}().parse_default_env().build()"),
+            })
         }
         _ => None,
     }
 }
 
-/// An expression as it is written in the file.
-fn quote_text(program: &Program, function: FnId, expr: &Expr) -> String {
+/// `receiver.method()`: inline, or on a line of its own indented like the
+/// receiver chain's last line when the chain spans lines.
+fn then_call(receiver: &str, method: &str) -> String {
+    match receiver.rsplit_once('\n') {
+        Some((_, last)) => {
+            let indent = &last[..last.len() - last.trim_start().len()];
+            format!("{receiver}\n{indent}.{method}()")
+        }
+        None => format!("{receiver}.{method}()"),
+    }
+}
+
+/// The indentation (byte ranges) of the lines after `at` that continue a
+/// method chain (`\n        .unwrap()`).
+fn chain_indents(text: &str, at: usize) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut at = at;
+    while let Some(rest) = text[at..].strip_prefix('\n') {
+        let line = rest.split('\n').next().unwrap_or_default();
+        let code = line.trim_start();
+        if !code.starts_with('.') {
+            break;
+        }
+        let start = at + 1;
+        ranges.push((start, start + line.len() - code.len()));
+        at = start + line.len();
+    }
+    ranges
+}
+
+/// The arguments of the setup's call, as written.
+fn call_arguments(program: &Program, setup: &Setup) -> Option<String> {
+    let call = text_between(program, setup.function, setup.site.start, setup.site.end);
+    let open = call.find('(')?;
+    let close = call.rfind(')')?;
+    (open < close).then(|| call[open + 1..close].trim().to_owned())
+}
+
+/// The source text between two positions of a function's file.
+fn text_between(program: &Program, function: FnId, start: LineColumn, end: LineColumn) -> String {
     let file = &program.files[program.file_of(function)];
     let index = super::locate::LineIndex::new(&file.text);
-    let (start, end) = (
-        index.offset(expr.span().start()),
-        index.offset(expr.span().end()),
-    );
-    file.text[start..end].to_owned()
+    file.text[index.offset(start)..index.offset(end)].to_owned()
 }
 
 /// Notes for setups in `#[cfg]` variants of the functions that set up

@@ -329,15 +329,15 @@ fn log_loggers_are_installed_through_the_module() {
     for (setup, replaced) in [
         (
             "env_logger::init();",
-            "otel::set_env_logger(env_logger::Builder::from_default_env().build(), |logger| logger.filter()).expect(\"failed to set the logger\");",
+            "otel::set_env_logger(env_logger::Builder::from_default_env().build(), |logger| logger.filter())\n        .expect(\"failed to set the logger\");",
         ),
         (
             "env_logger::Builder::new().filter_level(log::LevelFilter::Info).try_init()?;",
-            "otel::set_logger_with(env_logger::Builder::new().filter_level(log::LevelFilter::Info).build(), |logger| logger.filter())?;",
+            "otel::set_logger_with(\n        env_logger::Builder::new().filter_level(log::LevelFilter::Info).build(),\n        |logger| logger.filter(),\n    )?;",
         ),
         (
             "pretty_env_logger::init();",
-            "otel::set_env_logger(pretty_env_logger::formatted_builder().parse_filters(&std::env::var(\"RUST_LOG\").unwrap_or_default()).build(), |logger| logger.filter()).unwrap();",
+            "otel::set_env_logger(\n        pretty_env_logger::formatted_builder().parse_default_env().build(),\n        |logger| logger.filter(),\n    )\n    .unwrap();",
         ),
         (
             "log::set_logger(&LOGGER).unwrap();",
@@ -354,6 +354,30 @@ fn log_loggers_are_installed_through_the_module() {
             "{setup}: {out}"
         );
     }
+    // fern, simplelog, log4rs: the logger is built, then installed through
+    // the module; a chain written one call per line stays so.
+    let out = edited(
+        "fn main() {\n    fern::Dispatch::new()\n        .level(log::LevelFilter::Info)\n        .chain(std::io::stdout())\n        .apply()\n        .unwrap();\n}\n",
+    );
+    assert!(
+        out.contains("    otel::set_logger_parts(\n        fern::Dispatch::new()\n            .level(log::LevelFilter::Info)\n            .chain(std::io::stdout())\n            .into_log(),\n    )\n    .unwrap();\n"),
+        "{out}"
+    );
+    let out = edited(
+        "fn main() {\n    simplelog::TermLogger::init(level, config(), TerminalMode::Mixed, ColorChoice::Auto)\n        .or_else(|_| simplelog::SimpleLogger::init(level, Config::default()))\n        .unwrap();\n}\n",
+    );
+    assert!(out.contains("*simplelog::TermLogger::new(level, config(), TerminalMode::Mixed, ColorChoice::Auto),\n        |logger| simplelog::SharedLogger::level(logger),\n"), "{out}");
+    assert!(
+        out.contains("*simplelog::SimpleLogger::new(level, Config::default())"),
+        "{out}"
+    );
+    let out = edited(
+        "fn main() {\n    log4rs::init_file(\"log.yaml\", Default::default()).unwrap();\n}\n",
+    );
+    assert!(
+        out.contains("    log4rs::config::load_config_file(\"log.yaml\", Default::default())\n        .and_then(|config| {\n            Ok(otel::set_logger_with(\n                log4rs::Logger::new(config),\n"),
+        "{out}"
+    );
     // A program that also uses tracing gets a subscriber that keeps
     // tracing's own `log` output.
     let out = edited("fn main() {\n    env_logger::init();\n    tracing::info!(\"hi\");\n}\n");
@@ -468,10 +492,7 @@ fn unrecognized_or_mixed_setups_get_instructions() {
             "env_logger::init();\n    tracing_subscriber::fmt::init();",
             "`src/main.rs:",
         ),
-        (
-            "log4rs::init_file(\"log.yaml\", Default::default())?;",
-            "`src/main.rs:2`",
-        ),
+        ("log4rs::init_config(config)?;", "`src/main.rs:2`"),
         (
             "tokio::select! { _ = a => { env_logger::init(); } }",
             "`src/main.rs:2`",
