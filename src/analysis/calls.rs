@@ -34,6 +34,8 @@ pub struct Function {
     pub block: syn::Block,
     /// The `#[cfg]` that leaves it out of a plain build, if any.
     pub inactive: Option<String>,
+    /// `#[instrument]` (or `#[tracing::instrument]`) on it.
+    pub instrumented: bool,
 }
 
 /// Every function of `modules`, test code left out.
@@ -69,6 +71,7 @@ fn index_item(
             sig: f.sig.clone(),
             block: (*f.block).clone(),
             inactive: inactive(&f.attrs),
+            instrumented: instrumented(&f.attrs),
         }),
         Item::Impl(block) if !cfg::is_test_only(&block.attrs) => {
             let owner = last_segment(&block.self_ty);
@@ -86,6 +89,7 @@ fn index_item(
                     sig: f.sig.clone(),
                     block: f.block.clone(),
                     inactive: outer.clone().or_else(|| inactive(&f.attrs)),
+                    instrumented: instrumented(&f.attrs),
                 });
             }
         }
@@ -101,11 +105,21 @@ fn index_item(
                     sig: f.sig.clone(),
                     block: block.clone(),
                     inactive: inactive(&tr.attrs),
+                    instrumented: instrumented(&f.attrs),
                 });
             }
         }
         _ => {}
     }
+}
+
+fn instrumented(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "instrument")
+    })
 }
 
 fn last_segment(ty: &syn::Type) -> Option<String> {

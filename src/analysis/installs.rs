@@ -46,6 +46,9 @@ pub enum Kind {
     LogLogger,
     /// Anything else that installs a subscriber.
     Other,
+    /// A call that sets up logging in another crate (`logging::init()`),
+    /// which `init` cannot see into.
+    Elsewhere,
 }
 
 /// Which global a kind of setup installs.
@@ -95,7 +98,7 @@ pub struct Site {
 }
 
 /// Crates (and types) that set up the `log` crate's global logger.
-const LOG_LOGGERS: [&str; 8] = [
+const LOG_LOGGERS: [&str; 20] = [
     "env_logger",
     "pretty_env_logger",
     "simple_logger",
@@ -104,6 +107,34 @@ const LOG_LOGGERS: [&str; 8] = [
     "fern",
     "flexi_logger",
     "simplelog",
+    "stderrlog",
+    "femme",
+    "syslog",
+    "systemd_journal_logger",
+    "JournalLog",
+    "tui_logger",
+    "simple_logging",
+    "android_logger",
+    "oslog",
+    "slog_stdlog",
+    "colog",
+    "loggerv",
+];
+
+/// What a function or method that sets up logging is called, in crates
+/// init does not know: `logging::init()`, `telemetry::setup()`.
+const SETUP_NAMES: [&str; 6] = ["init", "try_init", "setup", "start", "install", "configure"];
+
+/// Path segments that say a call is about logging, in crates init does
+/// not know (a workspace's own `telemetry` crate).
+const LOGGING_WORDS: [&str; 7] = [
+    "log",
+    "logger",
+    "logging",
+    "logs",
+    "telemetry",
+    "tracing",
+    "observability",
 ];
 
 /// simplelog's loggers, as `Logger::init(..)` calls them.
@@ -180,6 +211,24 @@ impl<'ast> Visit<'ast> for Finder {
 
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
         let method = call.method.to_string();
+        if matches!(method.as_str(), "start" | "install" | "start_with_specfile") {
+            // flexi_logger's `Logger::try_with_str(..)?.start()` and the like.
+            let receiver = tokens(&call.receiver);
+            if LOG_LOGGERS.iter().any(|k| receiver.contains(k)) {
+                let site = Site {
+                    kind: Kind::LogLogger,
+                    call: String::new(),
+                    start: call.span().start(),
+                    end: call.span().end(),
+                    name: method,
+                    operand: None,
+                    variable: None,
+                    layer_at: None,
+                };
+                self.note(site, &Expr::MethodCall(call.clone()));
+                return;
+            }
+        }
         if matches!(method.as_str(), "init" | "try_init" | "apply") {
             let receiver = tokens(&call.receiver);
             let var = variable(&call.receiver);
@@ -289,9 +338,30 @@ fn function_kind(func: &str, name: &str) -> Option<Kind> {
     } else if is_init && mentions_logging(func) {
         let bare_fmt = func.ends_with("fmt :: init") || func.ends_with("fmt :: try_init");
         Some(if bare_fmt { Kind::FmtInit } else { Kind::Other })
+    } else if logging_setup_elsewhere(func, name) {
+        Some(Kind::Elsewhere)
     } else {
         None
     }
+}
+
+/// A call like `logging::init()` or `my_telemetry::setup(..)`: a function
+/// named like a setup in a path that names logging. Only calls the analysis
+/// does not follow into the crate's own code get here, so it is a setup in
+/// another crate, which `init` cannot see into: never a second one beside it.
+fn logging_setup_elsewhere(func: &str, name: &str) -> bool {
+    let setup_name = SETUP_NAMES
+        .iter()
+        .any(|n| name == *n || name.starts_with(&format!("{n}_")));
+    let segments: Vec<&str> = func.split("::").map(str::trim).collect();
+    let (_, path) = segments.split_last().unwrap_or((&"", &[]));
+    setup_name
+        && path.iter().any(|segment| {
+            let segment = segment.to_lowercase();
+            LOGGING_WORDS
+                .iter()
+                .any(|word| segment == *word || segment.split('_').any(|part| part == *word))
+        })
 }
 
 /// What a chain ending in `.init()` builds, from its tokens.
@@ -407,7 +477,7 @@ mod tests {
                 Kind::FmtSubscriber,
                 Kind::Registry,
                 Kind::EnvLogger,
-                Kind::LogLogger,
+                Kind::Log4rs,
                 Kind::LogLogger,
                 Kind::OwnLogger,
                 Kind::PrettyEnvLogger,
@@ -440,6 +510,18 @@ mod tests {
             "select!'s own syntax does not parse as expressions: told by its words"
         );
         assert_eq!(kinds("run(vec![env_logger::init()]);"), [Kind::EnvLogger]);
-        assert!(kinds("cache.init(); runtime::init(); db.apply();").is_empty());
+        assert!(kinds("cache.init(); runtime::init(); db.apply(); server.start();").is_empty());
+        assert_eq!(
+            kinds(
+                "flexi_logger::Logger::try_with_str(\"info\").unwrap().start().unwrap(); stderrlog::new().init().unwrap();"
+            ),
+            [Kind::LogLogger, Kind::LogLogger]
+        );
+        assert_eq!(
+            kinds(
+                "my_logging::init(); common::telemetry::setup_tracing(&config); log::set_max_level(l);"
+            ),
+            [Kind::Elsewhere, Kind::Elsewhere]
+        );
     }
 }

@@ -201,6 +201,10 @@ impl Program {
         let mut setups = Vec::new();
         for (id, function) in self.functions.iter().enumerate() {
             for site in installs::find(&function.block) {
+                if site.kind == Kind::Elsewhere && self.calls_own_code(id, &site) {
+                    // `logging::init()` of the crate itself: its body counts.
+                    continue;
+                }
                 setups.push(Setup {
                     function: id,
                     site,
@@ -209,6 +213,27 @@ impl Program {
             }
         }
         setups
+    }
+
+    /// Whether the call at `site` lands in the crate's own functions.
+    fn calls_own_code(&self, function: FnId, site: &Site) -> bool {
+        let Some(syn::Expr::Call(call)) = self.expr_at(function, site.start, site.end) else {
+            return false;
+        };
+        let syn::Expr::Path(path) = &*call.func else {
+            return false;
+        };
+        let segments: Vec<String> = path
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let f = &self.functions[function];
+        !self
+            .resolver()
+            .functions_named(f.module, &segments, f.owner.as_deref())
+            .is_empty()
     }
 
     /// Whether the program's console is a `log` logger it installs (one
@@ -246,43 +271,57 @@ impl Program {
         self.modules.iter().filter(|m| m.inactive.is_none())
     }
 
-    /// Whether the program's own code uses `tracing` (its macros, spans or
-    /// `#[instrument]`), as opposed to only its libraries doing so.
+    /// Whether the program's own code that `main` reaches uses `tracing`
+    /// (its macros, spans or `#[instrument]`), as opposed to only its
+    /// libraries doing so.
     pub fn uses_tracing(&self) -> bool {
-        self.mentions(|text| {
-            text.contains("tracing::")
-                || text.contains("use tracing")
-                || text.contains("#[instrument")
+        self.reached_code(|function, body, uses| {
+            function.instrumented || body.contains("tracing ::") || uses.contains("use tracing ::")
         })
     }
 
-    /// Whether the program opens spans of its own.
+    /// Whether the code `main` reaches opens spans of its own.
     pub fn creates_spans(&self) -> bool {
-        self.mentions(|text| {
-            text.contains("span!")
-                || text.contains("#[instrument")
-                || text.contains("tracing::instrument")
-                || text.contains("Span::new")
-                || text.contains(".instrument(")
+        self.reached_code(|function, body, _| {
+            function.instrumented
+                || body.contains("span !")
+                || body.contains("Span :: new")
+                || body.contains(". instrument (")
         })
     }
 
-    /// Whether the program listens for connections itself (a server is told
-    /// by its framework too; see `init`).
+    /// Whether the code `main` reaches listens for connections itself (a
+    /// server is told by its framework too; see `init`).
     pub fn listens(&self) -> bool {
-        self.mentions(|text| {
-            text.contains("TcpListener::bind")
-                || text.contains("UdpSocket::bind")
-                || text.contains("HttpServer::new")
-                || text.contains("Server::builder")
-                || text.contains("::serve(")
+        self.reached_code(|_, body, _| {
+            [
+                "TcpListener :: bind",
+                "UdpSocket :: bind",
+                "HttpServer :: new",
+                "Server :: builder",
+                ":: serve (",
+            ]
+            .iter()
+            .any(|word| body.contains(word))
         })
     }
 
-    fn mentions(&self, test: impl Fn(&str) -> bool) -> bool {
-        let mut files: Vec<usize> = self.active_modules().map(|m| m.file).collect();
-        files.dedup();
-        files.into_iter().any(|file| test(&self.files[file].text))
+    /// Whether `test` holds for a reached function: with its body's tokens
+    /// and its module's `use` items, tokens joined by spaces.
+    fn reached_code(&self, test: impl Fn(&Function, &str, &str) -> bool) -> bool {
+        self.reach.reached.keys().any(|id| {
+            let function = &self.functions[*id];
+            let body = quote::ToTokens::to_token_stream(&function.block).to_string();
+            let uses: String = self.modules[function.module]
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    syn::Item::Use(u) => Some(quote::ToTokens::to_token_stream(u).to_string()),
+                    _ => None,
+                })
+                .collect();
+            test(function, &body, &uses)
+        })
     }
 
     /// Whether the crate root declares the `otel` module.

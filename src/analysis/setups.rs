@@ -102,12 +102,7 @@ impl Program {
     }
 
     /// The expression spanning exactly `start..end` in a function's body.
-    pub(super) fn expr_at(
-        &self,
-        function: FnId,
-        start: LineColumn,
-        end: LineColumn,
-    ) -> Option<Expr> {
+    pub fn expr_at(&self, function: FnId, start: LineColumn, end: LineColumn) -> Option<Expr> {
         struct At {
             start: LineColumn,
             end: LineColumn,

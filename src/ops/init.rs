@@ -42,6 +42,11 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     let plan = Plan::new(&project, options)?;
     if plan.changes.is_empty() {
         plan.report.print(shell);
+        if !plan.wired {
+            // The lines to add were printed: nothing is instrumented yet.
+            finish(shell, &project, &cwd, plan.wired, &plan.untraced);
+            return Ok(());
+        }
         let name = &project.package_name;
         shell.status(
             "Finished",

@@ -85,6 +85,64 @@ impl<'p> Edits<'p> {
         self.insert(file, at, text);
     }
 
+    /// `calls` (`.with(..)`) into a method chain at `at` (the `.` of one of
+    /// its calls, or its end), laid out as rustfmt lays out chains: one call
+    /// per line when the chain is written so or no longer fits in 100
+    /// columns.
+    pub(super) fn insert_into_chain(
+        &mut self,
+        file: usize,
+        chain: &syn::Expr,
+        at: LineColumn,
+        calls: &[&str],
+    ) {
+        const WIDTH: usize = 100;
+        let (start, end) = (chain.span().start(), chain.span().end());
+        let dots = chain_dots(chain);
+        let at_end = at >= end;
+        let inline = calls.concat();
+        let own_lines = |indent: &str| calls.join(&format!("\n{indent}"));
+        if end.line > start.line {
+            let like = match at_end {
+                true => dots.last().copied(),
+                false => Some(at),
+            };
+            let offset = self.offset(file, at);
+            let indent = like
+                .map(|l| self.index(file).indentation(l.line))
+                .unwrap_or_default();
+            let text = match (
+                at_end,
+                like.is_some_and(|l| self.index(file).starts_line(l)),
+            ) {
+                (true, true) => format!("\n{indent}{}", own_lines(&indent)),
+                (false, true) => format!("{}\n{indent}", own_lines(&indent)),
+                _ => inline,
+            };
+            self.insert(file, offset, text);
+            return;
+        }
+        if self.index(file).line_len(end.line) + inline.chars().count() <= WIDTH || dots.is_empty()
+        {
+            let offset = self.offset(file, at);
+            self.insert(file, offset, inline);
+            return;
+        }
+        let indent = format!("{}    ", self.index(file).indentation(start.line));
+        for dot in dots {
+            let offset = self.offset(file, dot);
+            let text = match dot == at {
+                true => format!("\n{indent}{}\n{indent}", own_lines(&indent)),
+                false => format!("\n{indent}"),
+            };
+            self.insert(file, offset, text);
+        }
+        if at_end {
+            let offset = self.offset(file, at);
+            self.insert(file, offset, format!("\n{indent}{}", own_lines(&indent)));
+        }
+    }
+
     /// Takes over the edits planned in `other`.
     pub(super) fn absorb(&mut self, other: Edits<'_>) {
         for (file, ranges) in other.ranges {
@@ -187,9 +245,10 @@ impl<'p> Edits<'p> {
 
 /// A call as rustfmt writes it, so a user's `cargo fmt --check` stays
 /// clean: on one line when it fits in 100 columns (the call starting at
-/// `column`, with the statement's `;`), else with `suffix` (`.expect(..)`)
-/// on a line of its own, else one argument per line. An argument may span
-/// lines, as written for a statement indented by `indent`.
+/// `column`, with the statement's `;`); else with a last closure argument
+/// opened over lines when the rest fits on the first; else one argument per
+/// line. An argument may span lines, as written for a statement indented by
+/// `indent`. `suffix` (`.expect(..)`) follows on a line of its own.
 pub(super) fn call(
     column: usize,
     indent: &str,
@@ -203,18 +262,47 @@ pub(super) fn call(
     if one_line && column + head.len() + suffix.len() < WIDTH {
         return format!("{head}{suffix}");
     }
-    if one_line && column + head.len() < WIDTH {
-        return format!("{head}\n{indent}    {suffix}");
+    let suffix = match suffix {
+        "" => String::new(),
+        suffix => format!("\n{indent}{suffix}"),
+    };
+    if let Some((last, rest)) = args.split_last()
+        && let Some((parameters, body)) = closure(last)
+        && one_line
+    {
+        let mut first = format!("{callee}(");
+        for arg in rest {
+            first.push_str(&format!("{arg}, "));
+        }
+        first.push_str(&format!("{parameters} {{"));
+        if column + first.len() <= WIDTH {
+            return format!("{first}\n{indent}    {body}\n{indent}}}){suffix}");
+        }
     }
     let args: String = args
         .iter()
         .map(|a| format!("{indent}    {},\n", a.replace('\n', "\n    ")))
         .collect();
-    let suffix = match suffix {
-        "" => String::new(),
-        suffix => format!("\n{indent}{suffix}"),
-    };
     format!("{callee}(\n{args}{indent}){suffix}")
+}
+
+/// `|logger| logger.filter()` as its parameters and body.
+fn closure(arg: &str) -> Option<(&str, &str)> {
+    let rest = arg.strip_prefix('|')?;
+    let end = rest.find('|')? + 2;
+    Some((&arg[..end], arg[end..].trim()))
+}
+
+/// The `.` of each call of a method chain, first call first.
+fn chain_dots(chain: &syn::Expr) -> Vec<LineColumn> {
+    let mut dots = Vec::new();
+    let mut expr = chain;
+    while let syn::Expr::MethodCall(call) = expr {
+        dots.push(call.dot_token.span.start());
+        expr = &call.receiver;
+    }
+    dots.reverse();
+    dots
 }
 
 /// Whether `name` appears in `tokens` as a whole identifier.

@@ -19,7 +19,7 @@
 //! Anything else leaves every file as it is, with the lines to add.
 
 use proc_macro2::LineColumn;
-use syn::{Expr, spanned::Spanned as _};
+use syn::Expr;
 
 use super::{
     Context,
@@ -80,20 +80,27 @@ pub(super) fn plan(cx: &Context<'_>, edits: &mut Edits<'_>) -> Plan {
     }
     let mut planned = Edits::new(program);
     let mut added = Vec::new();
+    // Where the module's pieces run: the providers must be started before.
+    let mut runs_at: Vec<(FnId, LineColumn)> =
+        setups.iter().map(|s| (s.function, s.site.start)).collect();
     for setup in &setups {
-        match site(cx, &mut planned, setup) {
+        match site(cx, &mut planned, setup, &mut runs_at) {
             Ok(Some(what)) => added.push(what),
             Ok(None) => {}
             Err(why) => {
                 let reason = format!(
-                    "it sets up logging at {} {why}, and a second global subscriber would make it fail at start",
+                    "it sets up logging at {} {why}, and a second global subscriber or logger would make it fail at start",
                     at(setup)
                 );
                 return manual(cx, setup, reason);
             }
         }
     }
-    let Some(leads_to_setup) = setups.iter().map(|s| call_in_main(program, s)).min() else {
+    let Some(leads_to_setup) = runs_at
+        .iter()
+        .filter_map(|(function, at)| call_in_main(program, *function, *at))
+        .min()
+    else {
         return Plan::Nothing;
     };
     edits.absorb(planned);
@@ -109,18 +116,28 @@ pub(super) fn plan(cx: &Context<'_>, edits: &mut Edits<'_>) -> Plan {
     }
 }
 
-/// Where in `main` the way to a setup starts: the call into the function
-/// that (eventually) sets up logging, or the setup itself.
-fn call_in_main(program: &Program, setup: &Setup) -> LineColumn {
-    match program.reach.path_to(setup.function).first() {
-        Some((_, call)) => call.start,
-        None => setup.site.start,
+/// Where in `main` the way to a position in `function` starts: the call
+/// into the function that (eventually) gets there, or the position itself
+/// when it is in `main`.
+fn call_in_main(program: &Program, function: FnId, at: LineColumn) -> Option<LineColumn> {
+    if program.main == Some(function) {
+        return Some(at);
     }
+    program
+        .reach
+        .path_to(function)
+        .first()
+        .map(|(_, call)| call.start)
 }
 
 /// The edit at one setup, and what the report says about it; `Err` with
 /// why when the setup is not one `init` can merge with.
-fn site(cx: &Context<'_>, edits: &mut Edits<'_>, setup: &Setup) -> Result<Option<String>, String> {
+fn site(
+    cx: &Context<'_>,
+    edits: &mut Edits<'_>,
+    setup: &Setup,
+    runs_at: &mut Vec<(FnId, LineColumn)>,
+) -> Result<Option<String>, String> {
     let program = cx.program;
     let function = setup.function;
     let file = program.file_of(function);
@@ -148,20 +165,14 @@ fn site(cx: &Context<'_>, edits: &mut Edits<'_>, setup: &Setup) -> Result<Option
                 _ => ("fmt_layers", ".finish()"),
             };
             let with = format!(".with({otel}::{method}())");
-            let at = edits.offset(file, dot);
-            let text = match edits.index(file).starts_line(dot) {
-                // One call per line: so are the new ones.
-                true => {
-                    let indent = edits.index(file).indentation(dot.line);
-                    let finish = match finish {
-                        "" => String::new(),
-                        finish => format!("{finish}\n{indent}"),
-                    };
-                    format!("{finish}{with}\n{indent}")
-                }
-                false => format!("{finish}{with}"),
-            };
-            edits.insert(file, at, text);
+            let whole = program
+                .expr_at(function, setup.site.start, setup.site.end)
+                .ok_or("in a form cargo-otel does not recognize")?;
+            let calls: Vec<&str> = [finish, with.as_str()]
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .collect();
+            edits.insert_into_chain(file, &whole, dot, &calls);
             edits.import(module, &[&SUBSCRIBER_EXT, &SUBSCRIBER_INIT_EXT]);
             Ok(Some(format!(
                 "`.with({otel}::{method}())` in the subscriber set up at `{shown}`"
@@ -188,19 +199,10 @@ fn site(cx: &Context<'_>, edits: &mut Edits<'_>, setup: &Setup) -> Result<Option
             let origin_module = program.functions[origin.function].module;
             let origin_file = program.file_of(origin.function);
             let otel = cx.otel_path(origin_module);
-            let indent_like = match &origin.expr {
-                Expr::MethodCall(call) if origin.end.line > origin.start.line => {
-                    Some(call.method.span().start())
-                }
-                _ => None,
-            };
-            edits.append(
-                origin_file,
-                origin.end,
-                indent_like,
-                &format!(".with({otel}::{method}())"),
-            );
+            let with = format!(".with({otel}::{method}())");
+            edits.insert_into_chain(origin_file, &origin.expr, origin.end, &[&with]);
             edits.import(origin_module, &[&SUBSCRIBER_EXT]);
+            runs_at.push((origin.function, origin.start));
             let built_at = program.at(origin.function, origin.start.line);
             Ok(Some(format!(
                 "`.with({otel}::{method}())` where the subscriber is built, at `{built_at}`"
@@ -280,6 +282,7 @@ fn site(cx: &Context<'_>, edits: &mut Edits<'_>, setup: &Setup) -> Result<Option
         Kind::LogLogger => {
             Err("with a `log` logger cargo-otel cannot pass records through".to_owned())
         }
+        Kind::Elsewhere => Err("in another crate, which cargo-otel cannot see into".to_owned()),
     }
 }
 
@@ -468,9 +471,9 @@ fn manual(cx: &Context<'_>, setup: &Setup, reason: String) -> Plan {
         kind if kind.global() == Global::Log => vec![
             start,
             (
-                format!("{otel}::set_logger_with(logger, |logger| logger.filter())"),
+                format!("{otel}::set_boxed_logger(Box::new(logger))"),
                 format!(
-                    "in place of `{}` at `{at}`, with the logger it builds",
+                    "in place of installing the logger `{}` at `{at}` builds: build it, install it with this, and set `log`'s max level as it did",
                     setup.site.call
                 ),
             ),

@@ -254,14 +254,17 @@ fn a_global_filter_decides_what_is_exported() {
         "use tracing_subscriber::{prelude::*, EnvFilter};\n\nfn main() {\n    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| \"app=debug,tower_http=debug\".into());\n    tracing_subscriber::registry().with(filter).with(tracing_subscriber::fmt::layer()).init();\n}\n",
     );
     assert!(
-        out.contains(".with(otel::unfiltered_layers()).init()"),
+        out.contains("        .with(tracing_subscriber::fmt::layer())\n        .with(otel::unfiltered_layers())\n        .init();"),
         "{out}"
     );
     // A filter on the console layer alone is not the program's global one.
     let out = edited(
         "use tracing_subscriber::{prelude::*, EnvFilter};\n\nfn main() {\n    tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_filter(EnvFilter::from_default_env())).init();\n}\n",
     );
-    assert!(out.contains(".with(otel::layers()).init()"), "{out}");
+    assert!(
+        out.contains("        .with(otel::layers())\n        .init();"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -329,7 +332,7 @@ fn log_loggers_are_installed_through_the_module() {
     for (setup, replaced) in [
         (
             "env_logger::init();",
-            "otel::set_env_logger(env_logger::Builder::from_default_env().build(), |logger| logger.filter())\n        .expect(\"failed to set the logger\");",
+            "otel::set_env_logger(env_logger::Builder::from_default_env().build(), |logger| {\n        logger.filter()\n    })\n    .expect(\"failed to set the logger\");",
         ),
         (
             "env_logger::Builder::new().filter_level(log::LevelFilter::Info).try_init()?;",
@@ -443,11 +446,18 @@ fn a_setup_in_the_library_gets_the_module_declared_there() {
             .unwrap()
     };
     assert!(file("src/lib.rs").contains("pub mod otel;"), "{after:?}");
-    assert!(file("src/main.rs").contains(&format!("    let _otel = demo::otel::init_providers(){EXPECT};\n    init_subscriber(subscriber);")), "{after:?}");
+    let main = file("src/main.rs");
+    let start = format!(
+        "    let _otel = demo::otel::init_providers(){EXPECT};\n    let subscriber = get_subscriber("
+    );
+    assert!(
+        main.contains(&start),
+        "the providers start before the layers are built: {main}"
+    );
     assert!(!file("src/main.rs").contains("mod otel;"));
     assert!(
         file("src/telemetry.rs").contains(
-            ".with(tracing_subscriber::fmt::layer()).with(crate::otel::unfiltered_layers())\n}"
+            "    Registry::default()\n        .with(env_filter)\n        .with(tracing_subscriber::fmt::layer())\n        .with(crate::otel::unfiltered_layers())\n}"
         ),
         "{after:?}"
     );
