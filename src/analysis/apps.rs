@@ -299,16 +299,9 @@ fn methods(call: &ExprMethodCall) -> Vec<String> {
 
 /// `Router::new()`, `axum::Router::new()`: a call of a path ending in `tail`.
 fn is_path_call(call: &ExprCall, tail: &[&str]) -> bool {
-    let Expr::Path(path) = &*call.func else {
-        return false;
-    };
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    segments.len() >= tail.len() && segments[segments.len() - tail.len()..] == *tail
+    super::called_path(call).is_some_and(|segments| {
+        segments.len() >= tail.len() && segments[segments.len() - tail.len()..] == *tail
+    })
 }
 
 /// The app of `axum::serve(listener, app)` and `bind(..).serve(app)`.

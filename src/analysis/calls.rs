@@ -198,15 +198,16 @@ impl<'a> Resolver<'a> {
     pub(super) fn functions_named(
         &self,
         module: usize,
-        segments: &[String],
+        path: &syn::Path,
         owner: Option<&str>,
     ) -> Vec<FnId> {
-        if let [first, name] = segments
+        let segments = super::segments(path);
+        if let [first, name] = segments.as_slice()
             && first == "Self"
         {
             return self.associated(owner.unwrap_or_default(), name);
         }
-        match self.resolve(module, segments, 0) {
+        match self.resolve(module, &segments, 0) {
             Named::Functions(ids) => ids,
             _ => Vec::new(),
         }
@@ -443,15 +444,9 @@ impl CallFinder<'_, '_> {
 
 impl<'ast> Visit<'ast> for CallFinder<'_, '_> {
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
-        let segments: Vec<String> = expr
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
         let ids = self.resolver.functions_named(
             self.function.module,
-            &segments,
+            &expr.path,
             self.function.owner.as_deref(),
         );
         self.record(ids, expr.span(), true);

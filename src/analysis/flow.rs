@@ -92,14 +92,17 @@ impl Program {
         }
     }
 
+    /// The functions of the crate a path in `function`'s body may name.
+    pub(super) fn callees(&self, function: FnId, path: &syn::Path) -> Vec<FnId> {
+        let f = &self.functions[function];
+        self.resolver()
+            .functions_named(f.module, path, f.owner.as_deref())
+    }
+
     /// The function a path in `function`'s body names, if exactly one.
     pub(super) fn unique_callee(&self, function: FnId, path: &syn::Path) -> Option<FnId> {
-        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let f = &self.functions[function];
-        let found = self
-            .resolver()
-            .functions_named(f.module, &segments, f.owner.as_deref());
-        let active: Vec<FnId> = found
+        let active: Vec<FnId> = self
+            .callees(function, path)
             .into_iter()
             .filter(|id| self.functions[*id].inactive.is_none())
             .collect();

@@ -88,7 +88,7 @@ fn is_init_chain(expr: &Expr) -> bool {
 
 /// `Some("init")` for a call of `otel::init`, `crate::otel::init_providers`, ...
 pub(super) fn init_function(call: &ExprCall) -> Option<String> {
-    match path_of(call)?.as_slice() {
+    match super::called_path(call)?.as_slice() {
         [.., module, function] if module == "otel" && function.starts_with("init") => {
             Some(function.clone())
         }
@@ -119,22 +119,8 @@ impl<'ast> Visit<'ast> for InitFinder {
 }
 
 fn is_exit(call: &ExprCall) -> bool {
-    let segments = path_of(call).unwrap_or_default();
+    let segments = super::called_path(call).unwrap_or_default();
     matches!(segments.as_slice(), [.., module, exit] if module == "process" && exit == "exit")
-}
-
-/// The called function's path, `["std", "process", "exit"]`, when it is one.
-fn path_of(call: &ExprCall) -> Option<Vec<String>> {
-    let Expr::Path(path) = &*call.func else {
-        return None;
-    };
-    Some(
-        path.path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect(),
-    )
 }
 
 #[derive(Default)]

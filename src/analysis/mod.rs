@@ -223,17 +223,7 @@ impl Program {
         let syn::Expr::Path(path) = &*call.func else {
             return false;
         };
-        let segments: Vec<String> = path
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        let f = &self.functions[function];
-        !self
-            .resolver()
-            .functions_named(f.module, &segments, f.owner.as_deref())
-            .is_empty()
+        !self.callees(function, &path.path).is_empty()
     }
 
     /// Whether the program's console is a `log` logger it installs (one
@@ -339,6 +329,19 @@ impl Program {
     /// `file:line` of a position in a function's file.
     pub fn at(&self, function: FnId, line: usize) -> String {
         format!("{}:{line}", self.files[self.file_of(function)].shown)
+    }
+}
+
+/// A path's segments: `["std", "process", "exit"]`.
+fn segments(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+/// The segments of the path a call calls, when it calls a path.
+fn called_path(call: &syn::ExprCall) -> Option<Vec<String>> {
+    match &*call.func {
+        syn::Expr::Path(path) => Some(segments(&path.path)),
+        _ => None,
     }
 }
 

@@ -137,7 +137,10 @@ mod tests {
     #[test]
     fn framework_pieces_only_where_asked() {
         let plain = otel_module().unwrap();
-        assert!(plain.ends_with("}\n") && !plain.ends_with("\n\n"), "{plain}");
+        assert!(
+            plain.ends_with("}\n") && !plain.ends_with("\n\n"),
+            "{plain}"
+        );
         assert!(!plain.contains("\n\n\n"), "{plain}");
         let all = otel_module_for(&Framework::ALL, true).unwrap();
         for piece in [

@@ -110,12 +110,12 @@ pub fn wire(program: &Program, options: &Options<'_>) -> anyhow::Result<Wired> {
         fmt_default_filter: options.fmt_default_filter,
         home,
     };
-    if !main_fn::calls_init(&main.block) {
-        if let Some(manual) = start_in_main(&cx, options, &mut edits, &mut wired) {
-            let decl = needs_declaration(program, home).then(|| decl_for(program, home, options));
-            wired.manual = Some(self::manual(manual.0, decl.as_ref(), &manual.1));
-            return Ok(wired);
-        }
+    if !main_fn::calls_init(&main.block)
+        && let Some((reason, lines)) = start_in_main(&cx, options, &mut edits, &mut wired)
+    {
+        let decl = needs_declaration(program, home).then(|| decl_for(program, home, options));
+        wired.manual = Some(manual(reason, decl.as_ref(), &lines));
+        return Ok(wired);
     }
     if needs_declaration(program, home) {
         let decl = decl_for(program, home, options);
