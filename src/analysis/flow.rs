@@ -114,7 +114,12 @@ impl Program {
 
     /// The last `let name = ..` before `before` in the function's body, and
     /// whether it declares a type.
-    fn binding(&self, function: FnId, name: &str, before: LineColumn) -> Option<(Expr, bool)> {
+    pub(super) fn binding(
+        &self,
+        function: FnId,
+        name: &str,
+        before: LineColumn,
+    ) -> Option<(Expr, bool)> {
         struct Bindings<'n> {
             name: &'n str,
             before: LineColumn,

@@ -83,8 +83,8 @@ impl Program {
             });
             return typed_parameter
                 || self
-                    .let_value(function, &name, argument.span().start())
-                    .is_some_and(|value| filter_words(&tokens(&value)));
+                    .binding(function, &name, argument.span().start())
+                    .is_some_and(|(value, _)| filter_words(&tokens(&value)));
         }
         filter_words(&tokens(argument))
     }
@@ -131,32 +131,6 @@ impl Program {
         };
         at.visit_block(&self.functions[function].block);
         at.found
-    }
-
-    fn let_value(&self, function: FnId, name: &str, before: LineColumn) -> Option<Expr> {
-        struct Value<'n> {
-            name: &'n str,
-            before: LineColumn,
-            found: Option<Expr>,
-        }
-        impl<'ast> Visit<'ast> for Value<'_> {
-            fn visit_local(&mut self, local: &'ast syn::Local) {
-                if installs::binding(&local.pat).is_some_and(|n| n == self.name)
-                    && local.span().end() <= self.before
-                    && let Some(init) = &local.init
-                {
-                    self.found = Some((*init.expr).clone());
-                }
-                visit::visit_local(self, local);
-            }
-        }
-        let mut value = Value {
-            name,
-            before,
-            found: None,
-        };
-        value.visit_block(&self.functions[function].block);
-        value.found
     }
 }
 
