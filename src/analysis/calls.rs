@@ -220,6 +220,9 @@ impl<'a> Resolver<'a> {
         if depth > 8 {
             return Named::Nothing;
         }
+        if rest.is_empty() {
+            return self.value(from, first, depth);
+        }
         let start = match first.as_str() {
             "crate" => Some(self.crate_root(from)),
             "self" => Some(from),
@@ -229,21 +232,33 @@ impl<'a> Resolver<'a> {
         if let Some(start) = start {
             return self.walk(start, rest, depth);
         }
-        let uses = &self.uses[from];
-        if let Some(entry) = uses.iter().find(|u| u.alias == *first) {
+        if let Some(entry) = self.uses[from].iter().find(|u| u.alias == *first) {
             let mut path = entry.path.clone();
             path.extend_from_slice(rest);
             return self.resolve(self.use_base(from, &entry.path), &path, depth + 1);
         }
-        if rest.is_empty() {
-            let local = self.free_functions(from, first);
-            if !local.is_empty() {
-                return Named::Functions(local);
-            }
-        } else if rest.len() == 1 && self.declares_type(from, first) {
+        if rest.len() == 1 && self.declares_type(from, first) {
             return Named::Functions(self.associated(first, &rest[0]));
         }
-        for glob in uses.iter().filter(|u| u.alias.is_empty()) {
+        self.through_globs(from, segments, depth)
+    }
+
+    /// A name in the value namespace of a module (a function, not the module
+    /// of the same name): declared there, brought in (or re-exported) by a
+    /// `use`, or by a glob.
+    fn value(&self, module: usize, name: &str, depth: usize) -> Named {
+        let local = self.free_functions(module, name);
+        if !local.is_empty() {
+            return Named::Functions(local);
+        }
+        if let Some(entry) = self.uses[module].iter().find(|u| u.alias == name) {
+            return self.resolve(self.use_base(module, &entry.path), &entry.path, depth + 1);
+        }
+        self.through_globs(module, &[name.to_owned()], depth)
+    }
+
+    fn through_globs(&self, from: usize, segments: &[String], depth: usize) -> Named {
+        for glob in self.uses[from].iter().filter(|u| u.alias.is_empty()) {
             let mut path = glob.path.clone();
             path.extend_from_slice(segments);
             let named = self.resolve(self.use_base(from, &glob.path), &path, depth + 1);
@@ -257,7 +272,9 @@ impl<'a> Resolver<'a> {
     /// Follows the rest of a path from a module it starts in.
     fn walk(&self, mut module: usize, rest: &[String], depth: usize) -> Named {
         for (i, segment) in rest.iter().enumerate() {
-            let last = i + 1 == rest.len();
+            if i + 1 == rest.len() {
+                return self.value(module, segment, depth + 1);
+            }
             if segment == "super" {
                 match self.modules[module].parent {
                     Some(parent) => module = parent,
@@ -268,9 +285,6 @@ impl<'a> Resolver<'a> {
             if let Some(child) = self.child(module, segment) {
                 module = child;
                 continue;
-            }
-            if last {
-                return Named::Functions(self.free_functions(module, segment));
             }
             if i + 2 == rest.len() && self.declares_type(module, segment) {
                 return Named::Functions(self.associated(segment, &rest[i + 1]));
