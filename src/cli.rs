@@ -120,6 +120,7 @@ struct DoctorArgs {
 enum GroupArg {
     Project,
     Environment,
+    Tls,
     Backend,
     RoundTrip,
 }
@@ -252,7 +253,8 @@ struct ServeArgs {
         value_name = "KEY",
         conflicts_with = "anonymous",
         env = "CARGO_OTEL_API_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = parse_api_key
     )]
     api_key: Option<String>,
     /// Traces to keep before evicting the oldest
@@ -267,6 +269,10 @@ struct ServeArgs {
     /// Metric points to keep before evicting the oldest
     #[arg(long, value_name = "N", default_value_t = Caps::default().metric_points)]
     max_metric_points: usize,
+    /// Memory the kept telemetry may take (e.g. `512MiB`, `2GiB`) before
+    /// evicting the oldest [default: 256MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<usize>,
     /// Write everything received to FILE as OTLP/JSON lines when stopped
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
@@ -356,6 +362,7 @@ impl Cli {
                     .map(|group| match group {
                         GroupArg::Project => Group::Project,
                         GroupArg::Environment => Group::Environment,
+                        GroupArg::Tls => Group::Tls,
                         GroupArg::Backend => Group::Backend,
                         GroupArg::RoundTrip => Group::RoundTrip,
                     })
@@ -442,6 +449,36 @@ fn parse_wait_port(value: &str) -> Result<WaitPort, String> {
     })
 }
 
+/// `4096`, `64KiB`, `512MiB`, `2GiB` (also `KB`/`MB`/`GB`, in powers of
+/// 1024 all the same, as cargo's and Docker's sizes are).
+fn parse_size(value: &str) -> Result<usize, String> {
+    let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &value[digits.len()..];
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("unknown unit `{unit}`: use KiB, MiB or GiB")),
+    };
+    let number: usize = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a size like `512MiB`"))?;
+    if number == 0 {
+        return Err("the size must be more than 0".to_owned());
+    }
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{value}` is more than this machine can address"))
+}
+
+/// An OTLP API key that exporters can send and that keeps others out.
+fn parse_api_key(value: &str) -> Result<String, String> {
+    crate::secret::check_api_key(value)?;
+    Ok(value.to_owned())
+}
+
 impl ServeArgs {
     fn into_options(self) -> ServeOptions {
         ServeOptions {
@@ -455,6 +492,7 @@ impl ServeArgs {
                 spans: self.max_spans,
                 logs: self.max_logs,
                 metric_points: self.max_metric_points,
+                bytes: self.max_memory.unwrap_or(Caps::default().bytes),
             },
             save: self.save,
             aspire_compat: self.aspire_compat,

@@ -1,6 +1,6 @@
 //! Paths as shown to users and written into generated code.
 
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 /// `path` relative to `base` when it is inside it, else as it is.
 pub fn display(path: &Path, base: &Path) -> String {
@@ -21,6 +21,27 @@ pub fn relative(from: &Path, to: &Path) -> String {
         .iter()
         .map(|c| c.as_os_str().to_string_lossy().into_owned());
     ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+/// Every `.rs` file under `dir`, sorted; unreadable directories are skipped.
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! All user-facing output: cargo-style status lines on stderr, data on stdout.
 
 use std::{
+    borrow::Cow,
     fmt,
     io::{IsTerminal as _, Write as _},
 };
@@ -134,6 +135,68 @@ impl Shell {
     }
 }
 
+/// `export KEY=VALUE` lines for `eval` in a POSIX shell. A value with
+/// anything a shell acts on (`$`, quotes, spaces, newlines) goes in single
+/// quotes, where nothing is special but the quote itself.
+pub fn export_lines(vars: &[(&str, String)]) -> String {
+    vars.iter()
+        .map(|(key, value)| format!("export {key}={}\n", shell_quote(value)))
+        .collect()
+}
+
+fn shell_quote(value: &str) -> Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(format!("'{}'", value.replace('\'', r"'\''")))
+}
+
 fn indent_tail(text: &str) -> String {
     text.replace('\n', "\n  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::export_lines;
+
+    /// What `sh` makes of the lines: each value exactly as given, and no
+    /// command substitution, expansion or second line run.
+    #[test]
+    fn export_lines_evaluate_to_the_values_as_given() {
+        let values = [
+            "http://127.0.0.1:4317",
+            "x-otlp-api-key=0123abcd",
+            "$(touch pwned)",
+            "`touch pwned`",
+            "it's",
+            "\"double\" and 'single'",
+            "line\nexport PWNED=1",
+            "$HOME ${HOME} ~ * ? [a] ; | & > <",
+            "",
+            "\\'\\\\",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for value in values {
+            let lines = export_lines(&[("VALUE", value.to_owned())]);
+            let script = format!("{lines}printf '%s|%s' \"$VALUE\" \"${{PWNED:-}}\"");
+            let output = std::process::Command::new("sh")
+                .args(["-c", &script])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{lines}: {output:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout),
+                format!("{value}|"),
+                "{lines}"
+            );
+            assert!(!dir.path().join("pwned").exists(), "{lines}");
+        }
+        // Plain values stay as they were printed before.
+        assert_eq!(
+            export_lines(&[("A", "http://127.0.0.1:4317".to_owned())]),
+            "export A=http://127.0.0.1:4317\n"
+        );
+    }
 }

@@ -8,16 +8,11 @@
 mod backend_support;
 mod support;
 
-use std::{
-    io::{BufRead as _, BufReader},
-    net::SocketAddr,
-    process::Stdio,
-    time::Duration,
-};
+use std::net::SocketAddr;
 
 use backend_support::{
-    GRPC_LOGS, GRPC_METRICS, GRPC_TRACES, KillOnDrop, Serve, channel, counter, eventually,
-    grpc_raw, logs, otlp_post, trace_id, traces, with_key,
+    GRPC_LOGS, GRPC_METRICS, GRPC_TRACES, Serve, Unread, channel, counter, eventually, grpc_raw,
+    logs, otlp_post, sigint, trace_id, traces, with_key,
 };
 use cargo_otel::backend::{
     Backend, BackendConfig,
@@ -615,57 +610,13 @@ fn a_flood_beyond_the_caps_stays_at_the_caps_and_in_bounded_memory() {
 #[test]
 fn an_undrained_stderr_never_blocks_ingest_or_stopping() {
     let dir = tempfile::tempdir().unwrap();
-    let spawned = support::cargo_otel(dir.path())
-        .args([
-            "serve",
-            "--grpc-port",
-            "0",
-            "--http-port",
-            "0",
-            "--ui-port",
-            "0",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = KillOnDrop(spawned.unwrap());
-    // Held open, not read until the exports are done.
-    let stderr = child.0.stderr.take().unwrap();
-    let mut exports = BufReader::new(child.0.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok);
-    let mut value = |key: &str| {
-        let prefix = format!("export {key}=");
-        exports
-            .find_map(|line| line.strip_prefix(&prefix).map(str::to_owned))
-            .expect(key)
-    };
-    let endpoint = value("OTEL_EXPORTER_OTLP_ENDPOINT");
-    let key = value("OTEL_EXPORTER_OTLP_HEADERS").replace("x-otlp-api-key=", "");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let mut client = TraceServiceClient::new(channel(&endpoint).await);
-        // 4096 root spans: a feed line each, far more than a pipe holds.
-        for seed in 0..8 {
-            let mut request = with_key(traces("unread", seed, 512, 1, 0), Some(&key));
-            request.set_timeout(Duration::from_secs(5));
-            let answer = client.export(request).await;
-            answer.unwrap_or_else(|status| panic!("export {seed}: {status:?}"));
-        }
-    });
+    let unread = Unread::start(dir.path());
+    unread.fill_stderr();
+    let Unread {
+        mut child, stderr, ..
+    } = unread;
     let reader = std::thread::spawn(move || std::io::read_to_string(stderr));
-    let pid = child.0.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigint(child.0.id());
     let status = eventually("cargo otel serve to stop after SIGINT", || {
         child.0.try_wait().unwrap()
     });

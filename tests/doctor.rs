@@ -107,6 +107,17 @@ fn receiver() -> OtlpReceiver {
     OtlpReceiver::start(ReceiverConfig::loopback()).unwrap()
 }
 
+/// Runs `doctor --fix` against an accepting receiver.
+fn fix(fixture: &Fixture) -> (Value, Output) {
+    let receiver = receiver();
+    let endpoint = receiver.endpoint();
+    doctor(
+        &fixture.root,
+        &[("OTLP_GRPC_ENDPOINT", &endpoint)],
+        &["--fix"],
+    )
+}
+
 /// Runs doctor against an accepting receiver.
 fn diagnose(fixture: &Fixture, env: &[(&str, &str)]) -> Value {
     let receiver = receiver();
@@ -255,8 +266,8 @@ fn the_repaired_crate_builds_and_exports() {
     std::fs::remove_file(fixture.path("src/otel.rs")).unwrap();
     fixture.edit(
         "src/main.rs",
-        "    let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");\n",
-        "    let _ = otel::init().expect(\"failed to initialize OpenTelemetry\");\n    tracing::info!(\"repaired by doctor\");\n",
+        "    let _otel = otel::init();\n",
+        "    let _ = otel::init();\n    tracing::info!(\"repaired by doctor\");\n",
     );
     let (_, output) = doctor(
         &fixture.root,
@@ -332,7 +343,7 @@ fn a_lockfile_behind_the_manifest_is_reported() {
 #[test]
 fn exporter_features_that_cannot_work() {
     let fixture = Fixture::new("healthy");
-    let otlp = "opentelemetry-otlp = { version = \"0.33.1\", default-features = false, features = [\"grpc-tonic\", \"trace\", \"metrics\", \"logs\", \"internal-logs\"] }";
+    let otlp = "opentelemetry-otlp = { version = \"0.33.1\", default-features = false, features = [\"grpc-tonic\", \"trace\", \"metrics\", \"logs\", \"internal-logs\", \"tls-ring\", \"tls-webpki-roots\", \"gzip-tonic\"] }";
     fixture.edit(
         "Cargo.toml",
         otlp,
@@ -346,10 +357,11 @@ fn exporter_features_that_cannot_work() {
     assert_status(&report, "OTEL009", "error");
     assert_status(&report, "OTEL010", "warning");
     assert!(finding(&report, "OTEL010").contains("opentelemetry-otlp/reqwest-client"));
-    // The round trip hits the same wall the program would.
+    assert_eq!(check(&report, "OTEL009")["fixable"], true);
+    // The round trip speaks TLS as the module does; the receiver does not.
     assert_status(&report, "OTEL040", "error");
     assert!(
-        finding(&report, "OTEL040").contains("no TLS feature"),
+        finding(&report, "OTEL040").contains("does not speak TLS"),
         "{report:#}"
     );
 }
@@ -372,11 +384,7 @@ fn module_missing_or_undeclared() {
 #[test]
 fn main_without_init_and_with_a_dropped_guard() {
     let fixture = Fixture::new("healthy");
-    fixture.edit(
-        "src/main.rs",
-        "    let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");\n",
-        "",
-    );
+    fixture.edit("src/main.rs", "    let _otel = otel::init();\n", "");
     let report = diagnose(&fixture, &[]);
     assert_status(&report, "OTEL012", "error");
     assert_status(&report, "OTEL013", "skipped");
@@ -401,9 +409,115 @@ fn main_without_init_and_with_a_dropped_guard() {
         "    println!(\"Hello, world!\");\n",
         "    println!(\"Hello, world!\");\n    std::process::exit(0);\n",
     );
+    // Template v3 flushes on `process::exit`; the module before it did not.
+    let report = diagnose(&fixture, &[]);
+    assert_status(&report, "OTEL013", "ok");
+    assert!(finding(&report, "OTEL013").contains("flushes on the `std::process::exit`"));
+    let v2 = support::repo_root().join("tests/ui/upgrade_from_v2/in/src/otel.rs");
+    fixture.write("src/otel.rs", &std::fs::read_to_string(v2).unwrap());
     let report = diagnose(&fixture, &[]);
     assert_status(&report, "OTEL013", "error");
     assert!(finding(&report, "OTEL013").contains("std::process::exit"));
+}
+
+/// The certificate files, as rustls reads them, and the round trip to a
+/// real TLS collector with the program's settings.
+#[test]
+fn tls_files_are_checked_and_the_round_trip_uses_them() {
+    let fixture = Fixture::new("healthy");
+    let pki = support::tls::Pki::new();
+    let tls = pki.server(false);
+    let receiver = OtlpReceiver::start(ReceiverConfig::loopback().with_tls(tls)).unwrap();
+    let endpoint = receiver.endpoint();
+    let path = |p: &Path| p.display().to_string();
+    let (ca, other_ca) = (path(&pki.ca), path(&pki.other_ca));
+    let (certificate, key) = (path(&pki.client_certificate), path(&pki.client_key));
+    let run = |env: &[(&str, &str)]| {
+        let mut all = vec![("OTLP_GRPC_ENDPOINT", endpoint.as_str())];
+        all.extend_from_slice(env);
+        doctor(&fixture.root, &all, &["--skip", "backend"]).0
+    };
+
+    let report = run(&[
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &certificate),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+    ]);
+    for id in [
+        "OTEL050", "OTEL051", "OTEL052", "OTEL040", "OTEL041", "OTEL042",
+    ] {
+        assert_status(&report, id, "ok");
+    }
+
+    let report = run(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", &other_ca)]);
+    assert_status(&report, "OTEL050", "ok");
+    assert_status(&report, "OTEL040", "error");
+    assert!(
+        finding(&report, "OTEL040").contains("UnknownIssuer"),
+        "{report:#}"
+    );
+    assert!(
+        check(&report, "OTEL040")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
+        "{report:#}"
+    );
+
+    let missing = format!("{ca}.missing");
+    let report = run(&[
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", &missing),
+        ("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", &key),
+    ]);
+    assert_status(&report, "OTEL050", "error");
+    assert!(
+        finding(&report, "OTEL050").contains("cannot be read"),
+        "{report:#}"
+    );
+    assert_status(&report, "OTEL051", "error");
+    assert!(
+        finding(&report, "OTEL051").contains("without its pair"),
+        "{report:#}"
+    );
+
+    // The CA's certificate with the client's key: not a pair.
+    let report = run(&[
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &ca),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+    ]);
+    assert_status(&report, "OTEL051", "error");
+    assert!(
+        finding(&report, "OTEL051").contains("not the certificate's"),
+        "{report:#}"
+    );
+
+    let plain = format!("http://{}", receiver.local_addr());
+    let (report, _) = doctor(
+        &fixture.root,
+        &[
+            ("OTLP_GRPC_ENDPOINT", &plain),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
+        ],
+        &["--skip", "backend", "--skip", "round-trip"],
+    );
+    assert_status(&report, "OTEL052", "warning");
+}
+
+#[test]
+fn unparsable_endpoints_and_unknown_compression() {
+    let fixture = Fixture::new("healthy");
+    let (report, _) = doctor(
+        &fixture.root,
+        &[("OTLP_GRPC_ENDPOINT", "http://exa mple:4317")],
+        &["--skip", "backend", "--skip", "round-trip"],
+    );
+    assert_status(&report, "OTEL028", "error");
+    let report = diagnose(&fixture, &[("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli")]);
+    assert_status(&report, "OTEL028", "ok");
+    assert_status(&report, "OTEL029", "warning");
+    let report = diagnose(&fixture, &[("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")]);
+    assert_status(&report, "OTEL029", "ok");
+    assert_status(&report, "OTEL040", "ok");
 }
 
 #[test]
@@ -415,19 +529,13 @@ fn fix_rewires_main_and_writes_the_module_then_checks_again() {
         "let _otel = otel::init()",
         "let _ = otel::init()",
     );
-    let receiver = receiver();
-    let endpoint = receiver.endpoint();
-    let (report, output) = doctor(
-        &fixture.root,
-        &[("OTLP_GRPC_ENDPOINT", &endpoint)],
-        &["--fix"],
-    );
+    let (report, output) = fix(&fixture);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Creating src/otel.rs"), "{stderr}");
     assert!(
         fixture
             .read("src/main.rs")
-            .contains("    let _otel = otel::init().expect(")
+            .contains("    let _otel = otel::init();\n")
     );
     assert_eq!(
         fixture.read("src/otel.rs"),
@@ -437,6 +545,71 @@ fn fix_rewires_main_and_writes_the_module_then_checks_again() {
         assert_status(&report, id, "ok");
     }
     assert_eq!(output.status.code(), Some(0), "{report:#}");
+}
+
+/// `--fix` writes like `init`: a main saved with a byte order mark and CRLF line
+/// ends keeps both, and the module it creates gets the mode the umask gives.
+#[test]
+fn fix_keeps_the_form_of_main_and_creates_the_module_with_the_umask_mode() {
+    let fixture = Fixture::new("healthy");
+    std::fs::remove_file(fixture.path("src/otel.rs")).unwrap();
+    let main = fixture
+        .read("src/main.rs")
+        .replace("let _otel = otel::init()", "let _ = otel::init()");
+    fixture.write(
+        "src/main.rs",
+        &format!("\u{feff}{}", main.replace('\n', "\r\n")),
+    );
+    let (report, output) = fix(&fixture);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    let after = fixture.read("src/main.rs");
+    assert!(after.starts_with("\u{feff}mod otel;\r\n"), "{after:?}");
+    assert!(after.contains("    let _otel = otel::init();"), "{after:?}");
+    assert!(!after.replace("\r\n", "").contains('\n'), "{after:?}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(fixture.path("src/otel.rs"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o666 & !umask(), "mode {mode:o}");
+}
+
+/// This process's umask (which the binary inherits), from `/proc/self/status`.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find_map(|l| l.strip_prefix("Umask:"));
+    u32::from_str_radix(line.expect("a Umask line").trim(), 8).unwrap()
+}
+
+/// Calls written for a module before template v3 next to a current module
+/// do not compile: named, and `--fix` rewrites them.
+#[test]
+fn calls_written_for_an_older_module_are_found_and_fixed() {
+    let fixture = Fixture::new("healthy");
+    fixture.edit(
+        "src/main.rs",
+        "let _otel = otel::init();",
+        "let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");",
+    );
+    let report = diagnose(&fixture, &[]);
+    assert_status(&report, "OTEL012", "error");
+    assert_eq!(check(&report, "OTEL012")["fixable"], true, "{report:#}");
+
+    let receiver = receiver();
+    let endpoint = receiver.endpoint();
+    let (report, output) = doctor(
+        &fixture.root,
+        &[("OTLP_GRPC_ENDPOINT", &endpoint)],
+        &["--fix", "--skip", "backend"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("without `.expect(..)` or `?`"), "{stderr}");
+    assert!(
+        fixture
+            .read("src/main.rs")
+            .contains("    let _otel = otel::init();\n")
+    );
+    assert_status(&report, "OTEL012", "ok");
 }
 
 #[test]
@@ -487,7 +660,7 @@ fn merged_setups_are_not_second_subscribers() {
     let fixture = Fixture::new("healthy");
     fixture.edit(
         "src/main.rs",
-        "    let _otel = otel::init().expect(\"failed to initialize OpenTelemetry\");",
+        "    let _otel = otel::init();",
         "    let otel = otel::init_providers().expect(\"otel\");\n    tracing_subscriber::registry().with(otel.layers()).init();",
     );
     assert_status(&diagnose(&fixture, &[]), "OTEL014", "ok");
@@ -539,7 +712,8 @@ fn environment_variables_that_stop_telemetry() {
     ];
     let (report, output) = doctor(&fixture.root, &env, &[]);
     for (id, status) in [
-        ("OTEL020", "error"),
+        // Schemeless is https: TLS to a plaintext port, but a valid setting.
+        ("OTEL020", "warning"),
         ("OTEL021", "error"),
         ("OTEL022", "warning"),
         ("OTEL023", "warning"),

@@ -3,7 +3,8 @@
 //! metrics and logs to an in-process OTLP/gRPC receiver when they exit normally.
 //!
 //! Covered: a standalone crate with a multi-thread Tokio `main`; a workspace with a plain
-//! `fn main` member and a current-thread Tokio member; exporting with an API key; a prompt
+//! `fn main` member (saved with byte order marks and CRLF line ends) and a current-thread
+//! Tokio member; exporting with an API key; a prompt
 //! exit when nothing listens on the endpoint; and programs that already set up logging (one
 //! crate, a binary per form), run before and after `init` to compare their console output. The programs never flush explicitly: whatever
 //! arrives was sent when the guard `init` inserted into `main` was dropped.
@@ -221,6 +222,22 @@ fn dash_stops_at_once_when_the_build_fails() {
     assert!(!stderr.contains("until you press Ctrl-C"), "{stderr}");
 }
 
+/// `sync-app` is saved the way Windows editors save files (see [`windows_form`]): `init` kept
+/// its byte order marks and line ends, and it built (and exports, see the tests above).
+#[test]
+fn a_member_with_byte_order_marks_and_crlf_keeps_them() {
+    let member = apps().workspace.join("sync-app");
+    for path in [member.join("Cargo.toml"), member.join("src/main.rs")] {
+        let text = read(&path);
+        assert!(text.starts_with('\u{feff}'), "lost its BOM:\n{text}");
+        assert!(
+            !text.replace("\r\n", "").contains('\n'),
+            "LF line ends in {}:\n{text:?}",
+            path.display()
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
@@ -419,6 +436,8 @@ struct Apps {
     sync: App,
     /// The instrumented sources of `demo-multi`, for running it through `cargo otel dash`.
     standalone: PathBuf,
+    /// The instrumented sources of `sync-app` and `current-app`.
+    workspace: PathBuf,
     target_dir: PathBuf,
     _sources: tempfile::TempDir,
 }
@@ -454,6 +473,9 @@ fn build_apps() -> Apps {
 
     let workspace = scratch.path().join("workspace");
     support::copy_tree(&fixtures.join("workspace"), &workspace);
+    for file in ["sync-app/Cargo.toml", "sync-app/src/main.rs"] {
+        windows_form(&workspace.join(file));
+    }
     init(&workspace, Some("sync-app"));
     init(&workspace, Some("current-app"));
     cargo_build(&workspace, &target_dir, &["--workspace"]);
@@ -463,9 +485,16 @@ fn build_apps() -> Apps {
         current: App::new("current-app", &target_dir),
         sync: App::new("sync-app", &target_dir),
         standalone,
+        workspace,
         target_dir,
         _sources: scratch,
     }
+}
+
+/// A UTF-8 byte order mark first and CRLF line ends, as Windows editors save files.
+fn windows_form(path: &Path) {
+    let text = read(path).replace('\n', "\r\n");
+    fs::write(path, format!("\u{feff}{text}")).unwrap();
 }
 
 /// `cargo otel init [-p package]` in `dir`, then a sanity check of its visible effects.

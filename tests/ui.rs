@@ -4,8 +4,10 @@
 //! * `in/`: the project before the command;
 //! * `case`: `args: ...` (after `cargo otel`), optional `cwd: dir` (inside the
 //!   project), `status: N` (the expected exit code, 0 if absent) and
-//!   `readonly: path` (made read-only before the run);
-//! * `out/`: the project afterwards (absent: the command must change nothing);
+//!   `readonly: path` (a file or directory made read-only before the run);
+//! * `out/`: the project afterwards (absent: the command must change nothing),
+//!   compared byte for byte (`.gitattributes` keeps git from converting line
+//!   ends, so byte order marks, CRLF and invalid UTF-8 stay as committed);
 //! * `stdout`, `stderr`: what the command prints, with the project's
 //!   temporary path written as `[ROOT]`.
 //!
@@ -62,6 +64,7 @@ ui_cases! {
     bin_in_src_bin,
     several_bins_without_choice,
     already_initialized,
+    upgrade_from_v2,
     user_edited_module,
     foreign_module,
     existing_compose_file,
@@ -91,6 +94,12 @@ ui_cases! {
     own_logger_in_module_dry_run,
     setup_in_module_left_alone,
     read_only_manifest,
+    read_only_directory,
+    invalid_utf8,
+    byte_order_marks,
+    crlf_line_ends,
+    otel_module_directory,
+    otel_module_path_attribute,
     dry_run,
     help,
     init_help,
@@ -119,12 +128,16 @@ fn run_case(name: &str) {
     } else {
         std::fs::create_dir_all(&root).unwrap();
     }
-    if let Some(path) = &case.readonly {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(root.join(path), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let read_only = case.readonly.as_ref().map(|path| root.join(path));
+    if let Some(path) = &read_only {
+        set_mode(path, if path.is_dir() { 0o555 } else { 0o444 });
     }
     let cwd = case.cwd.as_ref().map_or(root.clone(), |c| root.join(c));
     let output = support::cargo_otel(&cwd).args(&case.args).output().unwrap();
+    if let Some(path) = read_only.filter(|path| path.is_dir()) {
+        // Writable again, so the temporary directory can be removed.
+        set_mode(&path, 0o755);
+    }
     let normalize = |bytes: &[u8]| {
         let text = String::from_utf8_lossy(bytes).into_owned();
         let canonical = std::fs::canonicalize(&root).unwrap();
@@ -153,6 +166,11 @@ fn run_case(name: &str) {
     assert_trees(&expected_tree, &after);
 }
 
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
 fn read_case(path: &Path) -> Case {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut case = Case {
@@ -176,8 +194,8 @@ fn read_case(path: &Path) -> Case {
 }
 
 /// The files of a tree, by relative path, with the generated module folded
-/// back into its marker.
-fn read_tree(root: &Path) -> BTreeMap<PathBuf, String> {
+/// back into its marker (in files that are UTF-8).
+fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     if !root.exists() {
         return files;
@@ -189,11 +207,12 @@ fn read_tree(root: &Path) -> BTreeMap<PathBuf, String> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let text = std::fs::read_to_string(&path).unwrap();
-                files.insert(
-                    path.strip_prefix(root).unwrap().to_path_buf(),
-                    fold_generated(&text),
-                );
+                let bytes = std::fs::read(&path).unwrap();
+                let contents = match String::from_utf8(bytes) {
+                    Ok(text) => fold_generated(&text).into_bytes(),
+                    Err(error) => error.into_bytes(),
+                };
+                files.insert(path.strip_prefix(root).unwrap().to_path_buf(), contents);
             }
         }
     }
@@ -254,8 +273,10 @@ fn expand_generated(text: &str) -> String {
 
 fn copy_expanding(from: &Path, to: &Path) {
     support::copy_tree(from, to);
-    for (path, text) in read_tree(to) {
-        std::fs::write(to.join(path), expand_generated(&text)).unwrap();
+    for (path, contents) in read_tree(to) {
+        if let Ok(text) = String::from_utf8(contents) {
+            std::fs::write(to.join(path), expand_generated(&text)).unwrap();
+        }
     }
 }
 
@@ -269,20 +290,23 @@ fn assert_text(expected_path: &Path, actual: &str) {
     }
 }
 
-fn assert_trees(expected: &BTreeMap<PathBuf, String>, actual: &BTreeMap<PathBuf, String>) {
-    let names = |tree: &BTreeMap<PathBuf, String>| tree.keys().cloned().collect::<Vec<_>>();
+fn assert_trees(expected: &BTreeMap<PathBuf, Vec<u8>>, actual: &BTreeMap<PathBuf, Vec<u8>>) {
+    let names = |tree: &BTreeMap<PathBuf, Vec<u8>>| tree.keys().cloned().collect::<Vec<_>>();
     assert_eq!(names(expected), names(actual), "the files after the run");
-    for (path, text) in expected {
+    for (path, contents) in expected {
+        // As escaped text, so a stray `\r` or byte order mark shows.
+        let show = |bytes: &[u8]| format!("{:?}", String::from_utf8_lossy(bytes));
         assert_eq!(
-            text,
-            &actual[path],
+            show(contents),
+            show(&actual[path]),
             "contents of `{}` after the run",
             path.display()
         );
+        assert_eq!(contents, &actual[path], "bytes of `{}`", path.display());
     }
 }
 
-fn overwrite(dir: &Path, stdout: &str, stderr: &str, after: &BTreeMap<PathBuf, String>) {
+fn overwrite(dir: &Path, stdout: &str, stderr: &str, after: &BTreeMap<PathBuf, Vec<u8>>) {
     std::fs::write(dir.join("stdout"), stdout).unwrap();
     std::fs::write(dir.join("stderr"), stderr).unwrap();
     let out = dir.join("out");
@@ -291,9 +315,9 @@ fn overwrite(dir: &Path, stdout: &str, stderr: &str, after: &BTreeMap<PathBuf, S
     if after == &input {
         return; // Unchanged: no `out/`.
     }
-    for (path, text) in after {
+    for (path, contents) in after {
         let target = out.join(path);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::write(target, text).unwrap();
+        std::fs::write(target, contents).unwrap();
     }
 }

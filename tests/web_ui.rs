@@ -1,6 +1,7 @@
-//! The web view end to end: its router on 127.0.0.1, headless Chromium loading
-//! the pages (waterfall in the DOM, login wall, screenshots), and plain
-//! HTTP/1.1 requests for the login and API rules.
+//! The built-in dashboard end to end: its router on 127.0.0.1, headless
+//! Chromium loading the pages (every route's view, the waterfall in the DOM,
+//! the login wall, screenshots; the page's console must stay empty), and plain
+//! HTTP/1.1 requests for the login, asset and API rules.
 //!
 //! The store is filled through `Store::ingest_*` with hand-built OTLP
 //! requests, and once more the real way: a whole `Backend` receiving an
@@ -112,13 +113,14 @@ fn screenshots_of_every_view() {
     let server = Server::start(Some(TOKEN));
     let dir = artifacts_dir();
     let detail = server.login_url(&format!("/#/traces/{TRACE_ID}?span={}", CHARGE.0));
-    let views: [(&str, String, &[&str]); 6] = [
+    let views: [(&str, String, &[&str]); 7] = [
         ("trace-detail.png", detail.clone(), &[]),
         ("trace-detail-dark.png", detail, &["--force-dark-mode"]),
         ("traces.png", server.login_url("/#/traces"), &[]),
         ("logs.png", server.login_url("/#/logs"), &[]),
         ("metrics.png", server.login_url("/#/metrics"), &[]),
         ("login.png", server.url("/#/logs"), &[]),
+        ("bad-link.png", server.login_url("/#/traces/%E0%A4%A"), &[]),
     ];
     for (file, url, extra) in views {
         let path = dir.join(file);
@@ -213,6 +215,116 @@ fn live_counts_say_what_was_evicted() {
     let counts = &dom[at..at + dom[at..].find("</div>").unwrap_or(0)];
     assert!(counts.contains("4 logs"), "{counts}");
     assert!(counts.contains("2 evicted"), "{counts}");
+}
+
+/// Every route mounts its view, which proves the whole module graph loaded
+/// from `/assets/` under the page's CSP (one module that fails to load or run
+/// stops them all), with its filters read from the hash, its tab marked and
+/// nothing in the console. A hash no route matches gets the not-found view.
+#[test]
+fn every_route_mounts_its_view_with_a_quiet_console() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let detail = format!("/#/traces/{TRACE_ID}?span={}", CHARGE.0);
+    let case = |path, route, tab, shown, hidden| RouteCase {
+        path,
+        route,
+        tab,
+        shown,
+        hidden,
+    };
+    let cases = [
+        case("/", "traces", Some("traces"), TRACE_ID, None),
+        case(
+            "/#/traces?q=no-such-span",
+            "traces",
+            Some("traces"),
+            "No matching traces",
+            Some(TRACE_ID),
+        ),
+        case(&detail, "trace", Some("traces"), "card declined", None),
+        case(
+            "/#/logs?level=warn",
+            "logs",
+            Some("logs"),
+            "payment provider slow",
+            Some("checkout started"),
+        ),
+        case(
+            "/#/metrics?q=memory",
+            "metrics",
+            Some("metrics"),
+            "process.memory.usage",
+            Some("http.server.requests"),
+        ),
+        case("/#/nowhere", "not-found", None, "Nothing here", None),
+        case("/#/traces/a/b", "not-found", None, "Nothing here", None),
+    ];
+    for case in cases {
+        case.check(&chromium.dump_dom(&server.login_url(case.path)));
+    }
+}
+
+/// What one hash should show.
+struct RouteCase<'a> {
+    path: &'a str,
+    /// The mounted view's `data-route`.
+    route: &'a str,
+    /// The navigation tab marked as current, if any.
+    tab: Option<&'a str>,
+    /// Text the view shows.
+    shown: &'a str,
+    /// Text the hash's filters hide.
+    hidden: Option<&'a str>,
+}
+
+impl RouteCase<'_> {
+    fn check(&self, dom: &str) {
+        let Self {
+            path,
+            route,
+            tab,
+            shown,
+            hidden,
+        } = self;
+        assert!(
+            dom.contains(&format!(r#"data-route="{route}""#)),
+            "{path} did not mount the `{route}` view:\n{dom}"
+        );
+        assert!(
+            dom.contains(shown),
+            "{path} does not show `{shown}`:\n{dom}"
+        );
+        if let Some(hidden) = hidden {
+            assert!(!dom.contains(hidden), "{path} shows `{hidden}`:\n{dom}");
+        }
+        for name in ["traces", "logs", "metrics"] {
+            let link = start_tag_with(dom, &format!(r#"data-view="{name}""#)).unwrap_or_default();
+            let active = link.contains("active");
+            assert_eq!(active, *tab == Some(name), "{path}: tab {link}");
+        }
+    }
+}
+
+/// A hash whose percent-encoding is broken cannot be decoded. The router says
+/// so instead of throwing an uncaught `URIError`, which left the old view (or
+/// "Loading…") on the page.
+#[test]
+fn a_malformed_route_hash_shows_a_bad_link_view() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let hash = "#/traces/%E0%A4%A";
+    let page = chromium.load(&server.login_url(&format!("/{hash}")));
+    assert_quiet_console(hash, &page.console);
+    let dom = page.dom;
+    assert!(dom.contains(r#"data-route="bad-link""#), "{dom}");
+    assert!(dom.contains("Bad link"), "{dom}");
+    assert!(
+        dom.contains(&format!(r#"<code class="bad-hash">{hash}</code>"#)),
+        "the link is not shown: {dom}"
+    );
+    assert!(!dom.contains("Loading…"), "the old view stayed: {dom}");
+    assert!(dom.contains(r##"href="#/traces""##), "no way back: {dom}");
 }
 
 /// The real path: a `Backend` receives an OTLP/HTTP protobuf export, and
@@ -426,6 +538,66 @@ fn pages_are_locked_down_and_assets_typed() {
     assert_eq!(server.get("/assets/nope.js", None).status, 404);
 }
 
+/// Every file under `assets/` is served at its path there, byte for byte,
+/// with its content type (module scripts need a JavaScript one); nothing else
+/// under `/assets/` is.
+#[test]
+fn every_asset_is_served_with_its_content_type() {
+    let server = Server::start(Some(TOKEN));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/backend/web/assets");
+    let files = files_under(&root);
+    assert!(files.len() > 10, "{files:?}");
+    for file in files {
+        let name = file.strip_prefix(&root).expect("under assets/");
+        let name = name.to_str().expect("a UTF-8 name").replace('\\', "/");
+        let response = server.get(&format!("/assets/{name}"), None);
+        assert_eq!(response.status, 200, "{name}");
+        let expected = match file.extension().and_then(|e| e.to_str()) {
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            other => panic!("{name}: which content type for {other:?}?"),
+        };
+        assert_eq!(response.header("content-type"), Some(expected), "{name}");
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+        let on_disk = fs::read(&file).expect("read the asset");
+        assert!(response.body == on_disk, "{name} differs from the file");
+    }
+    for path in [
+        "/assets/nope.js",
+        "/assets/views/nope.js",
+        "/assets/views",
+        "/assets/views/",
+        "/assets/",
+        "/assets/./app.js",
+        "/assets//app.js",
+        "/assets/../Cargo.toml",
+        "/assets/%2e%2e/pages.rs",
+        "/assets/APP.JS",
+        "/assets/app.html",
+    ] {
+        assert_eq!(server.get(path, None).status, 404, "{path}");
+    }
+}
+
+/// Every file below `dir`, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).expect("read the directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 #[test]
 fn anonymous_access_needs_no_login() {
     let server = Server::start(None);
@@ -557,8 +729,20 @@ fn chromium() -> Option<Chromium> {
 }
 
 impl Chromium {
+    /// The page's DOM once it settled; fails on anything in its console.
     fn dump_dom(&self, url: &str) -> String {
-        self.run(&["--virtual-time-budget=5000", "--dump-dom", url])
+        let page = self.load(url);
+        assert_quiet_console(url, &page.console);
+        page.dom
+    }
+
+    /// The page's DOM and its console messages (errors, CSP violations, logs).
+    fn load(&self, url: &str) -> Page {
+        let output = self.run(&["--virtual-time-budget=5000", "--dump-dom", url]);
+        Page {
+            dom: output.stdout,
+            console: console_lines(&output.stderr),
+        }
     }
 
     fn screenshot(&self, url: &str, path: &Path, extra: &[&str]) {
@@ -571,11 +755,13 @@ impl Chromium {
         ];
         args.extend_from_slice(extra);
         args.push(url);
-        self.run(&args);
+        let output = self.run(&args);
+        assert_quiet_console(url, &console_lines(&output.stderr));
     }
 
-    /// Runs headless with a fresh profile and no network chatter; returns stdout.
-    fn run(&self, args: &[&str]) -> String {
+    /// Runs headless with a fresh profile, no network chatter and the page's
+    /// console copied to stderr.
+    fn run(&self, args: &[&str]) -> ChromiumOutput {
         let profile = tempfile::tempdir().expect("a temporary profile directory");
         let mut child = Command::new(&self.binary)
             .args([
@@ -587,6 +773,8 @@ impl Chromium {
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                "--enable-logging=stderr",
+                "--v=0",
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .args(args)
@@ -618,8 +806,39 @@ impl Chromium {
             status.success(),
             "chromium failed ({status}) on {args:?}:\n{stderr}"
         );
-        stdout
+        ChromiumOutput { stdout, stderr }
     }
+}
+
+struct ChromiumOutput {
+    stdout: String,
+    stderr: String,
+}
+
+struct Page {
+    dom: String,
+    /// What the page wrote to its console, one message a line.
+    console: Vec<String>,
+}
+
+/// The console messages in Chromium's `--enable-logging=stderr` output:
+/// `[pid:tid:time:INFO:CONSOLE:4] "Uncaught Error: boom", source: ...`.
+fn console_lines(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|line| line.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The dashboard writes nothing to the console: a line there is an uncaught
+/// exception, a CSP violation or a module that failed to load.
+fn assert_quiet_console(url: &str, console: &[String]) {
+    assert!(
+        console.is_empty(),
+        "console messages at {url}:\n{}",
+        console.join("\n")
+    );
 }
 
 /// Reads a pipe to the end on its own thread, so a full pipe cannot stall the child.

@@ -21,8 +21,8 @@ pub use calls::{Call, FnId, Function, Reach};
 pub use flow::Origin;
 pub use installs::{Global, Kind, Site};
 pub use setups::{Built, built_from};
-pub(crate) use tree::parse;
 pub use tree::{CrateKind, Module, SourceFile};
+pub(crate) use tree::{parse, path_attribute};
 
 use crate::{
     paths,
@@ -338,7 +338,7 @@ fn segments(path: &syn::Path) -> Vec<String> {
 }
 
 /// The segments of the path a call calls, when it calls a path.
-fn called_path(call: &syn::ExprCall) -> Option<Vec<String>> {
+pub(crate) fn called_path(call: &syn::ExprCall) -> Option<Vec<String>> {
     match &*call.func {
         syn::Expr::Path(path) => Some(segments(&path.path)),
         _ => None,

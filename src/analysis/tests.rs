@@ -155,8 +155,14 @@ fn a_function_re_exported_beside_a_module_of_its_name_is_followed() {
     // `flags::parse()` is the function `flags/mod.rs` re-exports from its
     // module `parse`, not that module.
     let program = program(&[
-        ("src/main.rs", "mod flags;\nmod logger;\n\nfn main() {\n    flags::parse();\n}\n"),
-        ("src/flags/mod.rs", "pub(crate) use crate::flags::parse::parse;\n\nmod parse;\n"),
+        (
+            "src/main.rs",
+            "mod flags;\nmod logger;\n\nfn main() {\n    flags::parse();\n}\n",
+        ),
+        (
+            "src/flags/mod.rs",
+            "pub(crate) use crate::flags::parse::parse;\n\nmod parse;\n",
+        ),
         (
             "src/flags/parse.rs",
             "pub(crate) fn parse() {\n    if let Err(e) = crate::logger::Logger::init() {\n        eprintln!(\"{e}\");\n    }\n}\n",
@@ -166,7 +172,10 @@ fn a_function_re_exported_beside_a_module_of_its_name_is_followed() {
             "pub(crate) struct Logger;\nimpl Logger {\n    pub(crate) fn init() -> Result<(), log::SetLoggerError> {\n        log::set_logger(&Logger)\n    }\n}\n",
         ),
     ]);
-    assert_eq!(reached_setups(&program), [("src/logger.rs:4".to_owned(), Kind::OwnLogger)]);
+    assert_eq!(
+        reached_setups(&program),
+        [("src/logger.rs:4".to_owned(), Kind::OwnLogger)]
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use proc_macro2::LineColumn;
 use syn::{Item, ext::IdentExt as _, spanned::Spanned as _};
 
 use super::cfg::{self, Config};
+use crate::changeset::TextFile;
 
 /// Which crate of the package a module belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +26,11 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The path as messages show it.
     pub shown: String,
+    /// What the analysis and the edits work on: without a BOM, `\n` line
+    /// ends ([`TextFile::text`]).
     pub text: String,
+    /// The file as read, which an edit writes back in its own form.
+    pub read: TextFile,
 }
 
 /// One module: a file, or an inline `mod x { .. }` in one.
@@ -62,11 +67,10 @@ impl Tree {
         show: &dyn Fn(&Path) -> String,
     ) -> anyhow::Result<usize> {
         let shown = show(root);
-        let text = std::fs::read_to_string(root)
-            .map_err(|e| anyhow::anyhow!("failed to read `{shown}`: {e}"))?;
-        let syntax = parse(&shown, &text)?;
+        let read = TextFile::read(root, &shown)?;
+        let syntax = parse(&shown, read.text())?;
         let dir = root.parent().unwrap_or(Path::new("")).to_path_buf();
-        let file = self.add_file(root, shown, text);
+        let file = self.add_file(root, shown, read);
         let context = Context {
             krate,
             config,
@@ -86,11 +90,12 @@ impl Tree {
         ))
     }
 
-    fn add_file(&mut self, path: &Path, shown: String, text: String) -> usize {
+    fn add_file(&mut self, path: &Path, shown: String, read: TextFile) -> usize {
         self.files.push(SourceFile {
             path: path.to_path_buf(),
             shown,
-            text,
+            text: read.text().to_owned(),
+            read,
         });
         self.files.len() - 1
     }
@@ -184,15 +189,14 @@ impl Tree {
             return None;
         };
         let shown = (context.show)(&file_path);
-        let text = match std::fs::read_to_string(&file_path) {
-            Ok(text) => text,
+        let read = match TextFile::read(&file_path, &shown) {
+            Ok(read) => read,
             Err(error) => {
-                self.errors
-                    .push(format!("failed to read `{shown}`: {error}"));
+                self.errors.push(format!("{error:#}"));
                 return None;
             }
         };
-        let syntax = match parse(&shown, &text) {
+        let syntax = match parse(&shown, read.text()) {
             Ok(syntax) => syntax,
             Err(error) => {
                 if inactive.is_none() {
@@ -201,7 +205,7 @@ impl Tree {
                 return None;
             }
         };
-        let file = self.add_file(&file_path, shown, text);
+        let file = self.add_file(&file_path, shown, read);
         let place = Placement {
             path,
             parent: Some(parent),
@@ -249,7 +253,8 @@ fn module_file(
     nested.is_file().then(|| (nested, dir.join(name)))
 }
 
-fn path_attribute(attrs: &[syn::Attribute]) -> Option<String> {
+/// The path a `#[path = ".."]` attribute names.
+pub(crate) fn path_attribute(attrs: &[syn::Attribute]) -> Option<String> {
     attrs.iter().find_map(|attr| match &attr.meta {
         syn::Meta::NameValue(pair) if pair.path.is_ident("path") => match &pair.value {
             syn::Expr::Lit(syn::ExprLit {

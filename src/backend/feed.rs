@@ -20,6 +20,8 @@ use super::store::{LogRecordEntry, SpanRecord};
 
 /// Lines waiting for the terminal; beyond this they are counted, not kept.
 const BACKLOG: usize = 1024;
+/// Characters of one piece of telemetry text (a name, a message) in a line.
+const FEED_TEXT_CHARS: usize = 200;
 /// How long [`Feed::flush`] waits for the terminal.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -33,6 +35,8 @@ pub struct Feed {
 enum Line {
     Trace(String),
     Error(String),
+    /// A status line of the command's own (`Stopped ...`).
+    Status(&'static str, String),
     /// Answered once every line before it is printed.
     Flush(SyncSender<()>),
 }
@@ -59,6 +63,12 @@ impl Feed {
         }
     }
 
+    /// A status line that must not block either: it waits its turn behind
+    /// the feed's lines, and is dropped like them when the terminal is stuck.
+    pub fn status(&self, verb: &'static str, message: String) {
+        self.send(Line::Status(verb, message));
+    }
+
     fn send(&self, line: Line) {
         if self.lines.try_send(line).is_err() {
             self.skipped.fetch_add(1, Ordering::Relaxed);
@@ -72,16 +82,17 @@ impl Feed {
                 span.end_time_unix_nano
                     .saturating_sub(span.start_time_unix_nano),
             );
+            let (service, name) = (printable(&record.service), printable(&span.name));
             let failed = span.status.as_ref().filter(|s| s.code == 2);
             let line = match failed {
                 Some(status) if status.message.is_empty() => {
-                    Line::Error(format!("{} {} ({duration})", record.service, span.name))
+                    Line::Error(format!("{service} {name} ({duration})"))
                 }
                 Some(status) => Line::Error(format!(
-                    "{} {}: {} ({duration})",
-                    record.service, span.name, status.message
+                    "{service} {name}: {} ({duration})",
+                    printable(&status.message)
                 )),
-                None => Line::Trace(format!("{} {} ({duration})", record.service, span.name)),
+                None => Line::Trace(format!("{service} {name} ({duration})")),
             };
             self.send(line);
         }
@@ -95,7 +106,8 @@ impl Feed {
                 .as_ref()
                 .map(super::store::render_value)
                 .unwrap_or_default();
-            self.send(Line::Error(format!("{} {body}", entry.service)));
+            let service = printable(&entry.service);
+            self.send(Line::Error(format!("{service} {}", printable(&body))));
         }
     }
 }
@@ -107,6 +119,7 @@ fn write_lines(shell: Shell, queue: Receiver<Line>, skipped: &AtomicU64) {
         match line {
             Line::Trace(message) => shell.status("Trace", message),
             Line::Error(message) => shell.failure_status("Error", message),
+            Line::Status(verb, message) => shell.status(verb, message),
             Line::Flush(done) => {
                 let _ = done.try_send(());
             }
@@ -120,6 +133,35 @@ fn write_lines(shell: Shell, queue: Receiver<Line>, skipped: &AtomicU64) {
     }
 }
 
+/// Telemetry text as it may reach a terminal: control characters (which
+/// would move the cursor, retitle the window, clear the screen or start a
+/// forged line) and bidirectional overrides (which reorder what is shown)
+/// written as escapes, and cut at [`FEED_TEXT_CHARS`] so a line stays a line.
+pub(crate) fn printable(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len().min(FEED_TEXT_CHARS));
+    for (count, c) in text.chars().enumerate() {
+        if count == FEED_TEXT_CHARS {
+            shown.push('…');
+            break;
+        }
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            c if c.is_control() || is_bidi_control(c) => {
+                shown.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
+            c => shown.push(c),
+        }
+    }
+    shown
+}
+
+/// The Unicode characters that change the order text is displayed in.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `850 µs`, `12.3 ms`, `2.41 s`.
 pub fn human(nanos: u64) -> String {
     match nanos {
@@ -131,6 +173,22 @@ pub fn human(nanos: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn telemetry_text_cannot_drive_the_terminal() {
+        let hostile = "\u{1b}]0;PWNED\u{7}\u{1b}[2J\nFAKE\r\u{9b}31m\u{202e}txt.exe";
+        assert_eq!(
+            super::printable(hostile),
+            "\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J\\nFAKE\\r\\u{9b}31m\\u{202e}txt.exe"
+        );
+        assert_eq!(
+            super::printable("GET /items/{id} → 200 ✓"),
+            "GET /items/{id} → 200 ✓"
+        );
+        let long = super::printable(&"é".repeat(1000));
+        assert_eq!(long.chars().count(), super::FEED_TEXT_CHARS + 1);
+        assert!(long.ends_with('…'));
+    }
+
     #[test]
     fn durations_read_naturally() {
         assert_eq!(super::human(850_000), "850 µs");

@@ -3,7 +3,11 @@
 //! runs it alone; `cargo otel dash --backend local` runs a crate against it.
 
 pub mod feed;
+mod http;
+pub mod limits;
+mod listen;
 pub mod model;
+mod otlp_grpc;
 mod otlp_http;
 mod pipeline;
 pub mod ports;
@@ -13,5 +17,6 @@ pub mod store;
 pub mod web;
 
 pub use feed::Feed;
+pub use limits::{Caps, Connections};
 pub use server::{Backend, BackendConfig, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT};
-pub use store::{Caps, LogRecordEntry, SpanRecord, Store};
+pub use store::{LogRecordEntry, SpanRecord, Store};

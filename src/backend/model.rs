@@ -15,6 +15,14 @@ pub struct Summary {
     pub held: Counts,
     pub evicted: Counts,
     pub caps: Counts,
+    pub memory: Memory,
+}
+
+/// What the held telemetry takes, as the store counts it, and its cap.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Memory {
+    pub held_bytes: u64,
+    pub cap_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]

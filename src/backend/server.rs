@@ -2,7 +2,6 @@
 //! its own port, all feeding and reading one [`Store`].
 
 use std::{
-    future::Future,
     net::{Ipv4Addr, SocketAddr},
     path::PathBuf,
     sync::Arc,
@@ -14,12 +13,16 @@ use tokio::{sync::watch, task::JoinHandle};
 use super::{
     Caps, Store,
     feed::Feed,
+    http,
+    limits::Connections,
+    listen::Listener,
+    otlp_grpc, otlp_http,
     pipeline::Pipeline,
     ports,
     save::SaveFile,
     web::{self, WebConfig},
 };
-use crate::receiver::{self, API_KEY_HEADER, Sink};
+use crate::receiver::{API_KEY_HEADER, Sink};
 
 /// The ports the standard OTLP exporters and the Aspire dashboard use.
 pub const DEFAULT_GRPC_PORT: u16 = 4317;
@@ -43,6 +46,7 @@ pub struct BackendConfig {
     pub application_name: String,
     /// The terminal feed of root spans and errors; `None` keeps quiet.
     pub feed: Option<Feed>,
+    pub connections: Connections,
 }
 
 impl BackendConfig {
@@ -59,6 +63,7 @@ impl BackendConfig {
             save: None,
             application_name: application_name.to_owned(),
             feed: None,
+            connections: Connections::default(),
         }
     }
 }
@@ -93,6 +98,9 @@ impl Backend {
     /// Binds every port first (so a busy one fails before anything runs),
     /// then serves. Must be called inside a Tokio runtime.
     pub async fn start(config: BackendConfig) -> anyhow::Result<Self> {
+        if let Some(key) = &config.api_key {
+            crate::secret::check_api_key(key).map_err(anyhow::Error::msg)?;
+        }
         let grpc = ports::bind(config.grpc, "OTLP/gRPC", PORT_FLAGS.grpc)?;
         let http = ports::bind(config.http, "OTLP/HTTP", PORT_FLAGS.http)?;
         let ui = ports::bind(config.ui, "dashboard", PORT_FLAGS.ui)?;
@@ -124,21 +132,21 @@ impl Backend {
             save,
             feed: config.feed.clone(),
         };
-        let grpc =
-            tokio::net::TcpListener::from_std(grpc).context("failed to listen for OTLP/gRPC")?;
-        let stopped = backend.stopped();
-        let api_key = config.api_key.clone();
+        let limits = config.connections;
+        let grpc = listener(grpc, &limits, "OTLP/gRPC")?;
+        let (stop, api_key) = (backend.stop.subscribe(), config.api_key.clone());
         let grpc_sink = sink.clone();
         backend.servers.push(tokio::spawn(async move {
-            receiver::serve_grpc(grpc, grpc_sink, api_key.as_deref(), stopped).await
+            otlp_grpc::serve(grpc, grpc_sink, api_key.as_deref(), limits, stop).await
         }));
-        let http_router = super::otlp_http::router(sink, config.api_key.as_deref());
-        backend.serve_http(http, http_router, "OTLP/HTTP")?;
+        let http_router = otlp_http::router(sink, config.api_key.as_deref(), limits.body_timeout);
+        backend.serve_http(listener(http, &limits, "OTLP/HTTP")?, http_router, limits);
         let web_config = WebConfig {
             browser_token: config.browser_token,
             application_name: config.application_name,
         };
-        backend.serve_http(ui, web::router(store, web_config), "dashboard")?;
+        let web = web::router(store, web_config);
+        backend.serve_http(listener(ui, &limits, "dashboard")?, web, limits);
         Ok(backend)
     }
 
@@ -185,7 +193,7 @@ impl Backend {
         if let Some(key) = &self.api_key {
             env.push((
                 "OTEL_EXPORTER_OTLP_HEADERS",
-                format!("{API_KEY_HEADER}={key}"),
+                format!("{API_KEY_HEADER}={}", crate::secret::header_list_value(key)),
             ));
         }
         env
@@ -220,30 +228,24 @@ impl Backend {
         save.finish().map(Some)
     }
 
-    fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut stop = self.stop.subscribe();
-        async move {
-            let _ = stop.wait_for(|&stop| stop).await;
-        }
-    }
-
-    fn serve_http(
-        &mut self,
-        listener: std::net::TcpListener,
-        router: axum::Router,
-        purpose: &'static str,
-    ) -> anyhow::Result<()> {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .with_context(|| format!("failed to listen for {purpose}"))?;
-        let stopped = self.stopped();
+    fn serve_http(&mut self, listener: Listener, router: axum::Router, limits: Connections) {
+        let stop = self.stop.subscribe();
         self.servers.push(tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stopped)
-                .await
-                .with_context(|| format!("the {purpose} server failed"))
+            http::serve(listener, router, limits, stop).await;
+            Ok(())
         }));
-        Ok(())
     }
+}
+
+/// Tokio takes over a bound socket, within the connection limits.
+fn listener(
+    listener: std::net::TcpListener,
+    limits: &Connections,
+    purpose: &str,
+) -> anyhow::Result<Listener> {
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .with_context(|| format!("failed to listen for {purpose}"))?;
+    Ok(Listener::new(listener, limits))
 }
 
 /// A URL a client can connect to: a wildcard bind address (`--aspire-compat`

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use similar::TextDiff;
 
-use super::FileChange;
+use super::{FileChange, TextFile};
 
 pub(super) fn unified(change: &FileChange, base: &Path) -> String {
     let name = change
@@ -18,7 +18,7 @@ pub(super) fn unified(change: &FileChange, base: &Path) -> String {
     } else {
         "/dev/null".to_owned()
     };
-    let before = change.before.as_deref().unwrap_or_default();
+    let before = change.before.as_ref().map_or("", TextFile::text);
     TextDiff::from_lines(before, &change.after)
         .unified_diff()
         .context_radius(3)

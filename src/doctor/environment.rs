@@ -187,6 +187,8 @@ pub fn check(env: &Env, cli_endpoint: Option<&str>) -> Vec<Check> {
         sampler(env),
         rust_log(env),
         headers(env),
+        url(env, cli_endpoint),
+        compression(env),
     ]
 }
 
@@ -195,8 +197,38 @@ fn insecure(env: &Env) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
+/// Whether `signal` goes over TLS: an https endpoint, or a schemeless one
+/// without `OTEL_EXPORTER_OTLP_[SIGNAL_]INSECURE=true` (the module's rule).
+pub fn uses_tls(env: &Env, signal: Signal, cli: Option<&str>) -> bool {
+    let endpoint = endpoint(env, signal, cli);
+    match endpoint.scheme() {
+        Some(scheme) => scheme.eq_ignore_ascii_case("https"),
+        None => !signal_setting(env, signal, "INSECURE")
+            .is_some_and(|(_, v)| v.eq_ignore_ascii_case("true")),
+    }
+}
+
+/// `OTEL_EXPORTER_OTLP_<SIGNAL>_<what>` if set, else `OTEL_EXPORTER_OTLP_<what>`:
+/// the variable the exporter of `signal` reads, and its value.
+pub fn signal_setting<'a>(env: &'a Env, signal: Signal, what: &str) -> Option<(String, &'a str)> {
+    [
+        format!("OTEL_EXPORTER_OTLP_{}_{what}", signal.upper()),
+        format!("OTEL_EXPORTER_OTLP_{what}"),
+    ]
+    .into_iter()
+    .find_map(|name| env.get(&name).map(|value| (name, value)))
+}
+
 fn scheme(env: &Env, cli: Option<&str>) -> Check {
     let spec = ids::SCHEME;
+    for (name, value) in env.exporter_vars("INSECURE") {
+        if !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
+            return spec.warning(
+                format!("{name}={value} is neither true nor false, so it is read as false"),
+                format!("`export {name}=true` for a plaintext collector, or unset it"),
+            );
+        }
+    }
     for endpoint in endpoints(env, cli) {
         let shown = endpoint.describe();
         match endpoint.scheme() {
@@ -207,17 +239,20 @@ fn scheme(env: &Env, cli: Option<&str>) -> Check {
                 );
             }
             None => {
-                return spec.error(
+                return spec.warning(
                     format!(
-                        "{shown} has no scheme, which opentelemetry-otlp 0.33 reads as https: init fails without a TLS feature, or talks TLS to a plaintext port"
+                        "{shown} has no scheme, so it is read as https (TLS): a plaintext collector refuses it"
                     ),
-                    format!("write the scheme: `http://{}`", endpoint.url),
+                    format!(
+                        "write the scheme: `http://{}` for a plaintext collector, `https://{}` for TLS",
+                        endpoint.url, endpoint.url
+                    ),
                 );
             }
             Some(s) if !matches!(s.to_ascii_lowercase().as_str(), "http" | "https") => {
                 return spec.error(
-                    format!("{shown} has the scheme `{s}`; the exporter takes http:// or https://"),
-                    "use `http://host:4317` (or https:// with a TLS feature)",
+                    format!("{shown} has the scheme `{s}`; the exporter takes http:// or https://, so nothing is sent there"),
+                    "use `http://host:4317`, or `https://host:4317` for TLS",
                 );
             }
             Some(_) => {}
@@ -410,6 +445,43 @@ fn headers(env: &Env) -> Check {
     spec.ok("exporter headers unset or well formed")
 }
 
+/// An endpoint the exporter cannot parse exports nothing (the module says
+/// so once at start).
+fn url(env: &Env, cli: Option<&str>) -> Check {
+    let spec = ids::URL;
+    for endpoint in endpoints(env, cli) {
+        let full = match endpoint.scheme() {
+            Some(_) => endpoint.url.clone(),
+            None => format!("https://{}", endpoint.url),
+        };
+        if let Err(error) = tonic::transport::Endpoint::from_shared(full) {
+            return spec.error(
+                format!(
+                    "{} is not a URL the exporter can use ({error}): nothing is sent there",
+                    endpoint.describe()
+                ),
+                "write it as `http://host:port` (e.g. `http://localhost:4317`)",
+            );
+        }
+    }
+    spec.ok("every endpoint parses")
+}
+
+/// The generated module has gzip built in, not zstd.
+fn compression(env: &Env) -> Check {
+    let spec = ids::COMPRESSION;
+    for (name, value) in env.exporter_vars("COMPRESSION") {
+        let lower = value.to_ascii_lowercase();
+        if lower != "gzip" && lower != "none" {
+            return spec.warning(
+                format!("{name}={value} is not gzip or none, so exports are not compressed"),
+                format!("`export {name}=gzip`"),
+            );
+        }
+    }
+    spec.ok("exports uncompressed or gzip")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,7 +520,11 @@ mod tests {
     #[test]
     fn schemeless_and_wrong_ports() {
         let env = Env::from_pairs([(OVERRIDE_VAR, "127.0.0.1:4317")]);
+        assert_eq!(status(scheme(&env, None)), Status::Warning);
+        let env = Env::from_pairs([(OVERRIDE_VAR, "grpc://127.0.0.1:4317")]);
         assert_eq!(status(scheme(&env, None)), Status::Error);
+        let env = Env::from_pairs([("OTEL_EXPORTER_OTLP_INSECURE", "yes")]);
+        assert_eq!(status(scheme(&env, None)), Status::Warning);
         let env = Env::from_pairs([
             (OVERRIDE_VAR, "127.0.0.1:4317"),
             ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
@@ -506,5 +582,29 @@ mod tests {
             )]))),
             Status::Error
         );
+    }
+
+    #[test]
+    fn unparsable_urls_and_compression() {
+        let env = Env::from_pairs([(OVERRIDE_VAR, "http://exa mple:4317")]);
+        assert_eq!(status(url(&env, None)), Status::Error);
+        assert_eq!(status(url(&Env::default(), None)), Status::Ok);
+        let env = Env::from_pairs([("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd")]);
+        assert_eq!(status(compression(&env)), Status::Warning);
+        let env = Env::from_pairs([("OTEL_EXPORTER_OTLP_COMPRESSION", "GZIP")]);
+        assert_eq!(status(compression(&env)), Status::Ok);
+    }
+
+    #[test]
+    fn tls_follows_the_scheme_and_insecure() {
+        let tls =
+            |pairs: &[(&str, &str)]| uses_tls(&Env::from_pairs(pairs.to_vec()), Signal::Logs, None);
+        assert!(!tls(&[]));
+        assert!(tls(&[(GENERIC_ENDPOINT, "https://c:4317")]));
+        assert!(tls(&[(GENERIC_ENDPOINT, "c:4317")]));
+        assert!(!tls(&[
+            (GENERIC_ENDPOINT, "c:4317"),
+            ("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "true")
+        ]));
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! The groups live in their own files: [`project`] (manifest, resolved
 //! graph, features, the `otel` module and `main`), [`environment`] (the
-//! `OTEL_*` variables the exporter reads), [`backend`] (Docker, the
-//! dashboard, the ports) and [`roundtrip`] (a real span, metric and log
-//! record sent with opentelemetry-otlp). [`output`] renders them.
+//! `OTEL_*` variables the exporter reads), [`tls`] (the certificate files
+//! they name), [`backend`] (Docker, the dashboard, the ports) and
+//! [`roundtrip`] (a real span, metric and log record sent with
+//! opentelemetry-otlp, over TLS as the program would). [`output`] renders
+//! them.
 //!
 //! Ids are stable: a check may be added, never renumbered. The list with
 //! what each one means is in README.md ("cargo otel doctor").
@@ -16,6 +18,7 @@ mod lockfile;
 pub mod output;
 pub mod project;
 pub mod roundtrip;
+pub mod tls;
 
 use serde::Serialize;
 
@@ -46,14 +49,16 @@ impl Status {
 pub enum Group {
     Project,
     Environment,
+    Tls,
     Backend,
     RoundTrip,
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [
+    pub const ALL: [Group; 5] = [
         Self::Project,
         Self::Environment,
+        Self::Tls,
         Self::Backend,
         Self::RoundTrip,
     ];
@@ -63,6 +68,7 @@ impl Group {
         match self {
             Self::Project => "project",
             Self::Environment => "environment",
+            Self::Tls => "tls",
             Self::Backend => "backend",
             Self::RoundTrip => "round-trip",
         }
@@ -72,6 +78,7 @@ impl Group {
         match self {
             Self::Project => "Project",
             Self::Environment => "Environment",
+            Self::Tls => "TLS",
             Self::Backend => "Backend",
             Self::RoundTrip => "Round trip",
         }
@@ -166,6 +173,7 @@ pub mod ids {
 
     const P: Group = Group::Project;
     const E: Group = Group::Environment;
+    const T: Group = Group::Tls;
     const B: Group = Group::Backend;
     const R: Group = Group::RoundTrip;
 
@@ -199,6 +207,8 @@ pub mod ids {
     pub const SAMPLER: Spec = Spec::new("OTEL025", E, "sampler keeps spans");
     pub const RUST_LOG: Spec = Spec::new("OTEL026", E, "RUST_LOG lets spans through");
     pub const HEADERS: Spec = Spec::new("OTEL027", E, "headers are `key=value` pairs");
+    pub const URL: Spec = Spec::new("OTEL028", E, "endpoints parse as URLs");
+    pub const COMPRESSION: Spec = Spec::new("OTEL029", E, "compression is gzip or none");
 
     pub const DOCKER: Spec = Spec::new("OTEL030", B, "Docker daemon reachable");
     pub const IMAGE: Spec = Spec::new("OTEL031", B, "dashboard image present");
@@ -210,8 +220,12 @@ pub mod ids {
     pub const METRICS: Spec = Spec::new("OTEL041", R, "a metric reaches the endpoint");
     pub const LOGS: Spec = Spec::new("OTEL042", R, "a log record reaches the endpoint");
 
+    pub const TLS_CA: Spec = Spec::new("OTEL050", T, "CA certificate readable and valid");
+    pub const TLS_CLIENT: Spec = Spec::new("OTEL051", T, "client certificate and key form a pair");
+    pub const TLS_UNUSED: Spec = Spec::new("OTEL052", T, "certificates used by an https endpoint");
+
     /// All of them, in order.
-    pub const ALL: [Spec; 31] = [
+    pub const ALL: [Spec; 36] = [
         PACKAGE,
         DEPENDENCIES,
         RESOLVED,
@@ -235,6 +249,8 @@ pub mod ids {
         SAMPLER,
         RUST_LOG,
         HEADERS,
+        URL,
+        COMPRESSION,
         DOCKER,
         IMAGE,
         CONTAINER,
@@ -243,6 +259,9 @@ pub mod ids {
         TRACES,
         METRICS,
         LOGS,
+        TLS_CA,
+        TLS_CLIENT,
+        TLS_UNUSED,
     ];
 }
 

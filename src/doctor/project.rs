@@ -20,6 +20,7 @@ use crate::{
     ops::init::module_path,
     paths,
     project::{self, Project, Selection, Target},
+    wiring,
 };
 
 /// The crates whose second version splits the globals (rust-otel Pitfall 1).
@@ -360,14 +361,18 @@ fn feature_checks(manifests: &Manifests, endpoints: &[Endpoint]) -> Vec<Check> {
     let https: Vec<&Endpoint> = endpoints.iter().filter(|e| e.is_https()).collect();
     let tls = match https.first() {
         None => ids::TLS.ok("no https endpoint"),
-        Some(endpoint) if !TLS_FEATURES.iter().any(|f| has(f)) => ids::TLS.error(
-            format!("{} is https, but opentelemetry-otlp has no TLS feature: `init()` fails", endpoint.describe()),
-            "add features `tls-ring` and `tls-roots` to opentelemetry-otlp, or use an http:// endpoint",
-        ),
-        Some(endpoint) if !ROOTS_FEATURES.iter().any(|f| has(f)) => ids::TLS.warning(
-            format!("{} is https, but no trust roots feature is on: the certificate cannot be verified", endpoint.describe()),
-            "add `tls-roots` (the system's certificates, e.g. Aspire's dev certificate) to opentelemetry-otlp's features",
-        ),
+        Some(endpoint) if !TLS_FEATURES.iter().any(|f| has(f)) => ids::TLS
+            .error(
+                format!("{} is https, but opentelemetry-otlp has no TLS feature: nothing is exported there", endpoint.describe()),
+                "`cargo otel doctor --fix` adds the module's (`tls-ring`, `tls-webpki-roots`), or use an http:// endpoint",
+            )
+            .fixable(Remedy::AlignVersions),
+        Some(endpoint) if !ROOTS_FEATURES.iter().any(|f| has(f)) => ids::TLS
+            .warning(
+                format!("{} is https, but no trust roots feature is on: only OTEL_EXPORTER_OTLP_CERTIFICATE can verify the collector", endpoint.describe()),
+                "`cargo otel doctor --fix` adds `tls-webpki-roots` (Mozilla's roots, which the module uses)",
+            )
+            .fixable(Remedy::AlignVersions),
         Some(endpoint) => ids::TLS.ok(format!("TLS features on for {}", endpoint.describe())),
     };
     let mut bad: Vec<String> = ASYNC_OTLP
@@ -420,10 +425,38 @@ fn source_checks(project: &Project) -> Vec<Check> {
         (false, None) => Err(()),
     };
     let mut checks = vec![module_check(&program, &module, &module_shown, &root_shown)];
-    checks.extend(main_checks(is_lib, &call, &root_shown));
+    let module_text = std::fs::read_to_string(&module).unwrap_or_default();
+    // Template v3 flushes on `process::exit` itself (Unix).
+    let exit_hooked = cfg!(unix) && module_text.contains("libc::atexit(");
+    let [called, guard] = main_checks(is_lib, &call, &root_shown, exit_hooked);
+    let root_text = &program.files[program.modules[program.root].file].text;
+    checks.push(stale_calls(project, &module_text, root_text, &root_shown).unwrap_or(called));
+    checks.push(guard);
     checks.push(second_subscriber(&program, &call));
     checks.push(drift(project, &module, &module_shown));
     checks
+}
+
+/// Calls that unwrap the `Result` the `init*` of a module before template
+/// v3 returned, next to a current module: the crate does not compile.
+fn stale_calls(project: &Project, module: &str, root: &str, root_shown: &str) -> Option<Check> {
+    let frameworks = crate::detect::instrumented(&project.dependencies);
+    let log = codegen::log_piece(&project.dependencies);
+    let current = codegen::otel_module_for(&frameworks, log).ok()?;
+    if module != current {
+        return None;
+    }
+    wiring::upgrade_calls(root_shown, root).ok()?.source?;
+    Some(
+        ids::INIT_CALLED
+            .error(
+                format!(
+                    "`{root_shown}` unwraps what `otel::init*()` returns (`.expect(..)`, `?`), as for a module before template v3: they return the guard itself now, so the crate does not compile"
+                ),
+                "`cargo otel doctor --fix` drops the `.expect(..)` and `?` (so does `cargo otel init`)",
+            )
+            .fixable(Remedy::WireMain),
+    )
 }
 
 fn module_check(program: &Program, module: &Path, module_shown: &str, root_shown: &str) -> Check {
@@ -449,7 +482,12 @@ fn module_check(program: &Program, module: &Path, module_shown: &str, root_shown
     .fixable(Remedy::WireMain)
 }
 
-fn main_checks(is_lib: bool, call: &Result<Option<InitCall>, ()>, root_shown: &str) -> [Check; 2] {
+fn main_checks(
+    is_lib: bool,
+    call: &Result<Option<InitCall>, ()>,
+    root_shown: &str,
+    exit_hooked: bool,
+) -> [Check; 2] {
     if is_lib {
         let why = "a library: the programs that use it call `otel::init()`";
         return [ids::INIT_CALLED.skipped(why), ids::GUARD_KEPT.skipped(why)];
@@ -460,7 +498,7 @@ fn main_checks(is_lib: bool, call: &Result<Option<InitCall>, ()>, root_shown: &s
             return [
                 ids::INIT_CALLED.warning(
                     why.clone(),
-                    "call `let _otel = otel::init()?;` first thing in your real `main`",
+                    "call `let _otel = otel::init();` first thing in your real `main`",
                 ),
                 ids::GUARD_KEPT.skipped(why),
             ];
@@ -493,6 +531,9 @@ fn main_checks(is_lib: bool, call: &Result<Option<InitCall>, ()>, root_shown: &s
                 "bind it: `let _otel = ...` (`cargo otel doctor --fix` does)",
             )
             .fixable(Remedy::WireMain),
+        (Guard::Kept(name), Some((line, _))) if exit_hooked => ids::GUARD_KEPT.ok(format!(
+            "kept in `{name}`; the module flushes on the `std::process::exit` at `{root_shown}:{line}` too"
+        )),
         (_, Some((line, true))) => ids::GUARD_KEPT.error(
             format!("`std::process::exit` at `{root_shown}:{line}` ends the program without dropping the guard: the last batch is lost"),
             "return from `main` instead (`fn main() -> ExitCode`), or `drop(_otel)` before exiting",

@@ -14,7 +14,7 @@ use opentelemetry::{
     metrics::MeterProvider as _,
     trace::{SpanContext, SpanKind, Status as SpanStatus, TraceFlags, TraceState},
 };
-use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_otlp::{WithExportConfig as _, WithTonicConfig as _};
 use opentelemetry_sdk::{
     Resource,
     error::OTelSdkResult,
@@ -27,11 +27,12 @@ use opentelemetry_sdk::{
         IdGenerator as _, RandomIdGenerator, SpanData, SpanEvents, SpanExporter as _, SpanLinks,
     },
 };
+use tonic::transport::ClientTlsConfig;
 
 use super::{
     Check, Spec,
     environment::{self, Endpoint, Env, Signal},
-    ids,
+    ids, tls,
 };
 
 /// What the round trip sends under, so it is easy to spot in a dashboard.
@@ -48,6 +49,14 @@ pub struct Settings {
     pub timeout: Option<Duration>,
 }
 
+/// Where one signal goes, and how.
+#[derive(Clone)]
+struct Route {
+    endpoint: Endpoint,
+    /// The program's TLS settings, for an https endpoint.
+    tls: Option<ClientTlsConfig>,
+}
+
 /// The outcome of one export.
 #[derive(Debug)]
 struct Outcome {
@@ -57,9 +66,13 @@ struct Outcome {
 
 pub fn check(env: &Env, settings: &Settings) -> Vec<Check> {
     let specs = [ids::TRACES, ids::METRICS, ids::LOGS];
-    let endpoints: Vec<Endpoint> = Signal::ALL
+    let cli = settings.endpoint.as_deref();
+    let routes: Vec<Route> = Signal::ALL
         .iter()
-        .map(|&s| environment::endpoint(env, s, settings.endpoint.as_deref()))
+        .map(|&s| Route {
+            endpoint: environment::endpoint(env, s, cli),
+            tls: tls::client_config(env, s, cli),
+        })
         .collect();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -81,16 +94,16 @@ pub fn check(env: &Env, settings: &Settings) -> Vec<Check> {
         .timeout
         .or_else(|| (!env_timeout(env)).then_some(DEFAULT_TIMEOUT));
     let outcomes = runtime.block_on(async {
-        let traces = export_span(&endpoints[0], explicit);
+        let traces = export_span(&routes[0], explicit);
         let metrics = tokio::task::spawn_blocking({
-            let endpoint = endpoints[1].clone();
+            let route = routes[1].clone();
             let handle = tokio::runtime::Handle::current();
             move || {
                 let _entered = handle.enter();
-                export_metric(&endpoint, explicit, timeout)
+                export_metric(&route, explicit, timeout)
             }
         });
-        let logs = export_log(&endpoints[2], explicit);
+        let logs = export_log(&routes[2], explicit);
         let (traces, metrics, logs) = tokio::join!(traces, metrics, logs);
         let metrics = metrics.unwrap_or_else(|error| Outcome {
             result: Err(format!("the metric export panicked: {error}")),
@@ -102,11 +115,11 @@ pub fn check(env: &Env, settings: &Settings) -> Vec<Check> {
     runtime.shutdown_background();
     specs
         .iter()
-        .zip(&endpoints)
+        .zip(&routes)
         .zip(outcomes)
         .zip(Signal::ALL)
-        .map(|(((spec, endpoint), outcome), signal)| {
-            judge(*spec, signal, endpoint, &outcome, timeout)
+        .map(|(((spec, route), outcome), signal)| {
+            judge(*spec, signal, &route.endpoint, &outcome, timeout)
         })
         .collect()
 }
@@ -140,13 +153,18 @@ fn scope() -> InstrumentationScope {
 }
 
 /// Builds the exporter the way the generated module does: `with_endpoint`
-/// only for an endpoint set in code; everything else (per-signal endpoints,
-/// headers, timeout) from the environment unless `timeout` is given.
+/// only for an endpoint set in code, its TLS settings for https; everything
+/// else (per-signal endpoints, headers, compression, timeout) from the
+/// environment unless `timeout` is given.
 macro_rules! exporter {
-    ($kind:ident, $endpoint:expr, $timeout:expr) => {{
+    ($kind:ident, $route:expr, $timeout:expr) => {{
+        let route: &Route = $route;
         let mut builder = opentelemetry_otlp::$kind::builder().with_tonic();
-        if $endpoint.explicit {
-            builder = builder.with_endpoint($endpoint.url.clone());
+        if route.endpoint.explicit {
+            builder = builder.with_endpoint(route.endpoint.url.clone());
+        }
+        if let Some(tls) = &route.tls {
+            builder = builder.with_tls_config(tls.clone());
         }
         if let Some(timeout) = $timeout {
             builder = builder.with_timeout(timeout);
@@ -165,9 +183,9 @@ async fn timed(export: impl Future<Output = Result<(), String>>) -> Outcome {
     }
 }
 
-async fn export_span(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
+async fn export_span(route: &Route, timeout: Option<Duration>) -> Outcome {
     timed(async {
-        let mut exporter = exporter!(SpanExporter, endpoint, timeout)?;
+        let mut exporter = exporter!(SpanExporter, route, timeout)?;
         exporter.set_resource(&resource());
         exporter
             .export(vec![span()])
@@ -204,9 +222,9 @@ fn span() -> SpanData {
     }
 }
 
-async fn export_log(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
+async fn export_log(route: &Route, timeout: Option<Duration>) -> Outcome {
     timed(async {
-        let mut exporter = exporter!(LogExporter, endpoint, timeout)?;
+        let mut exporter = exporter!(LogExporter, route, timeout)?;
         exporter.set_resource(&resource());
         // A provider without processors only makes the record.
         let provider = SdkLoggerProvider::builder().build();
@@ -229,9 +247,9 @@ async fn export_log(endpoint: &Endpoint, timeout: Option<Duration>) -> Outcome {
 
 /// Metrics can only be collected by a reader, so the OTLP exporter sits
 /// behind one that records what the first export returned.
-fn export_metric(endpoint: &Endpoint, timeout: Option<Duration>, deadline: Duration) -> Outcome {
+fn export_metric(route: &Route, timeout: Option<Duration>, deadline: Duration) -> Outcome {
     let start = Instant::now();
-    let exporter = match exporter!(MetricExporter, endpoint, timeout) {
+    let exporter = match exporter!(MetricExporter, route, timeout) {
         Ok(exporter) => exporter,
         Err(error) => {
             return Outcome {
@@ -319,6 +337,14 @@ impl PushMetricExporter for Capture {
 /// its message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
+    /// The collector's certificate is not signed by a CA the program trusts.
+    UntrustedCertificate,
+    /// The collector's certificate is for another name, or out of date.
+    BadCertificate,
+    /// The collector asks for a client certificate.
+    ClientCertificate,
+    /// TLS to a collector that speaks plaintext there.
+    NotTls,
     Unauthenticated,
     WrongProtocol,
     Unreachable,
@@ -331,6 +357,14 @@ pub fn classify(message: &str) -> Failure {
     let has = |needle: &str| message.contains(needle);
     if has("invalid exporter configuration") {
         Failure::Misconfigured
+    } else if has("UnknownIssuer") || has("BadSignature") {
+        Failure::UntrustedCertificate
+    } else if has("NotValidForName") || has("Expired") || has("NotValidYet") {
+        Failure::BadCertificate
+    } else if has("CertificateRequired") || has("certificate required") {
+        Failure::ClientCertificate
+    } else if has("InvalidContentType") || has("corrupt message") {
+        Failure::NotTls
     } else if has("Unauthenticated") || has("PermissionDenied") {
         Failure::Unauthenticated
     } else if has("DeadlineExceeded") || has("timed out") || has("Timeout") || has("deadline") {
@@ -368,6 +402,22 @@ fn judge(
         Err(error) => short(error),
     };
     let (finding, fix) = match classify(&error) {
+        Failure::UntrustedCertificate => (
+            format!("{what}: {shown} presents a certificate no CA the program trusts signed (after {took}): {error}"),
+            "`export OTEL_EXPORTER_OTLP_CERTIFICATE=<the PEM file of the CA that signed it>` (the module trusts Mozilla's roots otherwise)".to_owned(),
+        ),
+        Failure::BadCertificate => (
+            format!("{what}: {shown} presents a certificate for another name, or out of date (after {took}): {error}"),
+            "use the host name the certificate was issued for, or renew it".to_owned(),
+        ),
+        Failure::ClientCertificate => (
+            format!("{what}: {shown} requires a client certificate (after {took}): {error}"),
+            "`export OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=<cert.pem> OTEL_EXPORTER_OTLP_CLIENT_KEY=<key.pem>`".to_owned(),
+        ),
+        Failure::NotTls => (
+            format!("{what}: {shown} does not speak TLS there (after {took}): {error}"),
+            "use `http://` for a plaintext collector".to_owned(),
+        ),
         Failure::Unauthenticated => (
             format!("{what} rejected by {shown} for authentication after {took}: {error}"),
             "set the key the dashboard expects: `export OTEL_EXPORTER_OTLP_HEADERS=x-otlp-api-key=<key>` (`cargo otel dash` sets it for the program it runs)".to_owned(),

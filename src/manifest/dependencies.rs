@@ -502,14 +502,12 @@ fn inherit_spec(features: &[&str]) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
+    use crate::changeset::TextFile;
 
     fn manifest(text: &str) -> LocalManifest {
         LocalManifest {
-            path: PathBuf::from("Cargo.toml"),
-            original: text.to_owned(),
+            file: TextFile::unsaved("Cargo.toml", text),
             document: text.parse().unwrap(),
         }
     }
@@ -564,8 +562,7 @@ mod tests {
         let mut m = manifest(text);
         add_stack(&mut m, None, true).unwrap();
         assert!(
-            m.contents()
-                .starts_with("[dependencies]\nopentelemetry = \"0.33.1\"\n"),
+            m.contents().contains("\nopentelemetry = \"0.33.1\"\n"),
             "{}",
             m.contents()
         );

@@ -4,10 +4,11 @@
 mod dependencies;
 mod stack;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::Context as _;
 use toml_edit::DocumentMut;
+
+use crate::changeset::TextFile;
 
 pub use dependencies::{Declared, DependencyChange, add_dependencies, add_stack, declared};
 pub use stack::{PinnedDependency, STACK};
@@ -15,21 +16,16 @@ pub use stack::{PinnedDependency, STACK};
 /// A manifest as read from disk, with the edits made to it so far.
 #[derive(Debug)]
 pub struct LocalManifest {
-    pub path: PathBuf,
-    pub original: String,
+    /// The file as read; `document` was parsed from its text.
+    pub file: TextFile,
     pub document: DocumentMut,
 }
 
 impl LocalManifest {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let original = std::fs::read_to_string(path)
-            .with_context(|| format!("failed to read `{}`", path.display()))?;
-        let document = parse(path, &original)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            original,
-            document,
-        })
+        let file = TextFile::read(path, &path.display().to_string())?;
+        let document = parse(path, file.text())?;
+        Ok(Self { file, document })
     }
 
     /// The manifest as it would be written now.

@@ -42,8 +42,19 @@ pub const STACK: &[PinnedDependency] = &[
     PinnedDependency {
         name: "opentelemetry-otlp",
         version: OTEL,
-        // `internal-logs` makes failed exports visible as tracing events.
-        features: &["grpc-tonic", "trace", "metrics", "logs", "internal-logs"],
+        // `internal-logs` makes failed exports visible as tracing events;
+        // TLS with rustls on ring (the cheaper provider to build, BENCHMARKS.md
+        // area 5) and Mozilla's roots; gzip for OTEL_EXPORTER_OTLP_COMPRESSION.
+        features: &[
+            "grpc-tonic",
+            "trace",
+            "metrics",
+            "logs",
+            "internal-logs",
+            "tls-ring",
+            "tls-webpki-roots",
+            "gzip-tonic",
+        ],
         default_features: &[
             "http-proto",
             "reqwest-blocking-client",
@@ -91,6 +102,16 @@ pub const STACK: &[PinnedDependency] = &[
             "tracing-log",
         ],
         default_features: &["smallvec", "fmt", "ansi", "tracing-log", "std", "registry"],
+        umbrella: None,
+        keep_defaults: true,
+    },
+    // The module's exit hooks (signal handlers, `atexit`); tokio already
+    // builds it.
+    PinnedDependency {
+        name: "libc",
+        version: "0.2.191",
+        features: &[],
+        default_features: &["std"],
         umbrella: None,
         keep_defaults: true,
     },

@@ -8,8 +8,7 @@ use anyhow::Context as _;
 
 use crate::{
     Shell,
-    analysis::{Input, Program},
-    changeset::ChangeSet,
+    changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     docker::DEFAULT_IMAGE,
     doctor::{
@@ -17,13 +16,17 @@ use crate::{
         environment::{self, Env},
         ids, output, project as project_checks,
         roundtrip::{self, Settings},
+        tls,
     },
     manifest::{self, LocalManifest},
-    ops::init::{module_path, read_if_present, wire_program},
+    ops::init::{
+        UPGRADED_CALLS, load_program, module_path, refuse_module_directory, upgrade_package_calls,
+        wire_program,
+    },
     paths,
     project::{Project, Selection},
     shell::Verbosity,
-    wiring,
+    wiring::{self, FileEdit},
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,6 +109,10 @@ fn diagnose(
     if !skip(Group::Environment) {
         shell.verbose_status("Checking", "the environment");
         checks.extend(environment::check(env, options.endpoint.as_deref()));
+    }
+    if !skip(Group::Tls) {
+        shell.verbose_status("Checking", "the TLS certificates");
+        checks.extend(tls::check(env, options.endpoint.as_deref()));
     }
     if !skip(Group::Backend) {
         shell.verbose_status("Checking", "Docker, the dashboard and the ports");
@@ -195,11 +202,21 @@ impl FixPlan {
         if remedies.contains(&Remedy::AlignVersions) {
             plan.align_versions(project)?;
         }
-        if remedies.contains(&Remedy::RegenerateModule) {
+        let regenerate = remedies.contains(&Remedy::RegenerateModule);
+        if regenerate {
             plan.regenerate_module(project)?;
         }
-        if remedies.contains(&Remedy::WireMain) {
-            plan.wire_main(project)?;
+        let wire = remedies.contains(&Remedy::WireMain);
+        // Calls written for an older module (`otel::init().expect(..)`) no
+        // longer compile once the module is this version's.
+        let upgrade = module_current_after(project, regenerate)?;
+        if wire {
+            plan.wire_main(project, upgrade)?;
+        } else if upgrade {
+            let root = project.target.root();
+            let shown = paths::display(root, &project.workspace_root);
+            let root = FileEdit::unchanged(TextFile::read(root, &shown)?);
+            plan.upgrade_calls(project, vec![root], "Updating");
         }
         Ok(plan)
     }
@@ -217,9 +234,8 @@ impl FixPlan {
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
-            self.manifests_changed |= after != manifest.original;
-            self.changes
-                .push(manifest.path, Some(manifest.original), after);
+            self.manifests_changed |= after != manifest.file.text();
+            self.changes.edit(manifest.file, after);
         }
         Ok(())
     }
@@ -227,13 +243,14 @@ impl FixPlan {
     /// Only an absent or untouched module: an edited one is the user's.
     fn regenerate_module(&mut self, project: &Project) -> anyhow::Result<()> {
         let path = module_path(project);
+        refuse_module_directory(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         // With the framework pieces `init` put in (main may use them).
         let frameworks = crate::detect::instrumented(&project.dependencies);
         let log = codegen::log_piece(&project.dependencies);
         let generated = codegen::otel_module_for(&frameworks, log)?;
-        let existing = read_if_present(&path)?;
-        match &existing {
+        let existing = TextFile::read_if_present(&path, &shown)?;
+        match existing.as_ref().map(TextFile::text) {
             None => self.lines.push(("Creating", shown)),
             Some(text) if codegen::provenance(Syntax::Rust, text) == Provenance::Untouched => {
                 let version = codegen::TEMPLATE_VERSION;
@@ -242,53 +259,103 @@ impl FixPlan {
             }
             Some(_) => return Ok(()),
         }
-        self.changes.push(path, existing, generated);
+        self.changes.write(path, existing, generated);
         Ok(())
     }
 
-    /// `mod otel;`, the `otel::init()` call, and a guard that is kept.
-    fn wire_main(&mut self, project: &Project) -> anyhow::Result<()> {
+    /// `mod otel;`, the `otel::init()` call, and a guard that is kept; with
+    /// `upgrade`, the calls of an older module's `init*` rewritten.
+    fn wire_main(&mut self, project: &Project, upgrade: bool) -> anyhow::Result<()> {
         // The module's full init is what doctor re-wires; a `fmt::init()` it
         // would replace has had `env-filter` since `init` ran.
-        let program = Program::load(&Input::for_project(project))?;
+        let program = load_program(project)?;
         let wired = wire_program(project, &program, "error", &[])?;
+        let root = &program.files[program.modules[program.root].file];
         if let Some(manual) = &wired.manual {
-            let root = paths::display(project.target.root(), &project.workspace_root);
             self.manual.push(format!(
-                "left `{root}` as it is: {}\nhelp: add these lines yourself:\n{}",
-                manual.reason, manual.lines
+                "left `{}` as it is: {}\nhelp: add these lines yourself:\n{}",
+                root.shown, manual.reason, manual.lines
             ));
         }
-        let root = project.target.root();
-        let shown = paths::display(root, &project.workspace_root);
         if !wired.added.is_empty() {
+            let added = wired.added.join(" and ");
             self.lines
-                .push(("Wiring", format!("{shown}: {}", wired.added.join(" and "))));
+                .push(("Wiring", format!("{}: {added}", root.shown)));
         }
-        let mut root_change = None;
-        for file in wired.files {
-            if file.path == root {
-                root_change = Some((file.before, file.after));
-            } else {
-                self.changes.push(file.path, Some(file.before), file.after);
-            }
-        }
-        let (before, mut after) = match root_change {
-            Some(change) => change,
+        let mut files = wired.files;
+        let at = match files.iter().position(|f| f.path() == root.path) {
+            Some(at) => at,
             None => {
-                let text = std::fs::read_to_string(root)
-                    .with_context(|| format!("failed to read `{shown}`"))?;
-                (text.clone(), text)
+                files.push(FileEdit::unchanged(root.read.clone()));
+                files.len() - 1
             }
         };
-        if let Some(kept) = wiring::keep_guard(&shown, &after)? {
-            self.lines
-                .push(("Wiring", format!("{shown}: keeping the guard in `_otel`")));
-            after = kept;
+        if let Some(kept) = wiring::keep_guard(&root.shown, &files[at].after)? {
+            self.lines.push((
+                "Wiring",
+                format!("{}: keeping the guard in `_otel`", root.shown),
+            ));
+            files[at].after = kept;
         }
-        self.changes.push(root.to_path_buf(), Some(before), after);
+        match upgrade {
+            true => self.upgrade_calls(project, files, "Wiring"),
+            false => self.record(files),
+        }
         Ok(())
     }
+
+    /// The calls of an older module's `init*` rewritten for the current
+    /// module's, which return the guard itself: in `edits` (said with
+    /// `verb`) and in the package's other files.
+    fn upgrade_calls(&mut self, project: &Project, mut edits: Vec<FileEdit>, verb: &'static str) {
+        let upgraded = upgrade_package_calls(project, &mut edits);
+        for path in &upgraded.in_edits {
+            let shown = paths::display(path, &project.workspace_root);
+            self.lines
+                .push((verb, format!("{shown}: {UPGRADED_CALLS}")));
+        }
+        for other in &upgraded.others {
+            let shown = paths::display(other.path(), &project.workspace_root);
+            self.lines
+                .push(("Updating", format!("{shown}: {UPGRADED_CALLS}")));
+        }
+        self.record(edits);
+        self.record(upgraded.others);
+        self.note_left_calls(upgraded.left);
+    }
+
+    fn record(&mut self, edits: Vec<FileEdit>) {
+        for edit in edits {
+            self.changes.edit(edit.file, edit.after);
+        }
+    }
+
+    fn note_left_calls(&mut self, left: Vec<String>) {
+        if !left.is_empty() {
+            self.manual.push(format!(
+                "`otel::init*()` return the guard itself since template v3, not a `Result`: \
+                 change these uses by hand: {}",
+                left.join(", ")
+            ));
+        }
+    }
+}
+
+/// Whether the module is this version's once the fix is applied: it already
+/// is, or `regenerate` writes it (it is absent or untouched).
+fn module_current_after(project: &Project, regenerate: bool) -> anyhow::Result<bool> {
+    let frameworks = crate::detect::instrumented(&project.dependencies);
+    let log = codegen::log_piece(&project.dependencies);
+    let generated = codegen::otel_module_for(&frameworks, log)?;
+    let path = module_path(project);
+    let shown = paths::display(&path, &project.workspace_root);
+    Ok(match TextFile::read_if_present(&path, &shown)? {
+        None => regenerate,
+        Some(file) if file.text() == generated => true,
+        Some(file) => {
+            regenerate && codegen::provenance(Syntax::Rust, file.text()) == Provenance::Untouched
+        }
+    })
 }
 
 /// After a manifest edit, brings an existing `Cargo.lock` up to date the way

@@ -8,14 +8,14 @@ use anyhow::{Context as _, bail};
 use crate::{
     Shell,
     analysis::{Input, Program},
-    changeset::ChangeSet,
+    changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
     manifest::DependencyChange,
     manifest::{self, LocalManifest},
     paths,
     project::{self, Project, Selection, Target},
-    wiring::{self, Wired},
+    wiring::{self, FileEdit, Wired},
 };
 
 /// `init`'s options, free of clap.
@@ -83,6 +83,9 @@ struct Plan {
     /// What `tracing_subscriber::fmt::init()` showed without `RUST_LOG`
     /// before `init` added the `env-filter` feature.
     fmt_default_filter: &'static str,
+    /// Whether the module is the current template's once the plan is
+    /// applied (false: an edited one is kept), so calls are written for it.
+    module_current: bool,
 }
 
 impl Plan {
@@ -96,8 +99,9 @@ impl Plan {
             frameworks: Vec::new(),
             log: false,
             fmt_default_filter: "error",
+            module_current: true,
         };
-        let program = Program::load(&Input::for_project(project))?;
+        let program = load_program(project)?;
         if !options.no_detect {
             plan.detect(project);
         }
@@ -147,25 +151,25 @@ impl Plan {
         }
         for manifest in workspace.into_iter().chain([member]) {
             let after = manifest.contents();
-            self.changes
-                .push(manifest.path, Some(manifest.original), after);
+            self.changes.edit(manifest.file, after);
         }
         Ok(())
     }
 
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = module_path(project);
+        refuse_module_directory(project)?;
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::otel_module_for(&self.frameworks, self.log)?;
-        let Some(existing) = read_if_present(&path)? else {
+        let Some(existing) = TextFile::read_if_present(&path, &shown)? else {
             self.report.status("Creating", &shown);
-            self.changes.push(path, None, generated);
+            self.changes.create(path, generated);
             return Ok(());
         };
-        if existing == generated {
+        if existing.text() == generated {
             return Ok(());
         }
-        match (codegen::provenance(Syntax::Rust, &existing), force) {
+        match (codegen::provenance(Syntax::Rust, existing.text()), force) {
             (Provenance::Untouched, _) => {
                 let version = codegen::TEMPLATE_VERSION;
                 self.report
@@ -178,11 +182,12 @@ impl Plan {
                 );
             }
             (Provenance::Edited, false) => {
-                let diff = diff_against(&path, &existing, &generated, &project.workspace_root);
+                let diff = diff_against(&existing, &generated, &project.workspace_root);
                 self.report.warn(format!(
                     "keeping `{shown}`: it was edited since cargo-otel generated it\n\
                      help: `--force` replaces it with the current template, which differs like this:\n{diff}"
                 ));
+                self.module_current = false;
                 return Ok(());
             }
             (Provenance::Foreign, false) => bail!(
@@ -190,31 +195,51 @@ impl Plan {
                  help: rename it, or pass `--force` to replace it with the generated module"
             ),
         }
-        self.changes.push(path, Some(existing), generated);
+        self.changes.edit(existing, generated);
         Ok(())
     }
 
     fn wiring(&mut self, project: &Project, program: &Program) -> anyhow::Result<()> {
+        let root = &program.files[program.modules[program.root].file];
+        if forbids_unsafe_code(&root.text) {
+            self.report.warn(format!(
+                "`{}` has `#![forbid(unsafe_code)]`, and the module's exit hooks (a signal \
+                 handler and `atexit`, through libc) are `unsafe`: the crate will not compile\n\
+                 help: make it `#![deny(unsafe_code)]`, which the module's `allow` overrides for \
+                 `src/otel.rs` alone",
+                root.shown
+            ));
+        }
         let wired = wire_program(project, program, self.fmt_default_filter, &self.frameworks)?;
         let Wired {
-            files,
-            added,
+            mut files,
+            mut added,
             notes,
             manual,
             untraced,
         } = wired;
         if let Some(manual) = manual {
             self.wired = false;
-            let root = paths::display(project.target.root(), &project.workspace_root);
             self.report.warn(format!(
-                "left `{root}` as it is: {}\nhelp: add these lines yourself:\n{}",
-                manual.reason, manual.lines
+                "left `{}` as it is: {}\nhelp: add these lines yourself:\n{}",
+                root.shown, manual.reason, manual.lines
             ));
+        }
+        let mut upgraded = UpgradedCalls::default();
+        if self.module_current {
+            if !files.iter().any(|f| f.path() == root.path) {
+                files.push(FileEdit::unchanged(root.read.clone()));
+            }
+            upgraded = upgrade_package_calls(project, &mut files);
+            if !upgraded.in_edits.is_empty() {
+                added.push(UPGRADED_CALLS.to_owned());
+            }
         }
         if !added.is_empty() {
             let shown: Vec<String> = files
                 .iter()
-                .map(|f| paths::display(&f.path, &project.workspace_root))
+                .filter(|f| f.changed())
+                .map(|f| paths::display(f.path(), &project.workspace_root))
                 .collect();
             self.report.status(
                 "Wiring",
@@ -222,23 +247,40 @@ impl Plan {
             );
         }
         for file in files {
-            self.changes.push(file.path, Some(file.before), file.after);
+            self.changes.edit(file.file, file.after);
         }
         for note in notes {
             self.report.note(note);
         }
+        for other in upgraded.others {
+            let shown = paths::display(other.path(), &project.workspace_root);
+            self.report
+                .status("Updating", format!("{shown}: {UPGRADED_CALLS}"));
+            self.changes.edit(other.file, other.after);
+        }
+        self.report_left_calls(upgraded.left);
         self.untraced = untraced;
         Ok(())
+    }
+
+    fn report_left_calls(&mut self, left: Vec<String>) {
+        if !left.is_empty() {
+            self.report.warn(format!(
+                "`otel::init*()` return the guard itself since template v3, not a `Result`: \
+                 change these uses by hand: {}",
+                left.join(", ")
+            ));
+        }
     }
 
     fn compose_file(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = project.workspace_root.join(codegen::COMPOSE_FILE_NAME);
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::compose_file(&application_name(project))?;
-        let existing = read_if_present(&path)?;
-        match &existing {
+        let existing = TextFile::read_if_present(&path, &shown)?;
+        match existing.as_ref().map(TextFile::text) {
             None => self.report.status("Creating", &shown),
-            Some(text) if *text == generated => return Ok(()),
+            Some(text) if text == generated => return Ok(()),
             Some(text) => match (codegen::provenance(Syntax::Yaml, text), force) {
                 (Provenance::Untouched, _) => self.report.status("Updating", &shown),
                 (_, true) => self
@@ -252,10 +294,75 @@ impl Plan {
                 }
             },
         }
-        self.changes.push(path, existing, generated);
+        self.changes.write(path, existing, generated);
         Ok(())
     }
 }
+
+/// What rewriting the calls of an old module's `init*` came to.
+#[derive(Debug, Default)]
+pub(crate) struct UpgradedCalls {
+    /// The files among those already being edited whose calls were
+    /// rewritten.
+    pub in_edits: Vec<PathBuf>,
+    /// The package's other files whose calls were rewritten.
+    pub others: Vec<FileEdit>,
+    /// Each use of the old `Result` left for a hand edit.
+    pub left: Vec<String>,
+}
+
+/// The calls of a module's `init*` that returned a `Result` (templates v1,
+/// v2), rewritten for the current module, whose `init*` return the guard:
+/// in `edits` (the crate root among them) and in the package's other Rust
+/// files under `src/`. A file that cannot be read or parsed is not this
+/// plan's to judge.
+pub(crate) fn upgrade_package_calls(project: &Project, edits: &mut [FileEdit]) -> UpgradedCalls {
+    let mut upgraded = UpgradedCalls::default();
+    let shown = |path: &Path| paths::display(path, &project.workspace_root);
+    for edit in edits.iter_mut() {
+        let Ok(calls) = wiring::upgrade_calls(&shown(edit.path()), &edit.after) else {
+            continue;
+        };
+        if let Some(after) = calls.source {
+            edit.after = after;
+            upgraded.in_edits.push(edit.path().to_path_buf());
+        }
+        upgraded.left.extend(calls.left);
+    }
+    for path in paths::rust_files(&project.package_root().join("src")) {
+        if edits.iter().any(|edit| edit.path() == path) {
+            continue;
+        }
+        let Ok(file) = TextFile::read(&path, &shown(&path)) else {
+            continue;
+        };
+        let Ok(calls) = wiring::upgrade_calls(&shown(&path), file.text()) else {
+            continue;
+        };
+        if let Some(after) = calls.source {
+            upgraded.others.push(FileEdit { file, after });
+        }
+        upgraded.left.extend(calls.left);
+    }
+    upgraded
+}
+
+/// `#![forbid(unsafe_code)]` at the crate root, which no `allow` can lift.
+fn forbids_unsafe_code(root: &str) -> bool {
+    let Ok(file) = syn::parse_file(root) else {
+        return false;
+    };
+    file.attrs.iter().any(|attr| {
+        attr.path().is_ident("forbid")
+            && quote::ToTokens::to_token_stream(&attr.meta)
+                .to_string()
+                .contains("unsafe_code")
+    })
+}
+
+/// How the rewrite of old `otel::init*()` calls is reported.
+pub(crate) const UPGRADED_CALLS: &str =
+    "`otel::init*()` calls without `.expect(..)` or `?` (template v3 returns the guard)";
 
 /// `tracing_subscriber::fmt::init()` filters with an `EnvFilter` (default
 /// `error`) under the `env-filter` feature, and with `Targets` (default
@@ -267,6 +374,20 @@ fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
         }
         _ => false,
     }
+}
+
+/// The selected program (or library) and the library it may call, read.
+pub(crate) fn load_program(project: &Project) -> anyhow::Result<Program> {
+    let root = project.target.root();
+    if std::fs::symlink_metadata(root).is_err() {
+        bail!(
+            "`{}`, the crate root of package `{}`, does not exist\n\
+             help: create it, or correct the target's `path` in `Cargo.toml`",
+            paths::display(root, &project.workspace_root),
+            project.package_name
+        );
+    }
+    Program::load(&Input::for_project(project))
 }
 
 /// What wiring the selected program (or library) comes to.
@@ -393,7 +514,7 @@ fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool, untraced: &
             let krate = name.replace('-', "_");
             shell.note(format!(
                 "`{name}` is a library: start the `main` of each program that uses it with\n  \
-                 let _otel = {krate}::otel::init()?;"
+                 let _otel = {krate}::otel::init();"
             ));
             return;
         }
@@ -428,6 +549,27 @@ pub(crate) fn module_path(project: &Project) -> PathBuf {
     project.package_root().join("src").join("otel.rs")
 }
 
+/// A module of the user's own in `src/otel/mod.rs`: with ours beside it,
+/// every `mod otel;` would be ambiguous (E0761).
+pub(crate) fn refuse_module_directory(project: &Project) -> anyhow::Result<()> {
+    let theirs = project
+        .package_root()
+        .join("src")
+        .join("otel")
+        .join("mod.rs");
+    if std::fs::symlink_metadata(&theirs).is_err() {
+        return Ok(());
+    }
+    let shown = paths::display(&theirs, &project.workspace_root);
+    let ours = paths::display(&module_path(project), &project.workspace_root);
+    bail!(
+        "`{shown}` is a module `otel` of your own, and cargo-otel's `{ours}` beside it would \
+         not compile (E0761); nothing was changed\n\
+         help: rename yours (for example to `src/telemetry/mod.rs`, with `mod telemetry;`) \
+         and run again"
+    )
+}
+
 /// One dashboard serves a whole workspace, so it is named after it.
 fn application_name(project: &Project) -> String {
     if !project.is_workspace_member() {
@@ -440,20 +582,26 @@ fn application_name(project: &Project) -> String {
     dir.unwrap_or_else(|| project.package_name.clone())
 }
 
-pub(crate) fn read_if_present(path: &Path) -> anyhow::Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(error).with_context(|| format!("failed to read `{}`", path.display())),
-    }
+fn diff_against(existing: &TextFile, generated: &str, base: &Path) -> String {
+    let mut one = ChangeSet::default();
+    one.edit(existing.clone(), generated.to_owned());
+    one.diff(base)
 }
 
-fn diff_against(path: &Path, existing: &str, generated: &str, base: &Path) -> String {
-    let mut one = ChangeSet::default();
-    one.push(
-        path.to_path_buf(),
-        Some(existing.to_owned()),
-        generated.to_owned(),
-    );
-    one.diff(base)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forbidden_unsafe_code_is_found() {
+        assert!(forbids_unsafe_code(
+            "#![forbid(unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(forbids_unsafe_code(
+            "//! Doc.\n#![forbid(missing_docs, unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(!forbids_unsafe_code(
+            "#![deny(unsafe_code)]\nfn main() {}\n"
+        ));
+    }
 }

@@ -30,10 +30,13 @@ pub struct ServeOptions {
 }
 
 pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
+    // Everything printed once serving goes through the feed's queue, so a
+    // terminal that stops reading (a full pipe) cannot hold up Ctrl-C.
+    let terminal = Feed::new(*shell);
     let config = if options.aspire_compat {
         aspire::config(options)?
     } else {
-        config(shell, options)?
+        config(options, &terminal)?
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -49,14 +52,16 @@ pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
             announce(shell, &backend);
         }
         wait_for_stop_signal().await?;
+        tokio::spawn(exit_on_second_signal());
         let summary = backend.store().summary();
         let saved = backend.stop().await?;
-        report_stop(shell, &summary, saved);
+        report_stop(&terminal, &summary, saved);
+        terminal.flush();
         Ok(())
     })
 }
 
-fn config(shell: &Shell, options: &ServeOptions) -> anyhow::Result<BackendConfig> {
+fn config(options: &ServeOptions, terminal: &Feed) -> anyhow::Result<BackendConfig> {
     let mut config = BackendConfig::loopback("cargo otel serve");
     let at = |port: Option<u16>, default| {
         SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(default)))
@@ -73,7 +78,7 @@ fn config(shell: &Shell, options: &ServeOptions) -> anyhow::Result<BackendConfig
     }
     config.caps = options.caps;
     config.save = options.save.clone();
-    config.feed = Some(Feed::new(*shell));
+    config.feed = Some(terminal.clone());
     Ok(config)
 }
 
@@ -85,17 +90,12 @@ fn announce(shell: &Shell, backend: &Backend) {
     );
     shell.status("Dashboard", backend.login_url());
     shell.note("programs export here with this environment (printed on stdout); Ctrl-C stops");
-    let exports: String = backend
-        .env()
-        .iter()
-        .map(|(key, value)| format!("export {key}={value}\n"))
-        .collect();
-    shell.data(&exports);
+    shell.data(&crate::shell::export_lines(&backend.env()));
 }
 
-fn report_stop(shell: &Shell, summary: &backend::model::Summary, saved: Option<(PathBuf, u64)>) {
+fn report_stop(terminal: &Feed, summary: &backend::model::Summary, saved: Option<(PathBuf, u64)>) {
     let held = summary.held;
-    shell.status(
+    terminal.status(
         "Stopped",
         format!(
             "after receiving {} traces, {} log records, {} metric points",
@@ -103,7 +103,7 @@ fn report_stop(shell: &Shell, summary: &backend::model::Summary, saved: Option<(
         ),
     );
     if let Some((path, lines)) = saved {
-        shell.status(
+        terminal.status(
             "Saved",
             format!("{lines} export requests to {}", path.display()),
         );
@@ -117,6 +117,14 @@ async fn wait_for_stop_signal() -> anyhow::Result<()> {
     tokio::select! {
         result = tokio::signal::ctrl_c() => result.context("failed to watch for Ctrl-C"),
         _ = terminate.recv() => Ok(()),
+    }
+}
+
+/// While stopping, a second Ctrl-C (or SIGTERM) exits at once, as the
+/// default action of the signal would (128 + SIGINT).
+async fn exit_on_second_signal() {
+    if wait_for_stop_signal().await.is_ok() {
+        std::process::exit(130);
     }
 }
 

@@ -219,6 +219,9 @@ fn find_manifest(explicit: Option<&Path>, cwd: &Path) -> anyhow::Result<PathBuf>
         })
 }
 
+const NO_TARGETS_HELP: &str =
+    "add `src/main.rs` for a program or `src/lib.rs` for a library, and run again";
+
 fn cargo_metadata(manifest: &Path) -> anyhow::Result<Metadata> {
     let result = MetadataCommand::new()
         .manifest_path(manifest)
@@ -226,9 +229,14 @@ fn cargo_metadata(manifest: &Path) -> anyhow::Result<Metadata> {
         .exec();
     result.map_err(|error| match error {
         cargo_metadata::Error::CargoMetadata { stderr } => anyhow::anyhow!(
-            "cargo could not read the workspace of `{}`:\n{}",
+            "cargo could not read the workspace of `{}`:\n{}\nhelp: {}",
             manifest.display(),
-            stderr.trim().trim_start_matches("error: ")
+            stderr.trim().trim_start_matches("error: "),
+            match stderr.contains("no targets specified") {
+                true => NO_TARGETS_HELP,
+                false =>
+                    "fix what cargo reports above (`cargo metadata` says the same) and run again",
+            }
         ),
         other => anyhow::Error::new(other).context("failed to run `cargo metadata`"),
     })
@@ -343,7 +351,7 @@ fn select_target(package: &Package, bin: Option<&str>) -> anyhow::Result<Target>
                 root: lib.src_path.clone().into_std_path_buf(),
             }),
             None => bail!(
-                "package `{}` has neither a binary nor a library target",
+                "package `{}` has neither a binary nor a library target\nhelp: {NO_TARGETS_HELP}",
                 package.name
             ),
         };

@@ -19,7 +19,7 @@
 //! # }
 //! ```
 
-mod service;
+pub(crate) mod service;
 mod store;
 mod telemetry;
 #[cfg(test)]
@@ -44,7 +44,7 @@ use tokio::{
     runtime::{Handle, Runtime},
     sync::{oneshot, watch},
 };
-use tonic::transport::{Server, server::TcpIncoming};
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig, server::TcpIncoming};
 
 pub use store::Store;
 pub use telemetry::{
@@ -75,7 +75,8 @@ pub async fn serve_grpc(
         shutdown.await;
         stop.send_replace(true);
     });
-    serve(listener, sink, &service::ApiKeyCheck::new(api_key), stop_rx).await
+    let check = service::ApiKeyCheck::new(api_key);
+    serve(listener, sink, &check, &Transport::default(), stop_rx).await
 }
 
 /// After shutdown is requested, connections that are still open get this long to finish
@@ -83,11 +84,22 @@ pub async fn serve_grpc(
 /// its HTTP/2 connection open.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// Where to listen and whether to require an API key.
+/// Where to listen, whether to require an API key, and how to talk.
 #[derive(Clone)]
 pub struct ReceiverConfig {
     addr: SocketAddr,
     api_key: Option<String>,
+    tls: Option<ReceiverTls>,
+    gzip: bool,
+}
+
+/// TLS for the receiver, all PEM: its certificate (chain) and key, and the CA
+/// whose client certificates it then requires (mutual TLS).
+#[derive(Clone)]
+pub struct ReceiverTls {
+    pub certificate: String,
+    pub key: String,
+    pub client_ca: Option<String>,
 }
 
 impl ReceiverConfig {
@@ -96,6 +108,8 @@ impl ReceiverConfig {
         Self {
             addr,
             api_key: None,
+            tls: None,
+            gzip: true,
         }
     }
 
@@ -107,6 +121,19 @@ impl ReceiverConfig {
     /// Require `key` in the `x-otlp-api-key` metadata of every request.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// Serve over TLS (`https://` endpoints).
+    pub fn with_tls(mut self, tls: ReceiverTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Refuse gzip-compressed requests, as a collector built without gzip
+    /// does (accepted by default, like the Aspire dashboard).
+    pub fn without_gzip(mut self) -> Self {
+        self.gzip = false;
         self
     }
 
@@ -122,6 +149,8 @@ impl fmt::Debug for ReceiverConfig {
         f.debug_struct("ReceiverConfig")
             .field("addr", &self.addr)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls.is_some())
+            .field("gzip", &self.gzip)
             .finish()
     }
 }
@@ -131,6 +160,7 @@ impl fmt::Debug for ReceiverConfig {
 #[derive(Debug)]
 pub struct OtlpReceiver {
     local_addr: SocketAddr,
+    tls: bool,
     store: Store,
     /// Sending `true` (or dropping the sender) asks the server to stop.
     stop: watch::Sender<bool>,
@@ -180,7 +210,8 @@ impl OtlpReceiver {
         self.local_addr
     }
 
-    /// The URL an OTLP/gRPC exporter should use, e.g. `http://127.0.0.1:4317`.
+    /// The URL an OTLP/gRPC exporter should use, e.g. `http://127.0.0.1:4317`
+    /// (`https://` with TLS).
     ///
     /// A wildcard bind address (`0.0.0.0`, `::`) is not a valid destination on every platform,
     /// so the endpoint names the loopback address of the same family instead.
@@ -190,7 +221,8 @@ impl OtlpReceiver {
             IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
             ip => ip,
         };
-        format!("http://{}", SocketAddr::new(ip, self.local_addr.port()))
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", SocketAddr::new(ip, self.local_addr.port()))
     }
 
     /// The store the services write into (cloneable; outlives the receiver).
@@ -260,15 +292,21 @@ impl OtlpReceiver {
         let store = Store::new();
         let (stop, stop_rx) = watch::channel(false);
         let (done_tx, done_rx) = oneshot::channel();
+        let transport = Transport {
+            tls: config.tls.as_ref().map(ReceiverTls::server_config),
+            gzip: config.gzip,
+        };
         let server = ServerTask {
             listener,
             store: store.clone(),
             check: service::ApiKeyCheck::new(config.api_key.as_deref()),
+            transport,
             stop: stop_rx,
             done: done_tx,
         };
         let receiver = Self {
             local_addr,
+            tls: config.tls.is_some(),
             store,
             stop,
             stopped: Some(done_rx),
@@ -291,6 +329,7 @@ struct ServerTask {
     listener: TcpListener,
     store: Store,
     check: service::ApiKeyCheck,
+    transport: Transport,
     stop: watch::Receiver<bool>,
     done: oneshot::Sender<anyhow::Result<()>>,
 }
@@ -299,7 +338,7 @@ impl ServerTask {
     /// Serves until asked to stop, then reports the outcome to the handle.
     async fn run(self) {
         let sink: Arc<dyn Sink> = Arc::new(self.store);
-        let result = serve(self.listener, sink, &self.check, self.stop).await;
+        let result = serve(self.listener, sink, &self.check, &self.transport, self.stop).await;
         // The handle may already be gone (dropped); then nobody wants the result.
         let _ = self.done.send(result);
     }
@@ -313,14 +352,47 @@ fn run_on(runtime: Runtime, server: ServerTask) {
     drop(runtime);
 }
 
+/// How the server talks: TLS or not, and whether it takes gzip.
+struct Transport {
+    tls: Option<ServerTlsConfig>,
+    gzip: bool,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            gzip: true,
+        }
+    }
+}
+
+impl ReceiverTls {
+    fn server_config(&self) -> ServerTlsConfig {
+        let config =
+            ServerTlsConfig::new().identity(Identity::from_pem(&self.certificate, &self.key));
+        match &self.client_ca {
+            Some(ca) => config.client_ca_root(Certificate::from_pem(ca)),
+            None => config,
+        }
+    }
+}
+
 async fn serve(
     listener: TcpListener,
     sink: Arc<dyn Sink>,
     check: &service::ApiKeyCheck,
+    transport: &Transport,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let (traces, metrics, logs) = service::services(sink, check);
-    let server = Server::builder()
+    let (traces, metrics, logs) = service::services(sink, check, transport.gzip);
+    let mut builder = Server::builder();
+    if let Some(tls) = &transport.tls {
+        builder = builder
+            .tls_config(tls.clone())
+            .context("the receiver's TLS certificate or key is not usable")?;
+    }
+    let server = builder
         .add_service(traces)
         .add_service(metrics)
         .add_service(logs)

@@ -19,6 +19,7 @@ use opentelemetry_proto::tonic::collector::{
 };
 use tonic::{
     Request, Response, Status,
+    codec::CompressionEncoding,
     service::{Interceptor, interceptor::InterceptedService},
 };
 
@@ -26,7 +27,7 @@ use super::{API_KEY_HEADER, Sink};
 
 /// Implements all three collector services by handing every request to one [`Sink`].
 #[derive(Clone)]
-pub(super) struct Collector {
+pub(crate) struct Collector {
     sink: Arc<dyn Sink>,
 }
 
@@ -74,13 +75,13 @@ impl LogsService for Collector {
 /// way the Aspire dashboard does in its `ApiKey` authentication mode. It runs on the request
 /// headers, before the message is decoded, so a rejected export is never stored.
 #[derive(Clone)]
-pub(super) struct ApiKeyCheck {
+pub(crate) struct ApiKeyCheck {
     expected: Option<Arc<[u8]>>,
 }
 
 impl ApiKeyCheck {
     /// `None` accepts every request.
-    pub(super) fn new(expected: Option<&str>) -> Self {
+    pub(crate) fn new(expected: Option<&str>) -> Self {
         Self {
             expected: expected.map(|key| Arc::from(key.as_bytes())),
         }
@@ -108,16 +109,29 @@ impl Interceptor for ApiKeyCheck {
     }
 }
 
-pub(super) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKeyCheck>;
-pub(super) type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
-pub(super) type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
+pub(crate) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKeyCheck>;
+pub(crate) type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
+pub(crate) type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
 
-/// The three services, wired to `sink` and guarded by `check`.
-pub(super) fn services(sink: Arc<dyn Sink>, check: &ApiKeyCheck) -> (Traces, Metrics, Logs) {
+/// The three services, wired to `sink` and guarded by `check`; taking
+/// gzip-compressed requests (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`) if `gzip`.
+pub(crate) fn services(
+    sink: Arc<dyn Sink>,
+    check: &ApiKeyCheck,
+    gzip: bool,
+) -> (Traces, Metrics, Logs) {
     let collector = Collector { sink };
+    let mut traces = TraceServiceServer::new(collector.clone());
+    let mut metrics = MetricsServiceServer::new(collector.clone());
+    let mut logs = LogsServiceServer::new(collector);
+    if gzip {
+        traces = traces.accept_compressed(CompressionEncoding::Gzip);
+        metrics = metrics.accept_compressed(CompressionEncoding::Gzip);
+        logs = logs.accept_compressed(CompressionEncoding::Gzip);
+    }
     (
-        TraceServiceServer::with_interceptor(collector.clone(), check.clone()),
-        MetricsServiceServer::with_interceptor(collector.clone(), check.clone()),
-        LogsServiceServer::with_interceptor(collector, check.clone()),
+        InterceptedService::new(traces, check.clone()),
+        InterceptedService::new(metrics, check.clone()),
+        InterceptedService::new(logs, check.clone()),
     )
 }

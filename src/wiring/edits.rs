@@ -2,20 +2,36 @@
 //! at the end so every position refers to the file as it was read: each
 //! other byte of the user's files (comments, formatting) stays as it was.
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{collections::BTreeMap, path::Path};
 
 use proc_macro2::LineColumn;
 use syn::{Item, spanned::Spanned as _};
 
 use super::locate::LineIndex;
-use crate::analysis::Program;
+use crate::{analysis::Program, changeset::TextFile};
 
-/// One file's new text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One file's new text (without a BOM, `\n` line ends: writing it puts the
+/// file's own form back).
+#[derive(Debug, Clone)]
 pub struct FileEdit {
-    pub path: PathBuf,
-    pub before: String,
+    pub file: TextFile,
     pub after: String,
+}
+
+impl FileEdit {
+    /// The file unchanged, for edits that come later.
+    pub fn unchanged(file: TextFile) -> Self {
+        let after = file.text().to_owned();
+        Self { file, after }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn changed(&self) -> bool {
+        self.after != self.file.text()
+    }
 }
 
 /// The edits planned so far, by file (index into [`Program::files`]).
@@ -178,12 +194,11 @@ impl<'p> Edits<'p> {
             .map(|(file, ranges)| {
                 let source = &self.program.files[file];
                 FileEdit {
-                    path: source.path.clone(),
-                    before: source.text.clone(),
+                    file: source.read.clone(),
                     after: apply(&source.text, ranges),
                 }
             })
-            .filter(|edit| edit.before != edit.after)
+            .filter(FileEdit::changed)
             .collect()
     }
 

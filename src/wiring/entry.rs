@@ -1,11 +1,10 @@
 //! The entry points: `mod otel;` in a crate root, and the call that starts
-//! OpenTelemetry in `main`, with the one suffix every generated call of an
-//! `init` function gets.
+//! OpenTelemetry in `main`.
 
 use std::path::Path;
 
 use proc_macro2::LineColumn;
-use syn::{Item, ReturnType, spanned::Spanned as _};
+use syn::{Item, spanned::Spanned as _};
 
 use super::edits::Edits;
 use crate::{analysis::Program, paths};
@@ -103,49 +102,6 @@ pub(super) fn declare(edits: &mut Edits<'_>, program: &Program, root: usize, dec
     }
 }
 
-/// `?` where main's error type takes the module's error (anyhow, eyre,
-/// `Box<dyn Error>`, `io::Error`), otherwise `expect`, which compiles
-/// whatever main returns. Every call of an `init` function that `init`
-/// writes ends in it.
-pub(super) fn try_suffix(program: &Program) -> &'static str {
-    let Some(main) = program.main_fn() else {
-        return EXPECT;
-    };
-    let question_mark = match &main.sig.output {
-        ReturnType::Default => false,
-        ReturnType::Type(_, ty) => {
-            error_type_accepts_ours(&tokens(ty), &program.modules[main.module].items)
-        }
-    };
-    if question_mark { "?" } else { EXPECT }
-}
-
-const EXPECT: &str = ".expect(\"failed to initialize OpenTelemetry\")";
-
-fn error_type_accepts_ours(ty: &str, items: &[Item]) -> bool {
-    const ACCEPTING: [&str; 5] = ["anyhow", "eyre", "io :: Result", "io :: Error", "Box < dyn"];
-    if !ty.contains("Result") {
-        return false;
-    }
-    if ACCEPTING.iter().any(|known| ty.contains(known)) {
-        return true;
-    }
-    // A bare `Result<()>` is an alias brought in by a `use`.
-    let single_argument = !ty.contains(',');
-    single_argument
-        && items.iter().any(|item| match item {
-            Item::Use(u) => {
-                let text = tokens(u);
-                // Whole path segments: `ValidationError` mentions no `io`.
-                text.contains("Result")
-                    && text
-                        .split_whitespace()
-                        .any(|segment| matches!(segment, "anyhow" | "eyre" | "io"))
-            }
-            _ => false,
-        })
-}
-
 /// Where `main`'s new first statements go: before the first line of its
 /// body, indented like it. `None` when the body shares its line with the
 /// opening brace (`fn main() { run() }`).
@@ -215,8 +171,4 @@ fn indent_lines(statements: &str, indent: &str) -> String {
         .lines()
         .map(|line| format!("{indent}{line}\n"))
         .collect()
-}
-
-fn tokens(tokens: &impl quote::ToTokens) -> String {
-    tokens.to_token_stream().to_string()
 }

@@ -6,18 +6,8 @@ use crate::analysis::Input;
 /// A package in a temporary directory (`Cargo.toml` plus `files`), wired
 /// as `init` wires it; the files afterwards by relative path.
 fn wire_files(files: &[(&str, &str)], server: bool) -> (Wired, Vec<(String, String)>) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = package(files);
     let root = dir.path();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n",
-    )
-    .unwrap();
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
     let lib = root.join("src/lib.rs");
     let main = root.join("src/main.rs");
     if !root.join("src/otel.rs").exists() {
@@ -53,9 +43,48 @@ fn wire_files(files: &[(&str, &str)], server: bool) -> (Wired, Vec<(String, Stri
     let after = wired
         .files
         .iter()
-        .map(|f| (relative(root, &f.path), f.after.clone()))
+        .map(|f| (relative(root, f.path()), f.after.clone()))
         .collect();
     (wired, after)
+}
+
+/// A package of `Cargo.toml` and `files` in a temporary directory.
+fn package(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Wires the program whose root is the first of `files`.
+fn try_wire(files: &[(&str, &str)]) -> anyhow::Result<Wired> {
+    let dir = package(files);
+    let root = dir.path();
+    let input = Input {
+        root: root.join(files[0].0),
+        program: true,
+        lib: None,
+        manifest: root.join("Cargo.toml"),
+        base: root.to_path_buf(),
+    };
+    let program = Program::load(&input)?;
+    let module = root.join("src/otel.rs");
+    let options = Options {
+        module: &module,
+        fmt_default_filter: "error",
+        frameworks: &[],
+        server: true,
+    };
+    wire(&program, &options)
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -84,16 +113,12 @@ fn manual(source: &str) -> Manual {
     }
 }
 
-const EXPECT: &str = ".expect(\"failed to initialize OpenTelemetry\")";
-
 #[test]
 fn plain_main() {
     let out = edited("// A demo.\nfn main() {\n    println!(\"hi\");\n}\n");
     assert_eq!(
         out,
-        format!(
-            "mod otel;\n\n// A demo.\nfn main() {{\n    let _otel = otel::init(){EXPECT};\n    println!(\"hi\");\n}}\n"
-        )
+        "mod otel;\n\n// A demo.\nfn main() {\n    let _otel = otel::init();\n    println!(\"hi\");\n}\n"
     );
 }
 
@@ -104,9 +129,9 @@ fn a_command_line_tool_without_spans_gets_one_for_its_run() {
         false,
     );
     assert!(
-        after[0].1.contains(&format!(
-            "    let _otel = otel::init(){EXPECT};\n    let _run = otel::run_span();\n    println!"
-        )),
+        after[0].1.contains(
+            "    let _otel = otel::init();\n    let _run = otel::run_span();\n    println!"
+        ),
         "{after:?}"
     );
     let with_spans = "fn main() {\n    let _s = tracing::info_span!(\"work\").entered();\n}\n";
@@ -121,7 +146,7 @@ fn tokio_main_with_uses_and_doc_comment() {
     );
     assert_eq!(
         out,
-        "use std::io;\n\nmod otel;\n\n/// Entry.\n#[tokio::main]\nasync fn main() -> io::Result<()> {\n\tlet _otel = otel::init()?;\n\tOk(())\n}\n"
+        "use std::io;\n\nmod otel;\n\n/// Entry.\n#[tokio::main]\nasync fn main() -> io::Result<()> {\n\tlet _otel = otel::init();\n\tOk(())\n}\n"
     );
 }
 
@@ -145,37 +170,29 @@ fn module_joins_a_sorted_run_of_declarations() {
     assert!(out.starts_with("mod api;\nmod db;\nmod otel;\n\n"), "{out}");
 }
 
+/// The `init*` functions return the guard whatever `main` returns: nothing
+/// to unwrap, and no `?` that would make `main` fail on telemetry.
 #[test]
-fn question_mark_only_where_the_error_type_takes_ours() {
-    for (signature, expected) in [
-        ("fn main() -> anyhow::Result<()>", "otel::init()?"),
-        (
-            "fn main() -> Result<(), Box<dyn std::error::Error>>",
-            "otel::init()?",
-        ),
-        ("fn main() -> Result<(), String>", "expect("),
-        ("fn main() -> std::process::ExitCode", "expect("),
+fn the_guard_is_kept_whatever_main_returns() {
+    for signature in [
+        "fn main() -> anyhow::Result<()>",
+        "fn main() -> Result<(), Box<dyn std::error::Error>>",
+        "fn main() -> Result<(), String>",
+        "fn main() -> std::process::ExitCode",
     ] {
         let out = edited(&format!("{signature} {{\n    todo!()\n}}\n"));
-        assert!(out.contains(expected), "{signature}: {out}");
+        assert!(
+            out.contains("    let _otel = otel::init();\n"),
+            "{signature}: {out}"
+        );
     }
-    let out =
-        edited("use anyhow::{Context, Result};\n\nfn main() -> Result<()> {\n    Ok(())\n}\n");
-    assert!(out.contains("otel::init()?;"), "{out}");
-    // A crate's own `Result` alias next to `ValidationError` takes no `?`.
-    let out = edited(
-        "use crate::errors::{Result, ValidationError};\n\nfn main() -> Result<()> {\n    Ok(())\n}\n",
-    );
-    assert!(out.contains("otel::init().expect("), "{out}");
 }
 
 #[test]
 fn empty_main_is_opened_up() {
     let out = edited("fn main() {}\n");
     assert!(
-        out.ends_with(&format!(
-            "fn main() {{\n    let _otel = otel::init(){EXPECT};\n}}\n"
-        )),
+        out.ends_with("fn main() {\n    let _otel = otel::init();\n}\n"),
         "{out}"
     );
 }
@@ -236,13 +253,61 @@ fn roots_outside_src_use_a_path_attribute() {
     assert_eq!(decl.text(), "mod otel;\n");
 }
 
+/// `otel::init()` must reach the generated module, never a `mod otel` of the
+/// user's: inline, `#[path]` elsewhere, or `mod otel;` where ours needs a path.
+#[test]
+fn an_otel_module_of_the_users_own_is_refused() {
+    let main = "fn main() {\n    otel::report();\n}\n";
+    for (root, declaration, theirs) in [
+        (
+            "src/main.rs",
+            "mod otel {\n    pub fn report() {}\n}\n",
+            "(inline)",
+        ),
+        (
+            "src/main.rs",
+            "#[path = \"t/setup.rs\"]\nmod otel;\n",
+            "(at `t/setup.rs`)",
+        ),
+        (
+            "src/bin/tool.rs",
+            "mod otel;\n",
+            "(`otel.rs` or `otel/mod.rs` beside it)",
+        ),
+    ] {
+        let source = format!("{declaration}\n{main}");
+        let error = try_wire(&[
+            (root, &source),
+            ("src/t/setup.rs", ""),
+            ("src/bin/otel.rs", ""),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains(&format!("declares a module `otel` of your own {theirs}")),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("help: rename yours (for example to `mod telemetry;`) and run again")
+        );
+    }
+    for (root, declaration) in [
+        ("src/main.rs", "mod otel;\n"),
+        ("src/main.rs", "#[path = \"./otel.rs\"]\nmod otel;\n"),
+        ("src/bin/tool.rs", "#[path = \"../otel.rs\"]\nmod otel;\n"),
+    ] {
+        let source = format!("{declaration}\n{main}");
+        assert!(try_wire(&[(root, &source)]).is_ok(), "{source}");
+    }
+}
+
 #[test]
 fn registry_chain_gets_the_layers_and_the_providers_before_it() {
     let out = edited(
         "use tracing_subscriber::prelude::*;\n\nfn main() -> anyhow::Result<()> {\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .try_init()?;\n    Ok(())\n}\n",
     );
     assert!(
-        out.ends_with("fn main() -> anyhow::Result<()> {\n    let _otel = otel::init_providers()?;\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .with(otel::layers())\n        .try_init()?;\n    Ok(())\n}\n"),
+        out.ends_with("fn main() -> anyhow::Result<()> {\n    let _otel = otel::init_providers();\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .with(otel::layers())\n        .try_init()?;\n    Ok(())\n}\n"),
         "{out}"
     );
     assert_eq!(edited(&out), out, "a second run changes nothing");
@@ -316,7 +381,7 @@ fn bare_fmt_init_is_replaced_keeping_its_default_filter() {
         let out = edited(&format!("fn main() {{\n    {call}\n    run();\n}}\n"));
         assert!(
             out.contains(&format!(
-                "    let _otel = otel::init_providers(){EXPECT};\n    {replaced}\n"
+                "    let _otel = otel::init_providers();\n    {replaced}\n"
             )),
             "{call}: {out}"
         );
@@ -352,7 +417,7 @@ fn log_loggers_are_installed_through_the_module() {
         ));
         assert!(
             out.contains(&format!(
-                "    let _otel = otel::init_providers()?;\n    {replaced}\n"
+                "    let _otel = otel::init_providers();\n    {replaced}\n"
             )),
             "{setup}: {out}"
         );
@@ -406,9 +471,7 @@ fn a_setup_in_a_module_is_merged_there_and_main_starts_the_providers() {
     let main = &after.iter().find(|(p, _)| p == "src/main.rs").unwrap().1;
     assert_eq!(
         main,
-        &format!(
-            "mod otel;\nmod telemetry;\n\nfn main() {{\n    let config = load();\n    let _otel = otel::init_providers(){EXPECT};\n    telemetry::init(&config);\n    serve();\n}}\n"
-        )
+        "mod otel;\nmod telemetry;\n\nfn main() {\n    let config = load();\n    let _otel = otel::init_providers();\n    telemetry::init(&config);\n    serve();\n}\n"
     );
     let telemetry = &after
         .iter()
@@ -447,11 +510,10 @@ fn a_setup_in_the_library_gets_the_module_declared_there() {
     };
     assert!(file("src/lib.rs").contains("pub mod otel;"), "{after:?}");
     let main = file("src/main.rs");
-    let start = format!(
-        "    let _otel = demo::otel::init_providers(){EXPECT};\n    let subscriber = get_subscriber("
-    );
+    let start =
+        "    let _otel = demo::otel::init_providers();\n    let subscriber = get_subscriber(";
     assert!(
-        main.contains(&start),
+        main.contains(start),
         "the providers start before the layers are built: {main}"
     );
     assert!(!file("src/main.rs").contains("mod otel;"));
@@ -549,7 +611,7 @@ fn test_code_setting_up_its_own_subscriber_does_not_count() {
 #[test]
 fn a_merged_piece_without_a_start_in_main_gets_instructions() {
     let manual = manual(
-        "fn main() {\n    tracing_subscriber::registry().with(otel::layers()).init();\n}\nmod otel {}\n",
+        "fn main() {\n    tracing_subscriber::registry().with(otel::layers()).init();\n}\nmod otel;\n",
     );
     assert!(manual.reason.contains("`layers`"), "{manual:?}");
 }
@@ -605,14 +667,18 @@ fn frameworks_are_wired_where_the_app_is_built() {
     assert_eq!(wired.untraced, ["actix-web"]);
 }
 
+/// Edits work on the text without its `\r`s; the change set writes the
+/// file's own line ends back (`tests/ui/crlf_line_ends`).
 #[test]
-fn a_crlf_file_stays_crlf() {
+fn a_crlf_file_is_edited_as_plain_text() {
     let out = edited("fn main() {\r\n    run();\r\n}\r\n");
-    assert!(out.contains("otel::init()"), "{out}");
-    assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    assert_eq!(
+        out,
+        "mod otel;\n\nfn main() {\n    let _otel = otel::init();\n    run();\n}\n"
+    );
     let out = edited(
         "use tracing_subscriber::prelude::*;\r\n\r\nfn main() {\r\n    tracing_subscriber::registry()\r\n        .with(tracing_subscriber::fmt::layer())\r\n        .init();\r\n}\r\n",
     );
     assert!(out.contains("otel::layers()"), "{out}");
-    assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    assert!(!out.contains('\r'), "{out:?}");
 }

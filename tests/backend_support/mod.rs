@@ -5,10 +5,10 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::{
-    io,
+    io::{self, BufRead as _, BufReader},
     net::SocketAddr,
     path::Path,
-    process::{Child, ExitStatus, Stdio},
+    process::{Child, ChildStderr, Command, ExitStatus, Stdio},
     sync::{Arc, Mutex},
     thread::JoinHandle,
     time::{Duration, Instant},
@@ -16,8 +16,9 @@ use std::{
 
 use opentelemetry_proto::tonic::{
     collector::{
-        logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
-        trace::v1::ExportTraceServiceRequest,
+        logs::v1::ExportLogsServiceRequest,
+        metrics::v1::ExportMetricsServiceRequest,
+        trace::v1::{ExportTraceServiceRequest, trace_service_client::TraceServiceClient},
     },
     common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value},
     logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
@@ -76,19 +77,8 @@ impl Serve {
     /// Starts the server with `args` after `serve --grpc-port 0 --http-port 0
     /// --ui-port 0` and waits until it has announced its endpoints.
     pub(crate) fn start(dir: &Path, args: &[&str]) -> Self {
-        let mut command = crate::support::cargo_otel(dir);
-        command
-            .args([
-                "serve",
-                "--grpc-port",
-                "0",
-                "--http-port",
-                "0",
-                "--ui-port",
-                "0",
-            ])
-            .args(args);
-        let mut child = command
+        let mut child = serve_command(dir)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -134,7 +124,7 @@ impl Serve {
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect();
         let stderr = eventually("the dashboard line on stderr", || {
-            let text = serve.stderr();
+            let text = without_colours(&serve.stderr());
             complete(&text, "Dashboard ").then_some(text)
         });
         let http = stderr
@@ -198,12 +188,7 @@ impl Serve {
 
     /// Ctrl-C, as a user would; returns the exit status and all of stderr.
     pub(crate) fn interrupt(mut self) -> (ExitStatus, String) {
-        let pid = self.pid().to_string();
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .expect("failed to run kill");
-        assert!(sent.success(), "kill -INT {pid} failed");
+        sigint(self.pid());
         let status = eventually("cargo otel serve to exit after SIGINT", || {
             self.child.try_wait().unwrap()
         });
@@ -223,6 +208,89 @@ impl Drop for Serve {
     }
 }
 
+/// `cargo otel serve --grpc-port 0 --http-port 0 --ui-port 0`, hermetic,
+/// in `dir`.
+pub(crate) fn serve_command(dir: &Path) -> Command {
+    let mut command = crate::support::cargo_otel(dir);
+    command.args([
+        "serve",
+        "--grpc-port",
+        "0",
+        "--http-port",
+        "0",
+        "--ui-port",
+        "0",
+    ]);
+    command
+}
+
+/// Ctrl-C for process `pid`, as a user would send it.
+pub(crate) fn sigint(pid: u32) {
+    let pid = pid.to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("failed to run kill");
+    assert!(sent.success(), "kill -INT {pid} failed");
+}
+
+/// A `cargo otel serve` whose stderr the test holds without reading it (a
+/// terminal paused with Ctrl-S, a supervisor that does not drain the pipe),
+/// with the endpoint and API key from its `export` lines.
+pub(crate) struct Unread {
+    pub(crate) child: KillOnDrop,
+    pub(crate) stderr: ChildStderr,
+    endpoint: String,
+    key: String,
+}
+
+impl Unread {
+    pub(crate) fn start(dir: &Path) -> Self {
+        let spawned = serve_command(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = KillOnDrop(spawned.expect("failed to start cargo-otel serve"));
+        let stderr = child.0.stderr.take().expect("piped");
+        let mut exports = BufReader::new(child.0.stdout.take().expect("piped"))
+            .lines()
+            .map_while(Result::ok);
+        let mut value = |key: &str| {
+            let prefix = format!("export {key}=");
+            exports
+                .find_map(|line| line.strip_prefix(&prefix).map(str::to_owned))
+                .expect(key)
+        };
+        let endpoint = value("OTEL_EXPORTER_OTLP_ENDPOINT");
+        let key = value("OTEL_EXPORTER_OTLP_HEADERS").replace("x-otlp-api-key=", "");
+        Self {
+            child,
+            stderr,
+            endpoint,
+            key,
+        }
+    }
+
+    /// Exports 4096 root spans over gRPC: a feed line each, far more than a
+    /// pipe holds. Each export must be answered within 5 s.
+    pub(crate) fn fill_stderr(&self) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut client = TraceServiceClient::new(channel(&self.endpoint).await);
+            for seed in 0..8 {
+                let mut request = with_key(traces("unread", seed, 512, 1, 0), Some(&self.key));
+                request.set_timeout(Duration::from_secs(5));
+                let answer = client.export(request).await;
+                answer.unwrap_or_else(|status| panic!("export {seed}: {status:?}"));
+            }
+        });
+    }
+}
+
 /// A child process killed (and reaped) when the test ends, even by a panic.
 pub(crate) struct KillOnDrop(pub(crate) Child);
 
@@ -233,6 +301,25 @@ impl Drop for KillOnDrop {
             let _ = self.0.wait();
         }
     }
+}
+
+/// `text` without the SGR sequences (`ESC [ ... m`) of `--color always`.
+fn without_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\u{1b}[") {
+        plain.push_str(&rest[..at]);
+        let sequence = &rest[at + 2..];
+        match sequence.find(|c: char| !(c.is_ascii_digit() || c == ';')) {
+            Some(end) if sequence[end..].starts_with('m') => rest = &sequence[end + 1..],
+            _ => {
+                plain.push_str("\u{1b}[");
+                rest = sequence;
+            }
+        }
+    }
+    plain.push_str(rest);
+    plain
 }
 
 fn drain(mut from: impl io::Read + Send + 'static, into: Arc<Mutex<String>>) -> JoinHandle<()> {
@@ -355,7 +442,7 @@ pub(crate) async fn channel(endpoint: &str) -> Channel {
         .expect("connect to OTLP/gRPC")
 }
 
-fn string(key: &str, value: &str) -> KeyValue {
+pub(crate) fn string(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
         value: Some(AnyValue {
@@ -365,7 +452,7 @@ fn string(key: &str, value: &str) -> KeyValue {
     }
 }
 
-fn resource(service: &str) -> Option<Resource> {
+pub(crate) fn resource(service: &str) -> Option<Resource> {
     Some(Resource {
         attributes: vec![string("service.name", service)],
         ..Resource::default()

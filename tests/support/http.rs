@@ -99,6 +99,16 @@ pub(crate) fn http_framed(
     })
 }
 
+/// Sends `request` exactly as given (head and body, nothing added) on a
+/// fresh connection and reads the response.
+pub(crate) fn raw(addr: SocketAddr, request: &[u8]) -> io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT)?;
+    stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
+    stream.set_write_timeout(Some(REQUEST_TIMEOUT))?;
+    stream.write_all(request)?;
+    read_response(stream)
+}
+
 fn read_response(mut stream: TcpStream) -> io::Result<HttpResponse> {
     let mut raw = Vec::new();
     let mut buffer = [0_u8; 16 * 1024];

@@ -4,6 +4,8 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub(crate) mod http;
+pub(crate) mod program;
+pub(crate) mod tls;
 
 use std::{
     path::{Path, PathBuf},

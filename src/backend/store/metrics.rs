@@ -1,7 +1,11 @@
 //! Metric points grouped into series (service, scope, name, attributes),
-//! bounded by a total number of points with the oldest point evicted first.
+//! with the oldest point evicted first (the store decides when).
 
-use std::collections::{HashMap, VecDeque};
+use std::{
+    collections::{HashMap, VecDeque},
+    mem::size_of,
+    sync::Arc,
+};
 
 use opentelemetry_proto::tonic::{
     common::v1::KeyValue,
@@ -12,22 +16,38 @@ use opentelemetry_proto::tonic::{
 };
 
 use super::render::attributes;
-use crate::backend::model::{MetricPoint, MetricQuery, MetricSeries};
+use crate::backend::model::{Attribute, MetricPoint, MetricQuery, MetricSeries};
 
 #[derive(Debug, Default)]
 pub(super) struct SeriesStore {
-    cap: usize,
     series: HashMap<u64, Series>,
     by_key: HashMap<String, u64>,
     /// One series id per held point, oldest first: what to evict next.
     order: VecDeque<u64>,
     next_id: u64,
     evicted: u64,
+    /// What the series and their points take, as the store counts bytes.
+    bytes: usize,
 }
+
+/// What [`SeriesStore::evict_oldest_point`] took out.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Evicted {
+    Nothing,
+    Point,
+    /// The series' last point, and with it the series of this service.
+    Series(Arc<str>),
+}
+
+/// A held point: the point itself, its time as text and its place in `order`.
+const POINT_BYTES: usize = size_of::<MetricPoint>() + 20 + size_of::<u64>();
 
 #[derive(Debug)]
 struct Series {
     key: String,
+    service: Arc<str>,
+    /// What the series takes without its points.
+    bytes: usize,
     /// Everything but the points, which live in `points` (a queue: evicting
     /// from the front of a `Vec` would cost a shift per point).
     meta: MetricSeries,
@@ -59,13 +79,6 @@ impl<'a> Point<'a> {
 }
 
 impl SeriesStore {
-    pub(super) fn new(cap: usize) -> Self {
-        Self {
-            cap,
-            ..Self::default()
-        }
-    }
-
     pub(super) fn points(&self) -> usize {
         self.order.len()
     }
@@ -74,13 +87,21 @@ impl SeriesStore {
         self.evicted
     }
 
-    pub(super) fn push(&mut self, service: &str, scope: &str, metric: Metric) {
+    pub(super) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Adds the metric's points; returns how many series that created.
+    pub(super) fn push(&mut self, service: &Arc<str>, scope: &str, metric: Metric) -> usize {
         let Some(data) = &metric.data else {
-            return;
+            return 0;
         };
         let kind = kind(data);
+        let mut created = 0;
         for point in points(data) {
-            let id = self.series_id(service, scope, &metric, kind, point.attributes);
+            let (id, new) = self.series_id(service, scope, &metric, kind, point.attributes);
+            created += usize::from(new);
+            self.bytes += POINT_BYTES;
             let series = self.series.get_mut(&id).expect("series_id created it");
             series.meta.latest = point.value;
             let time_unix_nano = point.time_unix_nano.to_string();
@@ -91,9 +112,7 @@ impl SeriesStore {
             });
             self.order.push_back(id);
         }
-        while self.order.len() > self.cap {
-            self.evict_oldest_point();
-        }
+        created
     }
 
     pub(super) fn query(&self, query: &MetricQuery) -> Vec<MetricSeries> {
@@ -121,14 +140,15 @@ impl SeriesStore {
         found
     }
 
+    /// The series' id, and whether it is new.
     fn series_id(
         &mut self,
-        service: &str,
+        service: &Arc<str>,
         scope: &str,
         metric: &Metric,
         kind: &str,
         labels: &[KeyValue],
-    ) -> u64 {
+    ) -> (u64, bool) {
         let attributes = attributes(labels);
         let rendered: Vec<String> = attributes
             .iter()
@@ -140,14 +160,14 @@ impl SeriesStore {
             rendered.join("\u{0}")
         );
         if let Some(id) = self.by_key.get(&key) {
-            return *id;
+            return (*id, false);
         }
         let id = self.next_id;
         self.next_id += 1;
         self.by_key.insert(key.clone(), id);
         let meta = MetricSeries {
             name: metric.name.clone(),
-            service: service.to_owned(),
+            service: service.to_string(),
             description: metric.description.clone(),
             unit: metric.unit.clone(),
             kind: kind.to_owned(),
@@ -155,33 +175,50 @@ impl SeriesStore {
             latest: 0.0,
             points: Vec::new(),
         };
-        self.series.insert(
-            id,
-            Series {
-                key,
-                meta,
-                points: VecDeque::new(),
-            },
-        );
-        id
+        // The key twice (here and in `by_key`), the texts and attributes.
+        let bytes = size_of::<Series>()
+            + 2 * key.len()
+            + meta.name.len()
+            + meta.service.len()
+            + meta.description.len()
+            + meta.unit.len()
+            + meta
+                .attributes
+                .iter()
+                .map(|a| size_of::<Attribute>() + a.key.len() + a.value.len())
+                .sum::<usize>();
+        self.bytes += bytes;
+        let series = Series {
+            key,
+            service: service.clone(),
+            bytes,
+            meta,
+            points: VecDeque::new(),
+        };
+        self.series.insert(id, series);
+        (id, true)
     }
 
     /// Points sit in their series oldest first, so the globally oldest point
     /// of a series is always its first.
-    fn evict_oldest_point(&mut self) {
+    pub(super) fn evict_oldest_point(&mut self) -> Evicted {
         let Some(id) = self.order.pop_front() else {
-            return;
+            return Evicted::Nothing;
         };
         self.evicted += 1;
+        self.bytes -= POINT_BYTES;
         let Some(series) = self.series.get_mut(&id) else {
-            return;
+            return Evicted::Point;
         };
         series.points.pop_front();
-        if series.points.is_empty() {
-            let key = std::mem::take(&mut series.key);
-            self.series.remove(&id);
-            self.by_key.remove(&key);
+        if !series.points.is_empty() {
+            return Evicted::Point;
         }
+        let key = std::mem::take(&mut series.key);
+        self.by_key.remove(&key);
+        let series = self.series.remove(&id).expect("looked up above");
+        self.bytes -= series.bytes;
+        Evicted::Series(series.service)
     }
 }
 

@@ -3,8 +3,13 @@
 //! Spans are kept per trace, log records and metric points in arrival order.
 //! When a cap is reached the oldest entries go first (a whole trace at a
 //! time) and the eviction is counted, so the page can say what it no longer
-//! holds. Every ingest bumps a version that pages poll for live updates.
+//! holds. Every record is bounded on arrival (see [`bound`]) and counted in
+//! bytes as well: past the byte cap, the oldest entries of whichever signal
+//! holds the most bytes go first. A service is known for as long as some
+//! record of it is held. Every ingest bumps a version that pages poll for
+//! live updates.
 
+mod bound;
 mod metrics;
 mod render;
 
@@ -13,7 +18,7 @@ pub(crate) use render::render_value;
 mod tests;
 
 use std::{
-    collections::{BTreeSet, HashMap, VecDeque},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -28,33 +33,15 @@ use opentelemetry_proto::tonic::{
     trace::v1::{Span, status::StatusCode as ProtoStatus},
 };
 
-use super::model::{
-    Counts, LogEntry, LogQuery, MetricQuery, MetricSeries, Summary, TraceDetail, TraceQuery,
-    TraceSummary,
+pub use super::limits::Caps;
+use super::{
+    limits::MAX_NAME_LENGTH,
+    model::{
+        Counts, LogEntry, LogQuery, Memory, MetricQuery, MetricSeries, Summary, TraceDetail,
+        TraceQuery, TraceSummary,
+    },
 };
-use metrics::SeriesStore;
-
-/// How much the store holds before it evicts the oldest. Traces, logs and
-/// metric points follow the Aspire dashboard's defaults; the span cap keeps
-/// a flood of huge traces bounded too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caps {
-    pub traces: usize,
-    pub spans: usize,
-    pub logs: usize,
-    pub metric_points: usize,
-}
-
-impl Default for Caps {
-    fn default() -> Self {
-        Self {
-            traces: 10_000,
-            spans: 100_000,
-            logs: 10_000,
-            metric_points: 50_000,
-        }
-    }
-}
+use metrics::{Evicted, SeriesStore};
 
 /// Shared handle to the store; cheap to clone.
 #[derive(Debug, Clone)]
@@ -87,22 +74,34 @@ pub struct LogRecordEntry {
 #[derive(Debug, Default)]
 struct Inner {
     caps: Caps,
-    traces: HashMap<Vec<u8>, Vec<SpanRecord>>,
+    traces: HashMap<Vec<u8>, Trace>,
     /// Trace ids, oldest first.
     trace_order: VecDeque<Vec<u8>>,
     span_count: usize,
+    span_bytes: usize,
     logs: VecDeque<LogRecordEntry>,
+    /// The size of each record in `logs`, in the same order.
+    log_sizes: VecDeque<usize>,
+    log_bytes: usize,
     series: SeriesStore,
-    services: BTreeSet<Arc<str>>,
+    /// Each service with the number of held records (spans, log records,
+    /// metric series) of it; a service is gone with its last record.
+    services: BTreeMap<Arc<str>, usize>,
     evicted: Counts,
     version: u64,
+}
+
+/// The spans of one trace, and the bytes they take.
+#[derive(Debug, Default)]
+struct Trace {
+    spans: Vec<SpanRecord>,
+    bytes: usize,
 }
 
 impl Store {
     pub fn new(caps: Caps) -> Self {
         let inner = Inner {
             caps,
-            series: SeriesStore::new(caps.metric_points),
             ..Inner::default()
         };
         Self {
@@ -123,26 +122,39 @@ impl Store {
     /// feed nobody reads it).
     pub(crate) fn ingest_spans(
         &self,
-        request: ExportTraceServiceRequest,
+        mut request: ExportTraceServiceRequest,
         mut notable: Option<&mut Vec<SpanRecord>>,
     ) {
+        // Bounded and measured before the lock is taken, so other exports
+        // do not wait for it.
+        let mut sizes = Vec::new();
+        let mut services = Vec::with_capacity(request.resource_spans.len());
+        for resource_spans in &mut request.resource_spans {
+            let service = service_name(resource_spans.resource.as_ref());
+            for scope_spans in &mut resource_spans.scope_spans {
+                let scope = bound::scope(scope_spans.scope.get_or_insert_default());
+                // OTLP trace ids are 16 bytes; a span with any other id
+                // could be stored but never looked up (the API takes 32
+                // hex digits), so it is dropped like malformed input.
+                scope_spans.spans.retain(|s| s.trace_id.len() == 16);
+                for span in &mut scope_spans.spans {
+                    sizes.push(bound::span(span) + scope + service.len());
+                }
+            }
+            services.push(service);
+        }
         // Evicted traces are freed after the lock is released: dropping a
         // trace frees a dozen allocations per span, and other exports wait
         // for the lock meanwhile.
         let mut evicted = Vec::new();
+        let mut sizes = sizes.into_iter();
         self.update(|inner| {
-            for resource_spans in request.resource_spans {
-                let service = inner.service(resource_spans.resource.as_ref());
+            for (resource_spans, name) in request.resource_spans.into_iter().zip(services) {
+                let service = inner.service(name);
                 for scope_spans in resource_spans.scope_spans {
                     let scope = Arc::new(scope_spans.scope.unwrap_or_default());
-                    // OTLP trace ids are 16 bytes; a span with any other id
-                    // could be stored but never looked up (the API takes 32
-                    // hex digits), so it is dropped like malformed input.
-                    for span in scope_spans
-                        .spans
-                        .into_iter()
-                        .filter(|s| s.trace_id.len() == 16)
-                    {
+                    inner.hold(&service, scope_spans.spans.len());
+                    for (span, size) in scope_spans.spans.into_iter().zip(&mut sizes) {
                         let record = SpanRecord {
                             service: service.clone(),
                             scope: scope.clone(),
@@ -153,7 +165,7 @@ impl Store {
                         {
                             notable.push(record.clone());
                         }
-                        inner.push_span(record, &mut evicted);
+                        inner.push_span(record, size, &mut evicted);
                     }
                 }
             }
@@ -162,14 +174,29 @@ impl Store {
     }
 
     /// Stores the records of one export; returns the error-level ones.
-    pub fn ingest_logs(&self, request: ExportLogsServiceRequest) -> Vec<LogRecordEntry> {
+    pub fn ingest_logs(&self, mut request: ExportLogsServiceRequest) -> Vec<LogRecordEntry> {
+        let mut sizes = Vec::new();
+        let mut services = Vec::with_capacity(request.resource_logs.len());
+        for resource_logs in &mut request.resource_logs {
+            let service = service_name(resource_logs.resource.as_ref());
+            for scope_logs in &mut resource_logs.scope_logs {
+                let scope = bound::scope(scope_logs.scope.get_or_insert_default());
+                for record in &mut scope_logs.log_records {
+                    sizes.push(bound::log(record) + scope + service.len());
+                }
+            }
+            services.push(service);
+        }
         let mut notable = Vec::new();
+        let mut evicted = Vec::new();
+        let mut sizes = sizes.into_iter();
         self.update(|inner| {
-            for resource_logs in request.resource_logs {
-                let service = inner.service(resource_logs.resource.as_ref());
+            for (resource_logs, name) in request.resource_logs.into_iter().zip(services) {
+                let service = inner.service(name);
                 for scope_logs in resource_logs.scope_logs {
                     let scope = Arc::new(scope_logs.scope.unwrap_or_default());
-                    for record in scope_logs.log_records {
+                    inner.hold(&service, scope_logs.log_records.len());
+                    for (record, size) in scope_logs.log_records.into_iter().zip(&mut sizes) {
                         let entry = LogRecordEntry {
                             service: service.clone(),
                             scope: scope.clone(),
@@ -178,27 +205,41 @@ impl Store {
                         if entry.record.severity_number >= render::SEVERITY_ERROR {
                             notable.push(entry.clone());
                         }
-                        inner.push_log(entry);
+                        inner.push_log(entry, size, &mut evicted);
                     }
                 }
             }
         });
+        drop(evicted);
         notable
     }
 
-    pub fn ingest_metrics(&self, request: ExportMetricsServiceRequest) {
+    pub fn ingest_metrics(&self, mut request: ExportMetricsServiceRequest) {
+        let mut services = Vec::with_capacity(request.resource_metrics.len());
+        for resource_metrics in &mut request.resource_metrics {
+            for scope_metrics in &mut resource_metrics.scope_metrics {
+                if let Some(scope) = &mut scope_metrics.scope {
+                    bound::scope(scope);
+                }
+                scope_metrics.metrics.iter_mut().for_each(bound::metric);
+            }
+            services.push(service_name(resource_metrics.resource.as_ref()));
+        }
+        let mut evicted = Vec::new();
         self.update(|inner| {
-            for resource_metrics in request.resource_metrics {
-                let service = inner.service(resource_metrics.resource.as_ref());
+            for (resource_metrics, name) in request.resource_metrics.into_iter().zip(services) {
+                let service = inner.service(name);
                 for scope_metrics in resource_metrics.scope_metrics {
                     let scope = scope_metrics.scope.map(|s| s.name).unwrap_or_default();
                     for metric in scope_metrics.metrics {
-                        inner.series.push(&service, &scope, metric);
+                        let created = inner.series.push(&service, &scope, metric);
+                        inner.hold(&service, created);
+                        inner.enforce_caps(&mut evicted);
                     }
                 }
             }
-            inner.evicted.metric_points = inner.series.evicted();
         });
+        drop(evicted);
     }
 
     pub fn summary(&self) -> Summary {
@@ -206,7 +247,7 @@ impl Store {
         let caps = inner.caps;
         Summary {
             version: inner.version,
-            services: inner.services.iter().map(|s| s.to_string()).collect(),
+            services: inner.services.keys().map(|s| s.to_string()).collect(),
             held: Counts {
                 traces: inner.traces.len() as u64,
                 spans: inner.span_count as u64,
@@ -220,6 +261,10 @@ impl Store {
                 logs: caps.logs as u64,
                 metric_points: caps.metric_points as u64,
             },
+            memory: Memory {
+                held_bytes: inner.bytes() as u64,
+                cap_bytes: caps.bytes as u64,
+            },
         }
     }
 
@@ -232,7 +277,7 @@ impl Store {
             .trace_order
             .iter()
             .rev()
-            .filter_map(|id| inner.traces.get(id));
+            .filter_map(|id| inner.traces.get(id).map(|trace| &trace.spans));
         newest_first
             .filter(matches)
             .take(limit)
@@ -246,7 +291,7 @@ impl Store {
         inner
             .traces
             .get(&id)
-            .map(|spans| render::trace_detail(&id, spans))
+            .map(|trace| render::trace_detail(&id, &trace.spans))
     }
 
     /// Newest first.
@@ -281,55 +326,175 @@ impl Store {
     }
 }
 
+/// The service a resource names, cut to [`MAX_NAME_LENGTH`].
+fn service_name(resource: Option<&Resource>) -> String {
+    let mut name = render::service_name(resource);
+    bound::truncate(&mut name, MAX_NAME_LENGTH);
+    name
+}
+
+/// Which signal's oldest entry goes next when the byte cap is passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Traces,
+    Logs,
+    Metrics,
+}
+
+/// What was taken out of the store, to be freed once the lock is released.
+#[derive(Debug)]
+#[expect(dead_code, reason = "held only to be dropped outside the lock")]
+enum Gone {
+    Trace(Trace),
+    Log(LogRecordEntry),
+}
+
 impl Inner {
-    fn service(&mut self, resource: Option<&Resource>) -> Arc<str> {
-        let name = render::service_name(resource);
-        if let Some(known) = self.services.get(name.as_str()) {
-            return known.clone();
+    /// The known service called `name`, sharing its string, or a new one
+    /// (known once a record of it is held).
+    fn service(&self, name: String) -> Arc<str> {
+        match self.services.get_key_value(name.as_str()) {
+            Some((known, _)) => known.clone(),
+            None => name.into(),
         }
-        let name: Arc<str> = name.into();
-        self.services.insert(name.clone());
-        name
     }
 
-    /// Adds a span; traces evicted to make room go to `evicted`.
-    fn push_span(&mut self, record: SpanRecord, evicted: &mut Vec<Vec<SpanRecord>>) {
+    /// `count` more records of `service` are held.
+    fn hold(&mut self, service: &Arc<str>, count: usize) {
+        if count > 0 {
+            *self.services.entry(service.clone()).or_default() += count;
+        }
+    }
+
+    /// `count` records of `service` are gone.
+    fn release(&mut self, service: &str, count: usize) {
+        if let Some(held) = self.services.get_mut(service) {
+            *held = held.saturating_sub(count);
+            if *held == 0 {
+                self.services.remove(service);
+            }
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.span_bytes + self.log_bytes + self.series.bytes()
+    }
+
+    /// Adds a span of `size` bytes; what is evicted to make room goes to
+    /// `evicted`.
+    fn push_span(&mut self, record: SpanRecord, size: usize, evicted: &mut Vec<Gone>) {
         // Looked up by slice: the id is copied only for a trace's first span.
         match self.traces.get_mut(record.span.trace_id.as_slice()) {
-            Some(spans) => spans.push(record),
+            Some(trace) => {
+                trace.spans.push(record);
+                trace.bytes += size;
+            }
             None => {
                 let id = record.span.trace_id.clone();
                 self.trace_order.push_back(id.clone());
-                self.traces.insert(id, vec![record]);
+                let trace = Trace {
+                    spans: vec![record],
+                    bytes: size,
+                };
+                self.traces.insert(id, trace);
             }
         }
         self.span_count += 1;
+        self.span_bytes += size;
+        self.enforce_caps(evicted);
+    }
+
+    fn push_log(&mut self, entry: LogRecordEntry, size: usize, evicted: &mut Vec<Gone>) {
+        self.logs.push_back(entry);
+        self.log_sizes.push_back(size);
+        self.log_bytes += size;
+        self.enforce_caps(evicted);
+    }
+
+    /// Evicts the oldest entries until every cap holds: each signal's counts,
+    /// then the bytes of all of them, taken from whichever holds the most.
+    fn enforce_caps(&mut self, evicted: &mut Vec<Gone>) {
         while self.traces.len() > self.caps.traces || self.span_count > self.caps.spans {
-            match self.evict_oldest_trace() {
-                Some(spans) => evicted.push(spans),
-                None => break,
+            if !self.evict(Signal::Traces, evicted) {
+                break;
+            }
+        }
+        while self.logs.len() > self.caps.logs {
+            self.evict(Signal::Logs, evicted);
+        }
+        while self.series.points() > self.caps.metric_points {
+            self.evict(Signal::Metrics, evicted);
+        }
+        while self.bytes() > self.caps.bytes {
+            let largest = [
+                (self.span_bytes, Signal::Traces),
+                (self.log_bytes, Signal::Logs),
+                (self.series.bytes(), Signal::Metrics),
+            ]
+            .into_iter()
+            .max_by_key(|(bytes, _)| *bytes)
+            .map(|(_, signal)| signal)
+            .unwrap_or(Signal::Traces);
+            if !self.evict(largest, evicted) {
+                break;
             }
         }
     }
 
-    /// The oldest trace's spans, taken out of the store.
-    fn evict_oldest_trace(&mut self) -> Option<Vec<SpanRecord>> {
+    /// Takes out the oldest entry of `signal`; false if there is none.
+    fn evict(&mut self, signal: Signal, evicted: &mut Vec<Gone>) -> bool {
+        match signal {
+            Signal::Traces => match self.evict_oldest_trace() {
+                Some(trace) => {
+                    evicted.push(Gone::Trace(trace));
+                    true
+                }
+                None => false,
+            },
+            Signal::Logs => {
+                let (Some(entry), Some(size)) = (self.logs.pop_front(), self.log_sizes.pop_front())
+                else {
+                    return false;
+                };
+                self.log_bytes -= size;
+                self.evicted.logs += 1;
+                self.release(&entry.service, 1);
+                evicted.push(Gone::Log(entry));
+                true
+            }
+            Signal::Metrics => {
+                let gone = self.series.evict_oldest_point();
+                self.evicted.metric_points = self.series.evicted();
+                match gone {
+                    Evicted::Nothing => false,
+                    Evicted::Point => true,
+                    Evicted::Series(service) => {
+                        self.release(&service, 1);
+                        true
+                    }
+                }
+            }
+        }
+    }
+
+    /// The oldest trace, taken out of the store.
+    fn evict_oldest_trace(&mut self) -> Option<Trace> {
         loop {
             let id = self.trace_order.pop_front()?;
-            if let Some(spans) = self.traces.remove(&id) {
-                self.span_count -= spans.len();
+            if let Some(trace) = self.traces.remove(&id) {
+                self.span_count -= trace.spans.len();
+                self.span_bytes -= trace.bytes;
                 self.evicted.traces += 1;
-                self.evicted.spans += spans.len() as u64;
-                return Some(spans);
+                self.evicted.spans += trace.spans.len() as u64;
+                // Spans of one export share their service: release in runs.
+                for run in trace
+                    .spans
+                    .chunk_by(|a, b| Arc::ptr_eq(&a.service, &b.service))
+                {
+                    self.release(&run[0].service, run.len());
+                }
+                return Some(trace);
             }
-        }
-    }
-
-    fn push_log(&mut self, entry: LogRecordEntry) {
-        self.logs.push_back(entry);
-        while self.logs.len() > self.caps.logs {
-            self.logs.pop_front();
-            self.evicted.logs += 1;
         }
     }
 }

@@ -193,6 +193,7 @@ fn caps_evict_the_oldest_and_count_it() {
         spans: 100,
         logs: 3,
         metric_points: 4,
+        ..Caps::default()
     };
     let store = Store::new(caps);
     for t in 1..=5 {
@@ -244,4 +245,136 @@ fn spans_whose_trace_id_is_not_16_bytes_are_dropped() {
     let list = store.traces(&TraceQuery::default());
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0].trace_id, "01".repeat(16));
+}
+
+#[test]
+fn long_text_is_cut_and_lists_are_bounded() {
+    use crate::backend::limits::{
+        MAX_ATTRIBUTE_COUNT, MAX_NAME_LENGTH, MAX_SPAN_EVENT_COUNT, MAX_VALUE_LENGTH,
+    };
+    let store = Store::default();
+    let mut huge = span(1, 1, None, &"n".repeat(10_000));
+    let value = |text: String| AnyValue {
+        value: Some(Value::StringValue(text)),
+    };
+    huge.attributes = (0..1_000)
+        .map(|i| KeyValue {
+            key: format!("{i}{}", "k".repeat(5_000)),
+            value: Some(value("é".repeat(100_000))),
+            ..Default::default()
+        })
+        .collect();
+    huge.events = vec![Default::default(); 1_000];
+    store.ingest_traces(traces(&"s".repeat(400_000), vec![huge]));
+    let mut body = log("", 9, None);
+    body.body = Some(value("b".repeat(1_000_000)));
+    store.ingest_logs(logs("api", vec![body]));
+
+    let summary = store.summary();
+    assert_eq!(summary.services.len(), 2);
+    assert!(
+        summary
+            .services
+            .iter()
+            .all(|s| s.len() <= MAX_NAME_LENGTH + 3)
+    );
+    let id = render::hex(&[1; 16]);
+    let detail = store.trace(&id).expect("stored");
+    let span = &detail.spans[0];
+    assert!(span.name.len() <= MAX_NAME_LENGTH + 3 && span.name.ends_with('…'));
+    assert_eq!(span.attributes.len(), MAX_ATTRIBUTE_COUNT);
+    assert_eq!(span.events.len(), MAX_SPAN_EVENT_COUNT);
+    for attribute in &span.attributes {
+        assert!(attribute.key.len() <= MAX_NAME_LENGTH + 3);
+        // Cut at a character boundary: `é` is two bytes.
+        assert!(attribute.value.len() <= MAX_VALUE_LENGTH + 3);
+        assert!(
+            attribute.value.ends_with("é…"),
+            "{}",
+            &attribute.value[..10]
+        );
+    }
+    let logs = store.logs(&LogQuery::default());
+    assert!(logs[0].body.len() <= MAX_VALUE_LENGTH + 3);
+    assert!(summary.memory.held_bytes < 20 * 1024 * 1024, "{summary:?}");
+}
+
+#[test]
+fn the_byte_cap_evicts_from_the_largest_signal() {
+    let store = Store::new(Caps {
+        bytes: 1024 * 1024,
+        ..Caps::default()
+    });
+    let padded = |trace: u8| {
+        let mut s = span(trace, 1, None, "big");
+        s.attributes = vec![KeyValue {
+            key: "padding".into(),
+            value: Some(AnyValue {
+                value: Some(Value::StringValue("x".repeat(60_000))),
+            }),
+            ..Default::default()
+        }];
+        s
+    };
+    store.ingest_logs(logs("api", vec![log("small", 9, None)]));
+    for trace in 0..100 {
+        store.ingest_traces(traces("api", vec![padded(trace)]));
+    }
+    let summary = store.summary();
+    assert!(summary.memory.held_bytes <= 1024 * 1024, "{summary:?}");
+    assert!((15..=17).contains(&summary.held.traces), "{summary:?}");
+    assert_eq!(summary.evicted.traces, 100 - summary.held.traces);
+    // The small log record is still there: the spans held the most.
+    assert_eq!((summary.held.logs, summary.evicted.logs), (1, 0));
+    let newest = store.traces(&TraceQuery::default());
+    assert_eq!(newest[0].trace_id, render::hex(&[99; 16]));
+}
+
+#[test]
+fn a_service_is_known_while_something_of_it_is_held() {
+    let store = Store::new(Caps {
+        traces: 2,
+        logs: 2,
+        metric_points: 2,
+        ..Caps::default()
+    });
+    // An export with no spans names no service.
+    store.ingest_traces(traces("nothing", Vec::new()));
+    assert!(store.summary().services.is_empty());
+    for (t, service) in ["a", "b", "c"].iter().enumerate() {
+        store.ingest_traces(traces(service, vec![span(t as u8, 1, None, "s")]));
+    }
+    assert_eq!(store.summary().services, ["b", "c"]);
+    store.ingest_logs(logs("d", vec![log("one", 9, None), log("two", 9, None)]));
+    store.ingest_metrics(counter(1, 1));
+    store.ingest_metrics(counter(2, 2));
+    store.ingest_metrics(counter(3, 3));
+    assert_eq!(store.summary().services, ["api", "b", "c", "d"]);
+    store.ingest_logs(logs("e", vec![log("three", 9, None), log("four", 9, None)]));
+    assert_eq!(store.summary().services, ["api", "b", "c", "e"]);
+}
+
+#[test]
+fn what_is_cut_off_is_given_back() {
+    use crate::backend::limits::MAX_VALUE_LENGTH;
+    let mut huge = span(1, 1, None, "s");
+    huge.attributes = vec![KeyValue {
+        key: "big".into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue("x".repeat(1024 * 1024))),
+        }),
+        ..Default::default()
+    }];
+    huge.attributes.extend(vec![KeyValue::default(); 10_000]);
+    let size = bound::span(&mut huge);
+    assert!(size < 2 * MAX_VALUE_LENGTH, "{size}");
+    assert!(huge.attributes.capacity() <= 128);
+    let Some(Value::StringValue(kept)) = &huge.attributes[0].value.as_ref().unwrap().value else {
+        panic!("a string");
+    };
+    assert!(
+        kept.capacity() <= MAX_VALUE_LENGTH + 3,
+        "{}",
+        kept.capacity()
+    );
 }

@@ -24,7 +24,7 @@ use crate::secret::{self, constant_time_eq};
 /// workspaces) then do not sign each other out.
 const COOKIE_PREFIX: &str = "cargo_otel_session_";
 
-/// Who may see the web view.
+/// Who may see the built-in dashboard.
 pub(super) struct Auth {
     /// `None`: anonymous access.
     token: Option<String>,

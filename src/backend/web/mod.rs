@@ -1,5 +1,5 @@
-//! The web view of the local backend: one embedded page (plain HTML, CSS and
-//! JavaScript, no build step) and the JSON API it reads from the [`Store`].
+//! The built-in dashboard's web side: one embedded page (HTML, CSS and native
+//! ES modules, no build step) and the JSON API it reads from the [`Store`].
 //!
 //! Access works like the Aspire dashboard's browser token: `GET /login?t=TOKEN`
 //! exchanges the token for an HttpOnly cookie, and every page and API call
@@ -10,8 +10,25 @@
 //! | `GET /health` | no | `Healthy`, for readiness checks |
 //! | `GET /login?t=TOKEN&returnUrl=/path` | no | sets the cookie and redirects, or shows the login form |
 //! | `GET /` | yes (else the login form) | the app; views are hash routes (`#/traces`, `#/logs`, `#/metrics`) |
-//! | `GET /assets/{file}` | no | the embedded scripts, styles and icon |
+//! | `GET /assets/{path}` | no | the embedded `assets/` directory: the page's modules, styles, icon |
 //! | `GET /api/...` | yes (else 401) | JSON: see [`crate::backend::model`] |
+//!
+//! The page is `html/app.html` plus native ES modules under `assets/`, served
+//! as they are (no bundler, no npm):
+//!
+//! | module | what |
+//! |---|---|
+//! | `app.js` | the entry: starts the live store and the router |
+//! | `routes.js`, `router.js` | the route table (hash to view) and the router that mounts one view at a time |
+//! | `live.js`, `live-status.js` | the one live data store (polls `/api/summary`; views subscribe) and the top bar's indicator |
+//! | `views/*.js` | one file per view: `traces`, `trace` (with `waterfall`), `logs`, `metrics`, `not-found` |
+//! | `list.js` | the list views' shared toolbar, filters, table and empty states |
+//! | `api.js`, `model.js` | fetching `/api/*`; JSDoc types of its JSON (checked against the model by a test) |
+//! | `dom.js`, `format.js`, `telemetry.js`, `charts/` | DOM from text only; times, durations, units; service badges; scales, axes, sparkline |
+//!
+//! A view is `(root, params, ctx) -> { refresh, failed, unmount }`: it builds
+//! its DOM under `root`, and the router calls `refresh` when the live store
+//! sees new data and `unmount` on the next route.
 
 mod api;
 mod auth;
@@ -27,7 +44,7 @@ use super::Store;
 use auth::Auth;
 use pages::Pages;
 
-/// How the web view presents itself and who may see it.
+/// How the built-in dashboard presents itself and who may see it.
 #[derive(Clone)]
 pub struct WebConfig {
     /// The token `GET /login?t=` must present; `None` lets anyone in.
@@ -55,7 +72,7 @@ struct AppState {
     pages: Arc<Pages>,
 }
 
-/// The web view's routes, ready for `axum::serve`.
+/// The built-in dashboard's routes (page, assets, API), ready for `axum::serve`.
 pub fn router(store: Store, config: WebConfig) -> Router {
     let state = AppState {
         store,
@@ -70,7 +87,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .route("/health", get(health))
         .route("/login", get(auth::login))
         .route("/", get(pages::index))
-        .route("/assets/{file}", get(pages::asset))
+        .route("/assets/{*path}", get(pages::asset))
         .merge(api)
         .fallback(pages::not_found)
         .with_state(state)

@@ -1,16 +1,21 @@
 //! The HTML pages and the embedded assets they load.
 //!
-//! Everything ships inside the binary (`include_str!`), so the view works
-//! offline and needs no build step. Pages carry a strict
+//! Everything ships inside the binary, so the built-in dashboard works
+//! offline and needs no build step: the two page templates in `html/`, and
+//! the whole `assets/` directory (the page's ES modules, styles, icon),
+//! served at `/assets/<path>` by its path there. Pages carry a strict
 //! Content-Security-Policy: scripts and styles only from `/assets/`, no inline
 //! script, so a span name full of `<script>` can do nothing even if it slipped
 //! past the page's own escaping.
+
+use std::collections::BTreeMap;
 
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse as _, Response},
 };
+use include_dir::{Dir, include_dir};
 
 use super::AppState;
 
@@ -18,37 +23,57 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
     style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
     base-uri 'none'; frame-ancestors 'none'";
 
-const APP_HTML: &str = include_str!("assets/app.html");
-const LOGIN_HTML: &str = include_str!("assets/login.html");
+const APP_HTML: &str = include_str!("html/app.html");
+const LOGIN_HTML: &str = include_str!("html/login.html");
 
-/// `(file name, content type, content)` of everything under `/assets/`.
-const ASSETS: &[(&str, &str, &str)] = &[
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("assets/app.js"),
-    ),
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_str!("assets/app.css"),
-    ),
-    (
-        "login.js",
-        "text/javascript; charset=utf-8",
-        include_str!("assets/login.js"),
-    ),
-    (
-        "favicon.svg",
-        "image/svg+xml",
-        include_str!("assets/favicon.svg"),
-    ),
-];
+/// Everything `/assets/` serves. A new file needs no table entry: the next
+/// build embeds it (editing the module that imports it triggers one).
+static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/src/backend/web/assets");
+
+/// An embedded file under `/assets/`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Asset {
+    pub(super) content_type: &'static str,
+    pub(super) body: &'static [u8],
+}
+
+/// The `Content-Type` of an asset, by its extension; `None` for a kind the
+/// dashboard does not serve (a unit test keeps `assets/` free of those).
+pub(super) fn content_type(path: &str) -> Option<&'static str> {
+    let (_, extension) = path.rsplit_once('.')?;
+    Some(match extension {
+        // Module scripts must come with a JavaScript type, or the browser refuses them.
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        _ => return None,
+    })
+}
+
+/// Every servable file in `assets/` and below, by its path there.
+pub(super) fn embedded_assets() -> BTreeMap<&'static str, Asset> {
+    let mut table = BTreeMap::new();
+    let mut dirs = vec![&ASSETS];
+    while let Some(dir) = dirs.pop() {
+        dirs.extend(dir.dirs());
+        for file in dir.files() {
+            let Some(path) = file.path().to_str() else {
+                continue;
+            };
+            if let Some(content_type) = content_type(path) {
+                let body = file.contents();
+                table.insert(path, Asset { content_type, body });
+            }
+        }
+    }
+    table
+}
 
 /// The pages, with the application name filled in once.
 pub(super) struct Pages {
     app: String,
     login: String,
+    assets: BTreeMap<&'static str, Asset>,
 }
 
 impl Pages {
@@ -57,6 +82,7 @@ impl Pages {
         Self {
             app: APP_HTML.replace("{{app_name}}", &name),
             login: LOGIN_HTML.replace("{{app_name}}", &name),
+            assets: embedded_assets(),
         }
     }
 
@@ -96,14 +122,17 @@ pub(super) async fn index(State(state): State<AppState>, headers: HeaderMap) -> 
     }
 }
 
-/// `GET /assets/{file}`.
-pub(super) async fn asset(Path(file): Path<String>) -> Response {
-    let Some((_, content_type, body)) = ASSETS.iter().find(|(name, ..)| *name == file) else {
+/// `GET /assets/{*path}`: an embedded file by its exact path (`views/traces.js`).
+pub(super) async fn asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    let Some(asset) = state.pages.assets.get(path.as_str()) else {
         return not_found().await;
     };
-    let mut response = (*body).into_response();
+    let mut response = asset.body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     // Revalidate every time: a new cargo-otel binary may serve new assets
     // under the same names.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -148,10 +148,7 @@ pub(super) async fn detach(
     image::ensure(&daemon.client, &spec.image, options.pull, shell).await?;
     let dashboard = container::up(&daemon.client, &spec, shell).await?;
     shell.status("Dashboard", shell.link(&dashboard.login_url()));
-    let exports: String = env(&dashboard)
-        .iter()
-        .map(|(key, value)| format!("export {key}={value}\n"))
-        .collect();
+    let exports = crate::shell::export_lines(&env(&dashboard));
     if options.print_env {
         shell.data(&exports);
     } else {

@@ -5,7 +5,7 @@ mod otel;
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let _otel = otel::init()?;
+    let _otel = otel::init();
     HttpServer::new(app::factory)
         .bind(("127.0.0.1", 8080))?
         .run()

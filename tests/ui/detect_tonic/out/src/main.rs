@@ -2,7 +2,7 @@ mod otel;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let _otel = otel::init()?;
+    let _otel = otel::init();
     let addr = "127.0.0.1:50051".parse()?;
     tonic::transport::Server::builder()
         .layer(otel::grpc_server_layer())

@@ -5,7 +5,7 @@ use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _
 mod otel;
 
 fn main() -> anyhow::Result<()> {
-    let _otel = otel::init_providers()?;
+    let _otel = otel::init_providers();
     let _run = otel::run_span();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::from_default_env())

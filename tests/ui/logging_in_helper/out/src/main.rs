@@ -3,7 +3,7 @@ mod otel;
 use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _};
 
 fn main() {
-    let _otel = otel::init_providers().expect("failed to initialize OpenTelemetry");
+    let _otel = otel::init_providers();
     let _run = otel::run_span();
     setup_logging();
     tracing::info!("ready");

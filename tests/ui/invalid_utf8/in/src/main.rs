@@ -1,0 +1,4 @@
+fn main() {
+    // Grüße in Latin-1.
+    println!("Hello, world!");
+}

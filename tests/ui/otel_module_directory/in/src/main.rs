@@ -1,0 +1,5 @@
+mod otel;
+
+fn main() {
+    otel::report("Hello, world!");
+}

@@ -1,0 +1,6 @@
+#[path = "telemetry/setup.rs"]
+mod otel;
+
+fn main() {
+    otel::report("Hello, world!");
+}
