@@ -260,10 +260,12 @@ impl<'p> Edits<'p> {
 
 /// A call as rustfmt writes it, so a user's `cargo fmt --check` stays
 /// clean: on one line when it fits in 100 columns (the call starting at
-/// `column`, with the statement's `;`); else with a last closure argument
+/// `column`, with the statement's `;`) and its arguments and the chain it
+/// heads fit rustfmt's narrower limits; else with a last closure argument
 /// opened over lines when the rest fits on the first; else one argument per
 /// line. An argument may span lines, as written for a statement indented by
-/// `indent`. `suffix` (`.expect(..)`) follows on a line of its own.
+/// `indent`. `suffix` (`.expect(..)`) follows, on a line of its own unless
+/// the whole chain is short.
 pub(super) fn call(
     column: usize,
     indent: &str,
@@ -272,11 +274,21 @@ pub(super) fn call(
     suffix: &str,
 ) -> String {
     const WIDTH: usize = 100;
-    let head = format!("{callee}({})", args.join(", "));
-    let one_line = !head.contains('\n');
-    if one_line && column + head.len() + suffix.len() < WIDTH {
+    /// rustfmt's `fn_call_width`: wider arguments go over lines.
+    const CALL_WIDTH: usize = 60;
+    /// rustfmt's `chain_width`: a wider chain gets a line per call.
+    const CHAIN_WIDTH: usize = 60;
+    let joined = args.join(", ");
+    let head = format!("{callee}({joined})");
+    let one_line = !head.contains('\n') && joined.len() <= CALL_WIDTH;
+    let short_chain = suffix.is_empty() || head.len() + suffix.len() <= CHAIN_WIDTH;
+    if one_line && short_chain && column + head.len() + suffix.len() < WIDTH {
         return format!("{head}{suffix}");
     }
+    if one_line && !suffix.is_empty() && column + head.len() <= WIDTH {
+        return format!("{head}\n{indent}    {suffix}");
+    }
+    let one_line = !head.contains('\n');
     let suffix = match suffix {
         "" => String::new(),
         suffix => format!("\n{indent}{suffix}"),

@@ -446,6 +446,15 @@ fn log_loggers_are_installed_through_the_module() {
         out.contains("    log4rs::config::load_config_file(\"log.yaml\", Default::default())\n        .and_then(|config| {\n            Ok(otel::set_logger_with(\n                log4rs::Logger::new(config),\n"),
         "{out}"
     );
+    // Arguments within rustfmt's call width stay on one line, and a chain
+    // too wide for one gets its `.expect(..)` on a line of its own.
+    let out = edited(
+        "fn main() {\n    let mut builder = env_logger::Builder::new();\n    builder.filter(None, log::LevelFilter::Warn);\n    builder.init();\n}\n",
+    );
+    assert!(
+        out.contains("(builder.build(), |logger| logger.filter())\n        .expect(\"failed to set the logger\");\n"),
+        "{out}"
+    );
     // A program that also uses tracing gets a subscriber that keeps
     // tracing's own `log` output.
     let out = edited("fn main() {\n    env_logger::init();\n    tracing::info!(\"hi\");\n}\n");
