@@ -103,8 +103,8 @@ impl<'p> Edits<'p> {
 
     /// `calls` (`.with(..)`) into a method chain at `at` (the `.` of one of
     /// its calls, or its end), laid out as rustfmt lays out chains: one call
-    /// per line when the chain is written so or no longer fits in 100
-    /// columns.
+    /// per line when the chain is written so, or no longer fits in 100
+    /// columns or in rustfmt's `chain_width` (60).
     pub(super) fn insert_into_chain(
         &mut self,
         file: usize,
@@ -113,6 +113,7 @@ impl<'p> Edits<'p> {
         calls: &[&str],
     ) {
         const WIDTH: usize = 100;
+        const CHAIN_WIDTH: usize = 60;
         let (start, end) = (chain.span().start(), chain.span().end());
         let dots = chain_dots(chain);
         let at_end = at >= end;
@@ -138,8 +139,10 @@ impl<'p> Edits<'p> {
             self.insert(file, offset, text);
             return;
         }
-        if self.index(file).line_len(end.line) + inline.chars().count() <= WIDTH || dots.is_empty()
-        {
+        let added = inline.chars().count();
+        let fits = self.index(file).line_len(end.line) + added <= WIDTH
+            && end.column - start.column + added <= CHAIN_WIDTH;
+        if fits || dots.is_empty() {
             let offset = self.offset(file, at);
             self.insert(file, offset, inline);
             return;

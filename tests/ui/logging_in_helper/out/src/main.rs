@@ -10,5 +10,9 @@ fn main() {
 }
 
 fn setup_logging() {
-    tracing_subscriber::fmt().with_target(false).finish().with(otel::fmt_layers()).init();
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .finish()
+        .with(otel::fmt_layers())
+        .init();
 }
