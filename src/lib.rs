@@ -4,6 +4,7 @@
 //! each command runs as `ops::<command>::run(shell, options)`. Everything the
 //! user sees goes through one [`Shell`].
 
+pub mod analysis;
 pub mod backend;
 pub mod changeset;
 pub mod cli;

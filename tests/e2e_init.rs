@@ -623,10 +623,107 @@ fn fmt_try_init_keeps_its_console_and_exports() {
     );
 }
 
-/// env_logger keeps the console and the `log` records; `tracing` data is exported.
+/// env_logger keeps the console, including what tracing (with its `log` feature) printed
+/// through it before a subscriber existed; its `log` records and `tracing` data are exported.
 #[test]
 fn env_logger_keeps_its_console_and_tracing_is_exported() {
     assert_merged("env-logger", MERGE_SPAN, MERGE_LOG, &[("RUST_LOG", "info")]);
+}
+
+/// Without `RUST_LOG`, env_logger prints errors only, before and after; INFO and above are
+/// exported, from `log` and from `tracing`.
+#[test]
+fn env_logger_without_rust_log_exports_info() {
+    let merged = merged();
+    let before = merged.before("env-logger").run(&[]);
+    before.assert_success();
+    let receiver = start_receiver(ReceiverConfig::loopback());
+    let endpoint = receiver.endpoint();
+    let after = merged
+        .after("env-logger")
+        .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
+    after.assert_success();
+    assert_eq!(
+        console(&after),
+        console(&before),
+        "before:\n{before}\nafter:\n{after}"
+    );
+    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, "env-logger", &after);
+    // Logged before the span: a record of its own.
+    let from_log = "env_logger still formats this line";
+    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| t.find_log(from_log).is_some());
+    assert!(
+        arrived,
+        "no {from_log:?}: {}\n{after}",
+        summary(&receiver.snapshot())
+    );
+}
+
+/// Class 1 and 2: the setup is in the package's library, the subscriber built in one
+/// function (with a global filter) and installed in another after `LogTracer`: `main`
+/// starts the providers, the layers go where the subscriber is built.
+#[test]
+fn setup_in_the_library_keeps_its_console_and_exports() {
+    assert_merged("telemetry-lib", MERGE_SPAN, MERGE_LOG, &[]);
+    let receiver = start_receiver(ReceiverConfig::loopback());
+    let endpoint = receiver.endpoint();
+    let run = merged()
+        .after("telemetry-lib")
+        .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
+    assert_span_and_log(
+        &receiver,
+        MERGE_SPAN,
+        "a `log` record, through LogTracer",
+        // The module is the library's, compiled without a binary's name.
+        MERGED_PACKAGE,
+        &run,
+    );
+}
+
+/// Class 2: a `FmtSubscriber::builder()` in a module, in `#[cfg]` variants: the one a
+/// plain build compiles is merged, the other is named in a note.
+#[test]
+fn setup_in_a_module_with_cfg_variants_keeps_its_console_and_exports() {
+    assert_merged("helper-module", MERGE_SPAN, MERGE_LOG, &[]);
+    let said = &merged().init_output["helper-module"];
+    assert!(
+        said.contains("src/bin/helper-module/logging.rs:6` as it is")
+            && said.contains("feature = \"fancy\""),
+        "{said}"
+    );
+}
+
+/// Class 4: the program's global filter shows its DEBUG span and event; they are exported
+/// with `RUST_LOG` unset, as they are printed.
+#[test]
+fn a_global_filter_exports_what_it_prints() {
+    assert_merged("filters", MERGE_SPAN, MERGE_LOG, &[]);
+}
+
+/// Class 5: a command-line tool on `log` alone, its env_logger set up in a helper: stdout
+/// and console byte for byte the same, its records exported inside a span for the run.
+#[test]
+fn log_only_cli_keeps_its_console_and_stdout_and_exports_its_run() {
+    let merged = merged();
+    let before = merged.before("log-cli").run(&[]);
+    before.assert_success();
+    let receiver = start_receiver(ReceiverConfig::loopback());
+    let endpoint = receiver.endpoint();
+    let after = merged
+        .after("log-cli")
+        .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
+    after.assert_success();
+    assert_eq!(after.stdout, before.stdout, "stdout changed\n{after}");
+    assert_eq!(after.stderr, before.stderr, "console changed\n{after}");
+    assert_span_and_log(&receiver, "log-cli", MERGE_LOG, "log-cli", &after);
+    assert_span_and_log(&receiver, "log-cli", "counting rows", "log-cli", &after);
+}
+
+/// Class 5: a program's own `log::Log`, installed from another module: its console, and
+/// its records exported.
+#[test]
+fn own_logger_keeps_its_console_and_exports() {
+    assert_merged("own-logger", "own-logger", MERGE_LOG, &[]);
 }
 
 /// A CLI's stdout is its product: byte for byte the same after `init`, whether the receiver is
@@ -678,8 +775,9 @@ fn unrecognized_setup_is_left_alone_with_instructions() {
     for expected in [
         format!("warning: left `{path}` as it is"),
         format!("`{path}:9`"),
-        "let otel = otel::init_providers()".to_owned(),
-        ".with(otel.layers())".to_owned(),
+        "let _otel = otel::init_providers()".to_owned(),
+        ".with(otel::layers())".to_owned(),
+        "is ready to export traces, metrics and logs once".to_owned(),
     ] {
         assert!(
             said.contains(&expected),
@@ -695,13 +793,35 @@ fn unrecognized_setup_is_left_alone_with_instructions() {
 #[test]
 fn init_twice_on_merged_mains_changes_nothing() {
     let merged = merged();
+    let before = read_sources(&merged.sources);
     for bin in MERGED_BINS {
         let said = init_bin(&merged.sources, bin);
-        assert!(
-            said.contains("nothing to change"),
-            "second init of {bin}:\n{said}"
-        );
+        // The setup init leaves alone gets the same lines again.
+        let expected = match bin {
+            "custom-subscriber" => "help: add these lines yourself",
+            _ => "nothing to change",
+        };
+        assert!(said.contains(expected), "second init of {bin}:\n{said}");
     }
+    assert_eq!(read_sources(&merged.sources), before);
+}
+
+/// Every `.rs` file under `dir/src`, by path.
+fn read_sources(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.join("src")];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).expect("read the sources").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push((path.clone(), read(&path)));
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// The fixture's sources are rustfmt-clean, and a user's `cargo fmt --check` must stay green
@@ -709,14 +829,13 @@ fn init_twice_on_merged_mains_changes_nothing() {
 #[test]
 fn merged_mains_stay_rustfmt_clean() {
     let merged = merged();
-    for bin in MERGED_BINS {
-        let path = merged.sources.join(format!("src/bin/{bin}.rs"));
+    for (path, _) in read_sources(&merged.sources) {
         support::assert_rustfmt_clean(&path, "2021");
     }
 }
 
 const MERGE_FIXTURE: &str = "tests/fixtures/e2e/existing-logging";
-const MERGED_BINS: [&str; 8] = [
+const MERGED_BINS: [&str; 13] = [
     "service",
     "registry-try-init",
     "fmt-chain",
@@ -725,6 +844,12 @@ const MERGED_BINS: [&str; 8] = [
     "env-logger",
     "cli",
     "custom-subscriber",
+    "helper-module",
+    "filters",
+    "log-cli",
+    "own-logger",
+    // Last: it declares the module in the library, which the binaries after it would use.
+    "telemetry-lib",
 ];
 
 /// Before and after `init`: the same console (timestamps aside) on both streams, and after,

@@ -466,6 +466,11 @@ fn prepare() -> Fixtures {
     support::copy_tree(&sources.join("services"), &root);
     let back = init(&root, Some("back"));
     assert!(back.contains("Detected axum ^0.8 (server)"), "{back}");
+    // The router is built in a module: the layer goes on what `axum::serve` runs.
+    assert!(
+        back.contains("`.layer(otel::http_layer())` on the `Router` at `back/src/main.rs:"),
+        "{back}"
+    );
     let front = init(&root, Some("front"));
     assert!(
         front.contains("Detected axum ^0.8 (server), reqwest ^0.13 (client)"),
@@ -482,6 +487,10 @@ fn prepare() -> Fixtures {
     let output = init(&actix, None);
     assert!(
         output.contains("Detected actix-web ^4 (server)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("`.wrap(otel::actix_tracing())` on the `App` at `src/main.rs:"),
         "{output}"
     );
     assert_one_opentelemetry(&actix);

@@ -13,7 +13,7 @@ fn generated_module_is_rustfmt_clean_in_every_edition() {
         ("otel.rs", cargo_otel::codegen::otel_module().unwrap()),
         (
             "otel_all.rs",
-            cargo_otel::codegen::otel_module_for(&Framework::ALL).unwrap(),
+            cargo_otel::codegen::otel_module_for(&Framework::ALL, true, true).unwrap(),
         ),
     ];
     for (name, module) in modules {

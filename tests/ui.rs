@@ -14,7 +14,8 @@
 //! A file whose first line is `[generated: otel.rs]` stands for the module
 //! this version generates, followed by the file's other lines (so an edited
 //! module is the marker plus the edit); `[generated: otel.rs +axum +reqwest]`
-//! stands for the module with those frameworks' pieces. Run with `SNAPSHOTS=overwrite` to
+//! stands for the module with those frameworks' pieces (`+log`: with the `log` piece).
+//! Run with `SNAPSHOTS=overwrite` to
 //! rewrite `out/`, `stdout` and `stderr` from what the binary does.
 
 mod support;
@@ -99,8 +100,15 @@ ui_cases! {
     fmt_builder_try_init,
     set_global_default_inline,
     env_logger_builder,
-    unrecognized_subscriber,
+    subscriber_in_a_variable,
     logging_in_helper,
+    setup_in_library_dry_run,
+    cfg_variants_dry_run,
+    router_in_module_dry_run,
+    actix_app_not_wired,
+    global_filter_dry_run,
+    own_logger_in_module_dry_run,
+    setup_in_module_left_alone,
     read_only_manifest,
     read_only_directory,
     invalid_utf8,
@@ -235,18 +243,23 @@ fn generated_modules() -> &'static [(String, String)] {
     static MODULES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
     MODULES.get_or_init(|| {
         let all = Framework::ALL;
-        let mut modules: Vec<(String, String)> = (0..1u32 << all.len())
+        // The framework pieces, then the `log` piece.
+        let mut modules: Vec<(String, String)> = (0..1u32 << (all.len() + 1))
             .map(|bits| {
                 let chosen: Vec<Framework> = (0..all.len())
                     .filter(|i| bits & (1 << i) != 0)
                     .map(|i| all[i])
                     .collect();
-                let tags: String = chosen
+                let log = bits & (1 << all.len()) != 0;
+                let mut tags: String = chosen
                     .iter()
                     .map(|f| format!(" +{}", f.template_key()))
                     .collect();
+                if log {
+                    tags.push_str(" +log");
+                }
                 let marker = format!("{GENERATED_MARKER_START}{tags}]");
-                let module = cargo_otel::codegen::otel_module_for(&chosen).unwrap();
+                let module = cargo_otel::codegen::otel_module_for(&chosen, log, true).unwrap();
                 (marker, module)
             })
             .collect();

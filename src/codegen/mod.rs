@@ -15,8 +15,9 @@ use crate::{detect::Framework, manifest::STACK};
 pub const TEMPLATE_VERSION: u32 = 3;
 
 const OTEL_MODULE: (&str, &str) = ("otel.rs", include_str!("../../templates/otel.rs.hbs"));
-/// The framework pieces, appended to the module when the framework is used.
-const PARTIALS: [(&str, &str); 6] = [
+/// The framework pieces, appended to the module when the framework is used,
+/// and the `log` piece, when the package depends on `log`.
+const PARTIALS: [(&str, &str); 7] = [
     ("spans", include_str!("../../templates/otel/spans.rs.hbs")),
     ("axum", include_str!("../../templates/otel/axum.rs.hbs")),
     (
@@ -29,6 +30,7 @@ const PARTIALS: [(&str, &str); 6] = [
         include_str!("../../templates/otel/reqwest.rs.hbs"),
     ),
     ("hyper", include_str!("../../templates/otel/hyper.rs.hbs")),
+    ("log", include_str!("../../templates/otel/log.rs.hbs")),
 ];
 const COMPOSE: (&str, &str) = (
     "compose.otel.yaml",
@@ -56,11 +58,21 @@ impl Syntax {
 
 /// The `otel` module, stamped.
 pub fn otel_module() -> anyhow::Result<String> {
-    otel_module_for(&[])
+    otel_module_for(&[], false, true)
 }
 
-/// The `otel` module with the pieces for `frameworks`, stamped.
-pub fn otel_module_for(frameworks: &[Framework]) -> anyhow::Result<String> {
+/// The `otel` module with the pieces for `frameworks`, stamped; with `log`,
+/// the piece that passes a `log` logger's records on (the package then
+/// depends on the `log` crate).
+///
+/// `exit_hooks`: the flush on `process::exit` and on signals, whose `unsafe`
+/// libc calls a crate with `#![forbid(unsafe_code)]` cannot compile (no
+/// `allow` lifts a `forbid`); without them the guard's drop still flushes.
+pub fn otel_module_for(
+    frameworks: &[Framework],
+    log: bool,
+    exit_hooks: bool,
+) -> anyhow::Result<String> {
     let version_of = |name: &str| {
         let pinned = STACK.iter().find(|d| d.name == name).expect("in the stack");
         pinned.version.to_owned()
@@ -72,8 +84,46 @@ pub fn otel_module_for(frameworks: &[Framework]) -> anyhow::Result<String> {
     for framework in Framework::ALL {
         data[framework.template_key()] = frameworks.contains(&framework).into();
     }
+    data["log"] = log.into();
+    data["exit_hooks"] = exit_hooks.into();
     let body = render(OTEL_MODULE, &data)?;
     Ok(stamp::stamp(Syntax::Rust, OTEL_MODULE.0, &body))
+}
+
+/// The module a package's untouched `init` output is: the framework pieces
+/// `init` put in `existing` (all it would put in with no module yet) and the
+/// `log` piece when the package depends on `log`, with the exit hooks unless
+/// the crate root (`root`, its text) forbids `unsafe_code`. For `doctor`.
+pub fn expected_module(
+    dependencies: &[crate::detect::Dependency],
+    existing: Option<&str>,
+    root: &str,
+) -> anyhow::Result<String> {
+    let frameworks = crate::detect::instrumented(dependencies, existing);
+    otel_module_for(
+        &frameworks,
+        log_piece(dependencies),
+        !forbids_unsafe_code(root),
+    )
+}
+
+/// `#![forbid(unsafe_code)]` at the crate root, which no `allow` can lift.
+pub fn forbids_unsafe_code(root: &str) -> bool {
+    let Ok(file) = syn::parse_file(root) else {
+        return false;
+    };
+    file.attrs.iter().any(|attr| {
+        attr.path().is_ident("forbid")
+            && quote::ToTokens::to_token_stream(&attr.meta)
+                .to_string()
+                .contains("unsafe_code")
+    })
+}
+
+/// Whether the module of a package with these dependencies has the `log`
+/// piece: when the package depends on the `log` crate itself.
+pub fn log_piece(dependencies: &[crate::detect::Dependency]) -> bool {
+    dependencies.iter().any(|d| d.normal && d.name == "log")
 }
 
 /// The docker compose file for the Aspire dashboard, stamped.
@@ -125,16 +175,33 @@ mod tests {
     }
 
     #[test]
+    fn a_forbidden_unsafe_code_leaves_out_the_exit_hooks() {
+        assert!(forbids_unsafe_code("#![forbid(unsafe_code)]\nfn main() {}\n"));
+        assert!(forbids_unsafe_code(
+            "//! Doc.\n#![forbid(missing_docs, unsafe_code)]\nfn main() {}\n"
+        ));
+        assert!(!forbids_unsafe_code("#![deny(unsafe_code)]\nfn main() {}\n"));
+        let without = otel_module_for(&[], false, false).unwrap();
+        assert!(!without.contains("unsafe {") && !without.contains("libc::"), "{without}");
+        assert!(otel_module().unwrap().contains("libc::atexit"));
+    }
+
+    #[test]
     fn framework_pieces_only_where_asked() {
         let plain = otel_module().unwrap();
-        assert!(plain.ends_with("        })\n}\n"), "{plain}");
-        let all = otel_module_for(&Framework::ALL).unwrap();
+        assert!(
+            plain.ends_with("}\n") && !plain.ends_with("\n\n"),
+            "{plain}"
+        );
+        assert!(!plain.contains("\n\n\n"), "{plain}");
+        let all = otel_module_for(&Framework::ALL, true, true).unwrap();
         for piece in [
             "pub fn http_layer()",
             "pub fn actix_tracing()",
             "pub fn grpc_server_layer()",
             "pub trait SendTraced",
             "pub fn inject_context(",
+            "pub fn set_logger(",
         ] {
             assert!(!plain.contains(piece) && all.contains(piece), "{piece}");
         }

@@ -394,7 +394,7 @@ mod tests {
             instrumented(deps, Some(&plain)).is_empty(),
             "init --no-detect"
         );
-        let module = crate::codegen::otel_module_for(&[Framework::Axum]).unwrap();
+        let module = crate::codegen::otel_module_for(&[Framework::Axum], false, true).unwrap();
         assert_eq!(instrumented(deps, Some(&module)), vec![Framework::Axum]);
         assert_eq!(instrumented(deps, None), vec![Framework::Axum]);
     }

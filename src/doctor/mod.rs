@@ -17,7 +17,6 @@ pub mod environment;
 pub mod output;
 pub mod project;
 pub mod roundtrip;
-mod source;
 pub mod tls;
 
 use serde::Serialize;

@@ -4,13 +4,12 @@
 
 use std::path::Path;
 
-use super::{
-    Check, Remedy, Spec,
-    environment::Endpoint,
-    ids,
-    source::{self, Guard, InitCall},
-};
+use super::{Check, Remedy, Spec, environment::Endpoint, ids};
 use crate::{
+    analysis::{
+        Global, Input, Kind, Program,
+        main_fn::{self, Guard, InitCall},
+    },
     codegen::{self, Provenance, Syntax},
     manifest::{
         self, Declared, LocalManifest, STACK,
@@ -18,10 +17,7 @@ use crate::{
     },
     paths,
     project::{self, Project, Selection, Target},
-    wiring::{
-        self,
-        existing::{self, Kind},
-    },
+    wiring,
 };
 
 /// The crates whose second version splits the globals (rust-otel Pitfall 1).
@@ -405,13 +401,8 @@ fn feature_checks(manifests: &Manifests, endpoints: &[Endpoint]) -> Vec<Check> {
 fn source_checks(project: &Project) -> Vec<Check> {
     let module = project.module_path();
     let module_shown = paths::display(&module, &project.workspace_root);
-    let root = match &project.target {
-        Target::Bin { root, .. } | Target::Example { root, .. } | Target::Lib { root } => root,
-    };
-    let root_shown = paths::display(root, &project.workspace_root);
-    let text = std::fs::read_to_string(root).unwrap_or_default();
-    let parsed = syn::parse_file(&text).ok();
-    let Some(file) = parsed else {
+    let root_shown = paths::display(project.target.root(), &project.workspace_root);
+    let Ok(program) = Program::load(&Input::for_project(project)) else {
         let why = format!("`{root_shown}` could not be read or parsed");
         return [
             ids::MODULE,
@@ -425,25 +416,20 @@ fn source_checks(project: &Project) -> Vec<Check> {
         .collect();
     };
     let is_lib = matches!(project.target, Target::Lib { .. });
-    let call = if is_lib {
-        Ok(None)
-    } else {
-        source::init_call(&file)
+    let call = match (is_lib, program.main_fn()) {
+        (true, _) => Ok(None),
+        (false, Some(main)) => Ok(main_fn::init_call(&main.block)),
+        (false, None) => Err(()),
     };
-    let mut checks = vec![module_check(
-        project,
-        &file,
-        &module,
-        &module_shown,
-        &root_shown,
-    )];
+    let mut checks = vec![module_check(&program, &module, &module_shown, &root_shown)];
     let module_text = std::fs::read_to_string(&module).unwrap_or_default();
     // Template v3 flushes on `process::exit` itself (Unix).
     let exit_hooked = cfg!(unix) && module_text.contains("libc::atexit(");
     let [called, guard] = main_checks(is_lib, &call, &root_shown, exit_hooked);
-    checks.push(stale_calls(project, &module_text, &text, &root_shown).unwrap_or(called));
+    let root_text = &program.files[program.modules[program.root].file].text;
+    checks.push(stale_calls(project, &module_text, root_text, &root_shown).unwrap_or(called));
     checks.push(guard);
-    checks.push(second_subscriber(project, &call, &module));
+    checks.push(second_subscriber(&program, &call));
     checks.push(drift(project, &module, &module_shown));
     checks
 }
@@ -451,8 +437,7 @@ fn source_checks(project: &Project) -> Vec<Check> {
 /// Calls that unwrap the `Result` the `init*` of a module before template
 /// v3 returned, next to a current module: the crate does not compile.
 fn stale_calls(project: &Project, module: &str, root: &str, root_shown: &str) -> Option<Check> {
-    let frameworks = crate::detect::instrumented(&project.dependencies, Some(module));
-    let current = codegen::otel_module_for(&frameworks).ok()?;
+    let current = codegen::expected_module(&project.dependencies, Some(module), root).ok()?;
     if module != current {
         return None;
     }
@@ -469,13 +454,7 @@ fn stale_calls(project: &Project, module: &str, root: &str, root_shown: &str) ->
     )
 }
 
-fn module_check(
-    project: &Project,
-    root: &syn::File,
-    module: &Path,
-    module_shown: &str,
-    root_shown: &str,
-) -> Check {
+fn module_check(program: &Program, module: &Path, module_shown: &str, root_shown: &str) -> Check {
     let spec = ids::MODULE;
     if !module.is_file() {
         return spec
@@ -485,7 +464,8 @@ fn module_check(
             )
             .fixable(Remedy::RegenerateModule);
     }
-    if source::declares_otel(root) || lib_declares_otel(project) {
+    // A binary may use the module of its package's library (`demo::otel::init()`).
+    if program.declares_otel() || program.lib_declares_otel() {
         return spec.ok(format!("`{module_shown}`, declared in the crate"));
     }
     spec.error(
@@ -495,15 +475,6 @@ fn module_check(
         format!("add `mod otel;` to `{root_shown}` (`cargo otel doctor --fix` does)"),
     )
     .fixable(Remedy::WireMain)
-}
-
-/// A binary may use the module of its package's library (`demo::otel::init()`).
-fn lib_declares_otel(project: &Project) -> bool {
-    let lib = project.package_root().join("src").join("lib.rs");
-    std::fs::read_to_string(lib)
-        .ok()
-        .and_then(|text| syn::parse_file(&text).ok())
-        .is_some_and(|file| source::declares_otel(&file))
 }
 
 fn main_checks(
@@ -522,7 +493,7 @@ fn main_checks(
             return [
                 ids::INIT_CALLED.warning(
                     why.clone(),
-                    "call `let _otel = otel::init()?;` first thing in your real `main`",
+                    "call `let _otel = otel::init();` first thing in your real `main`",
                 ),
                 ids::GUARD_KEPT.skipped(why),
             ];
@@ -572,13 +543,9 @@ fn main_checks(
     [called, guard]
 }
 
-/// `otel::init()` installs the global subscriber itself; another one anywhere
-/// in the package makes it fail (or the other one panic).
-fn second_subscriber(
-    project: &Project,
-    call: &Result<Option<InitCall>, ()>,
-    module: &Path,
-) -> Check {
+/// `otel::init()` installs the global subscriber itself; another one
+/// anywhere in the program makes it fail (or the other one panic).
+fn second_subscriber(program: &Program, call: &Result<Option<InitCall>, ()>) -> Check {
     let spec = ids::SECOND_SUBSCRIBER;
     let function = call
         .as_ref()
@@ -588,35 +555,28 @@ fn second_subscriber(
     if function == Some("init_providers") {
         return spec.ok("`otel::init_providers()` leaves the subscriber to the program");
     }
-    // `init_without_console()` is what `init` adds next to a `log` logger
-    // (env_logger & co.): the two install different globals.
+    // `init_without_console()` installs the tracing subscriber only: a `log`
+    // logger beside it (env_logger & co.) keeps the console.
     let clashes =
-        |kind: Kind| !(function == Some("init_without_console") && kind == Kind::LogLogger);
-    let mut found = Vec::new();
-    let src = project.package_root().join("src");
-    for path in paths::rust_files(&src) {
-        if path == module || another_program(&path, &src, project.target.root()) {
-            continue;
-        }
-        let Some(file) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| syn::parse_file(&t).ok())
-        else {
-            continue;
-        };
-        let shown = paths::display(&path, &project.workspace_root);
-        found.extend(
-            existing::find(&file)
-                .into_iter()
-                .filter(|s| clashes(s.kind))
-                .map(|s| format!("`{}` at `{shown}:{}`", s.call, s.line)),
-        );
-    }
+        |kind: Kind| !(function == Some("init_without_console") && kind.global() == Global::Log);
+    let found: Vec<String> = program
+        .setups()
+        .into_iter()
+        .filter(|s| program.functions[s.function].inactive.is_none())
+        .filter(|s| !in_otel_module(program, s.function) && clashes(s.site.kind))
+        .map(|s| {
+            format!(
+                "`{}` at `{}`",
+                s.site.call,
+                program.at(s.function, s.site.start.line)
+            )
+        })
+        .collect();
     match (found.first(), function) {
         (None, _) => spec.ok("no other global subscriber or logger"),
         (Some(first), Some(_)) => spec.error(
             format!("{first} installs a global subscriber too: one of the two fails (\"a global default trace dispatcher has already been set\")"),
-            "keep one: `cargo otel init` merges a recognizable setup (it calls `otel::init_providers()` and adds `.with(otel.layers())` to your chain), or remove it (`otel::init()` sets up console output on stderr as well)",
+            "keep one: `cargo otel init` merges a recognizable setup (it calls `otel::init_providers()` and adds `.with(otel::layers())` to your chain), or remove it (`otel::init()` sets up console output on stderr as well)",
         ),
         (Some(first), None) => spec.warning(
             format!("{first} installs a global subscriber, and `otel::init()` is not called"),
@@ -625,22 +585,10 @@ fn second_subscriber(
     }
 }
 
-/// A file of another binary of the package (`src/main.rs`, `src/bin/..`):
-/// its subscriber is that program's, not a second one in this one.
-fn another_program(path: &Path, src: &Path, root: &Path) -> bool {
-    let bin = src.join("bin");
-    if path == src.join("main.rs") {
-        return path != root;
-    }
-    if !path.starts_with(&bin) {
-        return false;
-    }
-    // `src/bin/tool/main.rs` owns the files beside it; `src/bin/tool.rs` only itself.
-    let own = match root.parent() {
-        Some(dir) if dir != bin && dir.starts_with(&bin) => dir,
-        _ => root,
-    };
-    !path.starts_with(own)
+/// The generated module itself sets up logging; it is not a second setup.
+fn in_otel_module(program: &Program, function: usize) -> bool {
+    let module = &program.modules[program.functions[function].module];
+    module.path.first().is_some_and(|name| name == "otel")
 }
 
 fn drift(project: &Project, module: &Path, shown: &str) -> Check {
@@ -648,8 +596,11 @@ fn drift(project: &Project, module: &Path, shown: &str) -> Check {
     let Ok(existing) = std::fs::read_to_string(module) else {
         return spec.skipped(format!("no `{shown}`"));
     };
-    let frameworks = crate::detect::instrumented(&project.dependencies, Some(&existing));
-    let Ok(generated) = codegen::otel_module_for(&frameworks) else {
+    let Ok(generated) = codegen::expected_module(
+        &project.dependencies,
+        Some(&existing),
+        &project.root_text(),
+    ) else {
         return spec.skipped("the template did not render (a bug in cargo-otel)");
     };
     if existing == generated {

@@ -19,11 +19,13 @@ use crate::{
         tls,
     },
     manifest::{self, LocalManifest},
-    ops::init::{UPGRADED_CALLS, refuse_ambiguous_module, upgrade_package_calls, wire_root},
+    ops::init::{
+        UPGRADED_CALLS, load_program, refuse_ambiguous_module, upgrade_package_calls, wire_program,
+    },
     paths,
     project::{Project, Selection},
     shell::Verbosity,
-    wiring::{self, Wiring},
+    wiring::{self, FileEdit},
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -209,9 +211,11 @@ impl FixPlan {
         let upgrade = module_current_after(project, regenerate)?;
         if wire {
             plan.wire_main(project, upgrade)?;
-        }
-        if upgrade {
-            plan.upgrade_calls(project, !wire);
+        } else if upgrade {
+            let root = project.target.root();
+            let shown = paths::display(root, &project.workspace_root);
+            let root = FileEdit::unchanged(TextFile::read(root, &shown)?);
+            plan.upgrade_calls(project, vec![root], "Updating");
         }
         Ok(plan)
     }
@@ -243,8 +247,7 @@ impl FixPlan {
         // With the framework pieces `init` put in (main may use them).
         let existing = TextFile::read_if_present(&path, &shown)?;
         let text = existing.as_ref().map(TextFile::text);
-        let frameworks = crate::detect::instrumented(&project.dependencies, text);
-        let generated = codegen::otel_module_for(&frameworks)?;
+        let generated = codegen::expected_module(&project.dependencies, text, &project.root_text())?;
         match text {
             None => self.lines.push(("Creating", shown)),
             Some(text) if codegen::provenance(Syntax::Rust, text) == Provenance::Untouched => {
@@ -263,48 +266,66 @@ impl FixPlan {
     fn wire_main(&mut self, project: &Project, upgrade: bool) -> anyhow::Result<()> {
         // The module's full init is what doctor re-wires; a `fmt::init()` it
         // would replace has had `env-filter` since `init` ran.
-        let (root, shown, wired) = wire_root(project, "error")?;
-        let mut after = root.text().to_owned();
-        match wired {
-            Wiring::AlreadyDone => {}
-            Wiring::Edited { source, added, .. } => {
-                self.lines
-                    .push(("Wiring", format!("{shown}: {}", added.join(" and "))));
-                after = source;
-            }
-            Wiring::Manual { reason, lines } => self.manual.push(format!(
-                "left `{shown}` as it is: {reason}\nhelp: add these lines yourself:\n{lines}"
-            )),
+        let program = load_program(project)?;
+        let wired = wire_program(project, &program, "error", &[])?;
+        let root = &program.files[program.modules[program.root].file];
+        if let Some(manual) = &wired.manual {
+            self.manual.push(format!(
+                "left `{}` as it is: {}\nhelp: add these lines yourself:\n{}",
+                root.shown, manual.reason, manual.lines
+            ));
         }
-        if let Some(kept) = wiring::keep_guard(&shown, &after)? {
+        if !wired.added.is_empty() {
+            let added = wired.added.join(" and ");
             self.lines
-                .push(("Wiring", format!("{shown}: keeping the guard in `_otel`")));
-            after = kept;
+                .push(("Wiring", format!("{}: {added}", root.shown)));
         }
-        if upgrade {
-            let upgraded = wiring::upgrade_calls(&shown, &after)?;
-            if let Some(text) = upgraded.source {
-                self.lines
-                    .push(("Wiring", format!("{shown}: {UPGRADED_CALLS}")));
-                after = text;
+        let mut files = wired.files;
+        let at = match files.iter().position(|f| f.path() == root.path) {
+            Some(at) => at,
+            None => {
+                files.push(FileEdit::unchanged(root.read.clone()));
+                files.len() - 1
             }
-            self.note_left_calls(upgraded.left);
+        };
+        if let Some(kept) = wiring::keep_guard(&root.shown, &files[at].after)? {
+            self.lines.push((
+                "Wiring",
+                format!("{}: keeping the guard in `_otel`", root.shown),
+            ));
+            files[at].after = kept;
         }
-        self.changes.edit(root, after);
+        match upgrade {
+            true => self.upgrade_calls(project, files, "Wiring"),
+            false => self.record(files),
+        }
         Ok(())
     }
 
-    /// The package's files (the crate root too, `with_root`) rewritten for
-    /// the current module's `init*`, which return the guard itself.
-    fn upgrade_calls(&mut self, project: &Project, with_root: bool) {
-        let (changes, left) = upgrade_package_calls(project, with_root);
-        for (file, after) in changes {
-            let shown = paths::display(file.path(), &project.workspace_root);
+    /// The calls of an older module's `init*` rewritten for the current
+    /// module's, which return the guard itself: in `edits` (said with
+    /// `verb`) and in the package's other files.
+    fn upgrade_calls(&mut self, project: &Project, mut edits: Vec<FileEdit>, verb: &'static str) {
+        let upgraded = upgrade_package_calls(project, &mut edits);
+        for path in &upgraded.in_edits {
+            let shown = paths::display(path, &project.workspace_root);
+            self.lines
+                .push((verb, format!("{shown}: {UPGRADED_CALLS}")));
+        }
+        for other in &upgraded.others {
+            let shown = paths::display(other.path(), &project.workspace_root);
             self.lines
                 .push(("Updating", format!("{shown}: {UPGRADED_CALLS}")));
-            self.changes.edit(file, after);
         }
-        self.note_left_calls(left);
+        self.record(edits);
+        self.record(upgraded.others);
+        self.note_left_calls(upgraded.left);
+    }
+
+    fn record(&mut self, edits: Vec<FileEdit>) {
+        for edit in edits {
+            self.changes.edit(edit.file, edit.after);
+        }
     }
 
     fn note_left_calls(&mut self, left: Vec<String>) {
@@ -325,8 +346,7 @@ fn module_current_after(project: &Project, regenerate: bool) -> anyhow::Result<b
     let shown = paths::display(&path, &project.workspace_root);
     let existing = TextFile::read_if_present(&path, &shown)?;
     let text = existing.as_ref().map(TextFile::text);
-    let frameworks = crate::detect::instrumented(&project.dependencies, text);
-    let generated = codegen::otel_module_for(&frameworks)?;
+    let generated = codegen::expected_module(&project.dependencies, text, &project.root_text())?;
     Ok(match existing {
         None => regenerate,
         Some(file) if file.text() == generated => true,

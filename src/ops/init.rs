@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 
 use crate::{
     Shell,
+    analysis::{Input, Program},
     changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
@@ -16,7 +17,7 @@ use crate::{
     },
     paths,
     project::{self, Project, Selection, Target},
-    wiring::{self, ModuleDecl, Root, Wiring},
+    wiring::{self, FileEdit, Wired},
 };
 
 /// `init`'s options, free of clap.
@@ -53,6 +54,11 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     let plan = Plan::new(&project, options)?;
     if plan.changes.is_empty() {
         plan.report.print(shell);
+        if !plan.wired {
+            // The lines to add were printed: nothing is instrumented yet.
+            finish(shell, &project, &cwd, plan.wired, &plan.untraced);
+            return Ok(());
+        }
         let name = &project.package_name;
         shell.status(
             "Finished",
@@ -69,7 +75,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     apply(&plan.changes)?;
     // Reported once written, so a failed write leaves no "Adding ..." lines behind.
     plan.report.print(shell);
-    finish(shell, &project, &cwd, plan.wired);
+    finish(shell, &project, &cwd, plan.wired, &plan.untraced);
     Ok(())
 }
 
@@ -80,8 +86,15 @@ struct Plan {
     /// Whether `main` calls `otel::init()` once the plan is applied (false:
     /// the user was told which lines to add).
     wired: bool,
+    /// Servers whose requests stay untraced (the user was told what to add).
+    untraced: Vec<&'static str>,
     /// The frameworks found, whose instrumentation is added.
     frameworks: Vec<Framework>,
+    /// Whether the module gets the `log` piece (and the package `log`).
+    log: bool,
+    /// The flush on `process::exit` and signals (unsafe libc calls): not in
+    /// a crate that forbids `unsafe_code`.
+    exit_hooks: bool,
     /// What `tracing_subscriber::fmt::init()` showed without `RUST_LOG`
     /// before `init` added the `env-filter` feature.
     fmt_default_filter: &'static str,
@@ -97,17 +110,32 @@ impl Plan {
             changes: ChangeSet::default(),
             report: Report::default(),
             wired: true,
+            untraced: Vec::new(),
             frameworks: Vec::new(),
+            log: false,
+            exit_hooks: true,
             fmt_default_filter: "error",
             module_current: true,
         };
+        let program = load_program(project)?;
         if !options.no_detect {
             plan.detect(project);
         }
+        plan.log = codegen::log_piece(&project.dependencies) || program.has_log_console();
+        let root = &program.files[program.modules[program.root].file];
+        if codegen::forbids_unsafe_code(&root.text) {
+            plan.exit_hooks = false;
+            plan.report.note(format!(
+                "`{}` forbids `unsafe_code`, so the module has no exit hooks (they call libc): \
+                 telemetry is flushed when the guard drops, not on `std::process::exit` or a \
+                 Ctrl-C that ends the program\n\
+                 help: with `#![deny(unsafe_code)]` instead, the next `cargo otel init` adds them",
+                root.shown
+            ));
+        }
         plan.dependencies(project, force)?;
         plan.module(project, force)?;
-        plan.wiring(project)?;
-        plan.upgrade_calls(project)?;
+        plan.wiring(project, &program)?;
         plan.compose_file(project, force)?;
         Ok(plan)
     }
@@ -135,9 +163,11 @@ impl Plan {
             true => Some(LocalManifest::load(&project.workspace_manifest)?),
             false => None,
         };
+        let log = self.log.then_some(&LOG);
         let pinned = manifest::STACK
             .iter()
-            .chain(detect::dependencies(&self.frameworks));
+            .chain(detect::dependencies(&self.frameworks))
+            .chain(log);
         let home = match project.target {
             Target::Example { .. } => Home::DevDependencies,
             _ => Home::Dependencies,
@@ -180,7 +210,7 @@ impl Plan {
         let path = project.module_path();
         refuse_ambiguous_module(project)?;
         let shown = paths::display(&path, &project.workspace_root);
-        let generated = codegen::otel_module_for(&self.frameworks)?;
+        let generated = codegen::otel_module_for(&self.frameworks, self.log, self.exit_hooks)?;
         let Some(existing) = TextFile::read_if_present(&path, &shown)? else {
             self.report.status("Creating", &shown);
             self.changes.create(path, generated);
@@ -219,74 +249,58 @@ impl Plan {
         Ok(())
     }
 
-    fn wiring(&mut self, project: &Project) -> anyhow::Result<()> {
-        let (root, shown, wired) = wire_root(project, self.fmt_default_filter)?;
-        if forbids_unsafe_code(root.text()) {
+    fn wiring(&mut self, project: &Project, program: &Program) -> anyhow::Result<()> {
+        let root = &program.files[program.modules[program.root].file];
+        let wired = wire_program(project, program, self.fmt_default_filter, &self.frameworks)?;
+        let Wired {
+            mut files,
+            mut added,
+            notes,
+            manual,
+            untraced,
+        } = wired;
+        if let Some(manual) = manual {
+            self.wired = false;
             self.report.warn(format!(
-                "`{shown}` has `#![forbid(unsafe_code)]`, and the module's exit hooks (a signal \
-                 handler and `atexit`, through libc) are `unsafe`: the crate will not compile\n\
-                 help: make it `#![deny(unsafe_code)]`, which the module's `allow` overrides for \
-                 `src/otel.rs` alone"
+                "left `{}` as it is: {}\nhelp: add these lines yourself:\n{}",
+                root.shown, manual.reason, manual.lines
             ));
         }
-        let is_bin = !matches!(project.target, Target::Lib { .. });
-        let mut after = root.text().to_owned();
-        let mut added = Vec::new();
-        let mut notes = Vec::new();
-        match wired {
-            Wiring::AlreadyDone => {}
-            Wiring::Edited {
-                source: edited,
-                added: what,
-                notes: about,
-            } => {
-                after = edited;
-                added.extend(what);
-                notes.extend(about);
-            }
-            Wiring::Manual { reason, lines } => {
-                self.wired = false;
-                self.report.warn(format!(
-                    "left `{shown}` as it is: {reason}\nhelp: add these lines yourself:\n{lines}"
-                ));
-            }
-        }
-        if is_bin && self.wired {
-            after = self.wire_frameworks(&shown, after, &mut added, &mut notes)?;
-        }
+        let mut upgraded = UpgradedCalls::default();
         if self.module_current {
-            let upgraded = wiring::upgrade_calls(&shown, &after)?;
-            if let Some(text) = upgraded.source {
-                after = text;
+            if !files.iter().any(|f| f.path() == root.path) {
+                files.push(FileEdit::unchanged(root.read.clone()));
+            }
+            upgraded = upgrade_package_calls(project, &mut files);
+            if !upgraded.in_edits.is_empty() {
                 added.push(UPGRADED_CALLS.to_owned());
             }
-            self.report_left_calls(upgraded.left);
         }
         if !added.is_empty() {
-            self.report
-                .status("Wiring", format!("{shown}: {}", added.join(" and ")));
-            self.changes.edit(root, after);
+            let shown: Vec<String> = files
+                .iter()
+                .filter(|f| f.changed())
+                .map(|f| paths::display(f.path(), &project.workspace_root))
+                .collect();
+            self.report.status(
+                "Wiring",
+                format!("{}: {}", shown.join(", "), added.join(" and ")),
+            );
+        }
+        for file in files {
+            self.changes.edit(file.file, file.after);
         }
         for note in notes {
             self.report.note(note);
         }
-        Ok(())
-    }
-
-    /// Calls in the package's other files written for a module whose
-    /// `init*` returned a `Result` (templates v1, v2), for the current one.
-    fn upgrade_calls(&mut self, project: &Project) -> anyhow::Result<()> {
-        if !self.module_current {
-            return Ok(());
-        }
-        let (changes, left) = upgrade_package_calls(project, false);
-        for (file, after) in changes {
-            let shown = paths::display(file.path(), &project.workspace_root);
+        for other in upgraded.others {
+            let shown = paths::display(other.path(), &project.workspace_root);
             self.report
                 .status("Updating", format!("{shown}: {UPGRADED_CALLS}"));
-            self.changes.edit(file, after);
+            self.changes.edit(other.file, other.after);
         }
-        self.report_left_calls(left);
+        self.report_left_calls(upgraded.left);
+        self.untraced = untraced;
         Ok(())
     }
 
@@ -298,45 +312,6 @@ impl Plan {
                 left.join(", ")
             ));
         }
-    }
-
-    /// The framework pieces: the axum layer goes into the `Router` that
-    /// `main` builds where that is safe; for the rest, the lines to add.
-    fn wire_frameworks(
-        &self,
-        shown: &str,
-        source: String,
-        added: &mut Vec<String>,
-        notes: &mut Vec<String>,
-    ) -> anyhow::Result<String> {
-        let mut source = source;
-        for framework in self.frameworks.clone() {
-            if framework == Framework::Axum {
-                match wiring::add_http_layer(shown, &source)? {
-                    wiring::RouterWiring::AlreadyDone => continue,
-                    wiring::RouterWiring::Edited(edited) => {
-                        source = edited;
-                        added.push(format!("`{}` on the `Router`", wiring::HTTP_LAYER));
-                        continue;
-                    }
-                    wiring::RouterWiring::Manual(reason) => {
-                        notes.push(format!(
-                            "{reason}: add the axum layer yourself, after the routes:\n{}",
-                            indent(framework.usage())
-                        ));
-                        continue;
-                    }
-                }
-            }
-            if !source.contains(framework.piece()) {
-                notes.push(format!(
-                    "to trace {} requests, use the module's piece:\n{}",
-                    framework.crate_display(),
-                    indent(framework.usage())
-                ));
-            }
-        }
-        Ok(source)
     }
 
     fn compose_file(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
@@ -464,62 +439,57 @@ fn old_api_uses(project: &Project, changes: &[DependencyChange]) -> Option<Strin
     ))
 }
 
-/// The Rust files under the package's `src/` (and the crate root, with
-/// `with_root`; without, the caller upgrades it with its wiring) whose calls
-/// of an old module's `init*` change, and the uses left for a hand edit.
-/// A file that cannot be read or parsed is not this plan's to judge.
-pub(crate) fn upgrade_package_calls(
-    project: &Project,
-    with_root: bool,
-) -> (Vec<(TextFile, String)>, Vec<String>) {
-    let root = project.target.root();
-    let mut files = paths::rust_files(&project.package_root().join("src"));
-    files.retain(|path| path != root);
-    if with_root {
-        files.push(root.to_path_buf());
-    }
-    let mut changes = Vec::new();
-    let mut left = Vec::new();
-    for path in files {
-        let shown = paths::display(&path, &project.workspace_root);
-        let Ok(file) = TextFile::read(&path, &shown) else {
-            continue;
-        };
-        let Ok(upgraded) = wiring::upgrade_calls(&shown, file.text()) else {
-            continue;
-        };
-        if let Some(after) = upgraded.source {
-            changes.push((file, after));
-        }
-        left.extend(upgraded.left);
-    }
-    (changes, left)
+/// What rewriting the calls of an old module's `init*` came to.
+#[derive(Debug, Default)]
+pub(crate) struct UpgradedCalls {
+    /// The files among those already being edited whose calls were
+    /// rewritten.
+    pub in_edits: Vec<PathBuf>,
+    /// The package's other files whose calls were rewritten.
+    pub others: Vec<FileEdit>,
+    /// Each use of the old `Result` left for a hand edit.
+    pub left: Vec<String>,
 }
 
-/// `#![forbid(unsafe_code)]` at the crate root, which no `allow` can lift.
-fn forbids_unsafe_code(root: &str) -> bool {
-    let Ok(file) = syn::parse_file(root) else {
-        return false;
-    };
-    file.attrs.iter().any(|attr| {
-        attr.path().is_ident("forbid")
-            && quote::ToTokens::to_token_stream(&attr.meta)
-                .to_string()
-                .contains("unsafe_code")
-    })
+/// The calls of a module's `init*` that returned a `Result` (templates v1,
+/// v2), rewritten for the current module, whose `init*` return the guard:
+/// in `edits` (the crate root among them) and in the package's other Rust
+/// files under `src/`. A file that cannot be read or parsed is not this
+/// plan's to judge.
+pub(crate) fn upgrade_package_calls(project: &Project, edits: &mut [FileEdit]) -> UpgradedCalls {
+    let mut upgraded = UpgradedCalls::default();
+    let shown = |path: &Path| paths::display(path, &project.workspace_root);
+    for edit in edits.iter_mut() {
+        let Ok(calls) = wiring::upgrade_calls(&shown(edit.path()), &edit.after) else {
+            continue;
+        };
+        if let Some(after) = calls.source {
+            edit.after = after;
+            upgraded.in_edits.push(edit.path().to_path_buf());
+        }
+        upgraded.left.extend(calls.left);
+    }
+    for path in paths::rust_files(&project.package_root().join("src")) {
+        if edits.iter().any(|edit| edit.path() == path) {
+            continue;
+        }
+        let Ok(file) = TextFile::read(&path, &shown(&path)) else {
+            continue;
+        };
+        let Ok(calls) = wiring::upgrade_calls(&shown(&path), file.text()) else {
+            continue;
+        };
+        if let Some(after) = calls.source {
+            upgraded.others.push(FileEdit { file, after });
+        }
+        upgraded.left.extend(calls.left);
+    }
+    upgraded
 }
 
 /// How the rewrite of old `otel::init*()` calls is reported.
 pub(crate) const UPGRADED_CALLS: &str =
     "`otel::init*()` calls without `.expect(..)` or `?` (template v3 returns the guard)";
-
-fn indent(lines: &str) -> String {
-    lines
-        .lines()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// `tracing_subscriber::fmt::init()` filters with an `EnvFilter` (default
 /// `error`) under the `env-filter` feature, and with `Targets` (default
@@ -533,30 +503,73 @@ fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
     }
 }
 
-/// The crate root (as read, as shown) and what wiring it comes to.
-pub(crate) fn wire_root(
-    project: &Project,
-    fmt_default_filter: &str,
-) -> anyhow::Result<(TextFile, String, Wiring)> {
-    let (root, is_bin) = match &project.target {
-        Target::Bin { root, .. } | Target::Example { root, .. } => (root, true),
-        Target::Lib { root } => (root, false),
-    };
-    let shown = paths::display(root, &project.workspace_root);
-    let Some(file) = TextFile::read_if_present(root, &shown)? else {
+/// The selected program (or library) and the library it may call, read.
+pub(crate) fn load_program(project: &Project) -> anyhow::Result<Program> {
+    let root = project.target.root();
+    if std::fs::symlink_metadata(root).is_err() {
         bail!(
-            "`{shown}`, the crate root of package `{}`, does not exist\n\
+            "`{}`, the crate root of package `{}`, does not exist\n\
              help: create it, or correct the target's `path` in `Cargo.toml`",
+            paths::display(root, &project.workspace_root),
             project.package_name
         );
-    };
-    let decl = module_decl(root, &project.module_path(), !is_bin);
-    let root_kind = Root {
-        is_bin,
+    }
+    Program::load(&Input::for_project(project))
+}
+
+/// What wiring the selected program (or library) comes to.
+pub(crate) fn wire_program(
+    project: &Project,
+    program: &Program,
+    fmt_default_filter: &str,
+    frameworks: &[Framework],
+) -> anyhow::Result<Wired> {
+    let module = project.module_path();
+    let options = wiring::Options {
+        module: &module,
         fmt_default_filter,
+        frameworks,
+        server: serves_requests(project),
     };
-    let wired = wiring::wire(&shown, file.text(), &decl, root_kind)?;
-    Ok((file, shown, wired))
+    wiring::wire(program, &options)
+}
+
+/// The `log` crate, for the module's piece that installs a program's `log`
+/// logger and exports its records.
+const LOG: manifest::PinnedDependency = manifest::PinnedDependency {
+    name: "log",
+    version: "0.4.35",
+    features: &[],
+    default_features: &["std"],
+    umbrella: None,
+    keep_defaults: true,
+    // Any 0.4 has what the piece uses: never a reason to upgrade the user's.
+    all_features: &[],
+    check_version: false,
+};
+
+/// Crates whose programs serve requests, each a trace of its own: such a
+/// program gets no span for its whole run.
+const SERVER_CRATES: [&str; 12] = [
+    "axum",
+    "actix-web",
+    "tonic",
+    "hyper",
+    "warp",
+    "poem",
+    "rocket",
+    "salvo",
+    "tide",
+    "ntex",
+    "gotham",
+    "tower-http",
+];
+
+fn serves_requests(project: &Project) -> bool {
+    project
+        .dependencies
+        .iter()
+        .any(|d| d.normal && SERVER_CRATES.contains(&d.name.as_str()))
 }
 
 /// Messages gathered while planning, printed once the outcome is known.
@@ -595,15 +608,20 @@ impl Report {
     }
 }
 
-fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool) {
+fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool, untraced: &[&str]) {
     let name = &project.package_name;
     let runs_init = wired && !matches!(project.target, Target::Lib { .. });
     let program = match &project.target {
         Target::Example { name: example, .. } => format!("example `{example}` of `{name}`"),
         _ => format!("`{name}`"),
     };
-    let message = if runs_init {
+    let message = if runs_init && untraced.is_empty() {
         format!("{program} now exports traces, metrics and logs over OTLP/gRPC")
+    } else if runs_init {
+        format!(
+            "{program} exports what it traces and logs over OTLP/gRPC; its {} requests are traced once you add the piece above",
+            untraced.join(" and ")
+        )
     } else {
         format!(
             "`{name}` is ready to export traces, metrics and logs once `otel::init()` is called"
@@ -734,19 +752,6 @@ pub(crate) fn refuse_ambiguous_module(project: &Project) -> anyhow::Result<()> {
     )
 }
 
-/// `mod otel;` resolves next to the crate root; roots elsewhere than `src/`
-/// (`src/bin/tool.rs`) point at the module with `#[path]`.
-fn module_decl(root: &Path, module: &Path, public: bool) -> ModuleDecl {
-    let dir = root.parent().unwrap_or(Path::new(""));
-    let relative = paths::relative(dir, module);
-    let path_attribute = !matches!(relative.as_str(), "otel.rs" | "otel/mod.rs");
-    let path_attribute = path_attribute.then_some(relative);
-    ModuleDecl {
-        path_attribute,
-        public,
-    }
-}
-
 /// One dashboard serves a whole workspace, so it is named after it.
 fn application_name(project: &Project) -> String {
     if !project.is_workspace_member() {
@@ -763,22 +768,4 @@ fn diff_against(existing: &TextFile, generated: &str, base: &Path) -> String {
     let mut one = ChangeSet::default();
     one.edit(existing.clone(), generated.to_owned());
     one.diff(base)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_forbidden_unsafe_code_is_found() {
-        assert!(forbids_unsafe_code(
-            "#![forbid(unsafe_code)]\nfn main() {}\n"
-        ));
-        assert!(forbids_unsafe_code(
-            "//! Doc.\n#![forbid(missing_docs, unsafe_code)]\nfn main() {}\n"
-        ));
-        assert!(!forbids_unsafe_code(
-            "#![deny(unsafe_code)]\nfn main() {}\n"
-        ));
-    }
 }

@@ -94,6 +94,12 @@ impl Project {
         self.workspace_manifest != self.package_manifest
     }
 
+    /// The selected target's crate root as text; empty when it cannot be
+    /// read (the caller reports that where it matters).
+    pub fn root_text(&self) -> String {
+        std::fs::read_to_string(self.target.root()).unwrap_or_default()
+    }
+
     /// Where the `otel` module lives: `src/otel.rs` for every crate root
     /// under `src/` (`main.rs`, `lib.rs`, `bin/tool.rs` share it); beside a
     /// root elsewhere (`crates/core/main.rs`); and in a directory of its own

@@ -1,8 +1,9 @@
 //! Keeping the guard `otel::init*()` returns alive (for `doctor --fix`).
 
-use syn::{Pat, Stmt, spanned::Spanned as _};
+use syn::{Item, Pat, Stmt, spanned::Spanned as _};
 
-use super::{LineIndex, find_main, parse, quote_tokens};
+use super::locate::LineIndex;
+use crate::analysis::parse;
 
 /// Makes `main` keep the guard `otel::init*()` returns, so telemetry is
 /// flushed when `main` ends: `let _ = otel::init()...;` becomes `let _otel =
@@ -10,12 +11,19 @@ use super::{LineIndex, find_main, parse, quote_tokens};
 /// `None` when there is nothing to change.
 pub fn keep_guard(file_name: &str, source: &str) -> anyhow::Result<Option<String>> {
     let file = parse(file_name, source)?;
-    let Some(main) = find_main(&file) else {
+    let main = file.items.iter().find_map(|item| match item {
+        Item::Fn(f) if f.sig.ident == "main" => Some(f),
+        _ => None,
+    });
+    let Some(main) = main else {
         return Ok(None);
     };
     let index = LineIndex::new(source);
     for statement in &main.block.stmts {
-        if !quote_tokens(statement).contains("otel :: init") {
+        if !quote::ToTokens::to_token_stream(statement)
+            .to_string()
+            .contains("otel :: init")
+        {
             continue;
         }
         let edit = match statement {

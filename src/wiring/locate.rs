@@ -60,6 +60,11 @@ impl LineIndex {
         text[..text.len() - text.trim_start().len()].to_owned()
     }
 
+    /// The length of `line` in characters, without its line break.
+    pub(super) fn line_len(&self, line: usize) -> usize {
+        self.line_text(line).chars().count()
+    }
+
     pub(super) fn end(&self) -> usize {
         self.text.len()
     }

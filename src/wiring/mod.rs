@@ -1,261 +1,247 @@
-//! Declaring the `otel` module in a crate root and calling `otel::init()` first
-//! thing in `main`.
+//! Wiring the `otel` module into a program: declaring it, starting it
+//! first thing in `main` (or before the call that sets up logging, merged
+//! with that setup wherever it lives), and adding request instrumentation
+//! where the app is built.
 //!
-//! syn finds where; the edit itself is a text insertion, so every other byte of
-//! the user's file (comments, formatting) stays as it was.
+//! [`crate::analysis`] finds where; the edits are text insertions, so every
+//! other byte of the user's files (comments, formatting) stays as it was.
+//! An edit may span several files (`main.rs` and the module with the
+//! logging setup); `init` writes them all or none.
 
-pub mod existing;
+mod edits;
+mod entry;
+mod frameworks;
 mod guard;
 mod locate;
-mod merge;
-mod router;
+mod setup;
 mod upgrade;
 
-use anyhow::bail;
-use syn::{Item, ItemFn, spanned::Spanned as _};
+use std::path::Path;
 
+use anyhow::bail;
+use syn::Item;
+
+use crate::{
+    analysis::{self, CrateKind, Program, main_fn},
+    detect::Framework,
+};
+
+pub use edits::FileEdit;
+pub use entry::ModuleDecl;
 pub use guard::keep_guard;
-use locate::LineIndex;
-pub use router::{HTTP_LAYER, RouterWiring, add_http_layer};
 pub use upgrade::{Upgraded, upgrade_calls};
 
-/// What wiring a crate root came to.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Wiring {
-    /// The file already declares the module and calls `init` where needed.
-    AlreadyDone,
-    /// The new file contents, and what was added.
-    Edited {
-        source: String,
-        added: Vec<String>,
-        /// What the user should know about the edit.
-        notes: Vec<String>,
-    },
-    /// No safe place to edit: the exact lines to add by hand.
-    Manual { reason: String, lines: String },
-}
-
-/// How the crate root refers to `src/otel.rs`.
-#[derive(Debug, Clone)]
-pub struct ModuleDecl {
-    /// `#[path = ...]` for roots outside `src/` (e.g. `src/bin/tool.rs`).
-    pub path_attribute: Option<String>,
-    /// `pub mod otel;` in a library, so its binaries can call it.
-    pub public: bool,
-}
-
-impl ModuleDecl {
-    fn text(&self) -> String {
-        let attribute = match &self.path_attribute {
-            Some(path) => format!("#[path = \"{path}\"]\n"),
-            None => String::new(),
-        };
-        let visibility = if self.public { "pub " } else { "" };
-        format!("{attribute}{visibility}mod otel;\n")
-    }
-}
-
-/// What the crate root is, beyond its text.
+/// What `init` needs to know beyond the source.
 #[derive(Debug, Clone, Copy)]
-pub struct Root<'a> {
-    /// A binary (or example): its `main` gets wired.
-    pub is_bin: bool,
+pub struct Options<'a> {
+    /// Where the generated module is (or will be).
+    pub module: &'a Path,
     /// What `tracing_subscriber::fmt::init()` shows without `RUST_LOG` in
     /// this crate: `error` with the `env-filter` feature, `info` without.
     pub fmt_default_filter: &'a str,
+    /// The frameworks whose request instrumentation is wired.
+    pub frameworks: &'a [Framework],
+    /// The program serves requests (a server framework among its
+    /// dependencies): its requests are its traces, so no span for the run.
+    pub server: bool,
 }
 
-/// Declares the module and, for a binary, starts `main` with `let _otel =
-/// otel::init()...;`, or merges with the logging `main` sets up.
-pub fn wire(
-    file_name: &str,
-    source: &str,
-    decl: &ModuleDecl,
-    root: Root<'_>,
-) -> anyhow::Result<Wiring> {
-    let file = parse(file_name, source)?;
-    refuse_foreign_otel(file_name, &file, decl)?;
-    let index = LineIndex::new(source);
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let mut added = Vec::new();
-    let mut notes = Vec::new();
-    let declared = declares_otel(&file);
-    if !declared {
-        let (at, text) = module_insertion(&file, &index, decl);
-        edits.push((at, at, text));
-        added.push(if decl.public {
-            "`pub mod otel;`".to_owned()
-        } else {
-            "`mod otel;`".to_owned()
-        });
-    }
-    if root.is_bin {
-        let main = find_main(&file);
-        if main.is_some_and(calls_init) {
-            return Ok(finish(source, edits, added, notes));
-        }
-        let try_suffix = try_suffix();
-        let cx = merge::Context {
-            file_name,
-            file: &file,
-            index: &index,
-            main,
-            fmt_default_filter: root.fmt_default_filter,
-            try_suffix,
-        };
-        match merge::plan(&cx) {
-            Some(merge::Merge::Edits {
-                edits: merged,
-                added: what,
-                note,
-            }) => {
-                edits.extend(merged);
-                added.push(what);
-                notes.extend(note);
-                return Ok(finish(source, edits, added, notes));
-            }
-            Some(merge::Merge::Manual { reason, lines }) => {
-                let decl = (!declared).then_some(decl);
-                return Ok(manual_lines(reason, decl, &lines));
-            }
-            None => {}
-        }
-        let Some(main) = main else {
-            let reason =
-                format!("`{file_name}` has no plain `fn main` (is it generated by a macro?)");
-            return Ok(manual(
-                reason,
-                (!declared).then_some(decl),
-                &init_statement(),
-            ));
-        };
-        if !calls_init(main) {
-            let statement = init_statement();
-            match init_insertion(main, &index, &statement) {
-                Some((at, text)) => edits.push((at, at, text)),
-                None => {
-                    let reason =
-                        format!("the body of `main` in `{file_name}` starts on its opening line");
-                    return Ok(manual(reason, (!declared).then_some(decl), &statement));
-                }
-            }
-            added.push("`otel::init()` in `main`".to_owned());
-        }
-    }
-    Ok(finish(source, edits, added, notes))
+/// What wiring a program came to.
+#[derive(Debug, Default)]
+pub struct Wired {
+    /// The files to change (nothing to change: empty).
+    pub files: Vec<FileEdit>,
+    pub added: Vec<String>,
+    /// What the user should know about the edit.
+    pub notes: Vec<String>,
+    /// No safe place in `main`: why, and the exact lines to add by hand.
+    /// Then nothing is changed but the module's declaration.
+    pub manual: Option<Manual>,
+    /// Servers whose requests are not traced until the user adds the
+    /// module's piece (the notes say how).
+    pub untraced: Vec<&'static str>,
 }
 
-fn finish(
-    source: &str,
-    edits: Vec<(usize, usize, String)>,
-    added: Vec<String>,
-    notes: Vec<String>,
-) -> Wiring {
-    if edits.is_empty() {
-        return Wiring::AlreadyDone;
-    }
-    Wiring::Edited {
-        source: apply(source, edits),
-        added,
-        notes,
-    }
+/// The lines to add by hand, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manual {
+    pub reason: String,
+    pub lines: String,
 }
 
-fn parse(file_name: &str, source: &str) -> anyhow::Result<syn::File> {
-    match syn::parse_file(source) {
-        Ok(file) => Ok(file),
-        Err(error) => {
-            let start = error.span().start();
-            bail!(
-                "`{file_name}:{}:{}` does not parse: {error}\n\
-                 help: fix it (`cargo check` shows the same error) and run again",
-                start.line,
-                start.column + 1
-            )
+/// The facts every part of the wiring shares.
+pub(super) struct Context<'a> {
+    program: &'a Program,
+    /// What follows every call of an `init` function `init` writes (see
+    /// [`try_suffix`]).
+    try_suffix: &'static str,
+    fmt_default_filter: &'a str,
+    /// The crate that declares the module.
+    home: CrateKind,
+}
+
+impl Context<'_> {
+    /// How code in `module` names the generated module.
+    fn otel_path(&self, module: usize) -> String {
+        let m = &self.program.modules[module];
+        match (m.krate, self.home, &self.program.lib) {
+            (CrateKind::Program, CrateKind::Lib, Some((lib, _))) => format!("{lib}::otel"),
+            _ if m.parent.is_none() => "otel".to_owned(),
+            _ => "crate::otel".to_owned(),
         }
     }
 }
 
-/// A `mod otel` that is not the generated module (inline, or `#[path]`
-/// elsewhere): `otel::init()` would be wired into the user's own code.
-fn refuse_foreign_otel(file_name: &str, file: &syn::File, decl: &ModuleDecl) -> anyhow::Result<()> {
-    let declared = file.items.iter().find_map(|item| match item {
-        Item::Mod(m) if m.ident == "otel" => Some(m),
-        _ => None,
-    });
-    let Some(declared) = declared else {
-        return Ok(());
+/// Wires the program: the edits, or the lines to add by hand.
+pub fn wire(program: &Program, options: &Options<'_>) -> anyhow::Result<Wired> {
+    if let Some(error) = program.errors.first() {
+        bail!("{error}");
+    }
+    refuse_foreign_otel(program, options)?;
+    let mut edits = edits::Edits::new(program);
+    let mut wired = Wired::default();
+    let Some(main) = program.main_fn() else {
+        return Ok(library_or_no_main(program, options, edits, wired));
     };
-    let path = declared.attrs.iter().find_map(|attr| match &attr.meta {
-        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(path),
-                ..
-            }) => Some(path.value()),
-            _ => None,
-        },
-        _ => None,
-    });
-    let ours = decl.path_attribute.as_deref().unwrap_or("otel.rs");
-    let theirs = match (&declared.content, &path) {
-        (Some(_), _) => "inline".to_owned(),
-        (None, Some(path)) if !same_relative_path(path, ours) => format!("at `{path}`"),
-        (None, None) if ours != "otel.rs" => "`otel.rs` or `otel/mod.rs` beside it".to_owned(),
-        _ => return Ok(()),
+    let home = match home(program) {
+        Ok(home) => home,
+        Err(reason) => {
+            wired.manual = Some(manual(reason, None, &[]));
+            return Ok(wired);
+        }
     };
-    let line = declared.mod_token.span.start().line;
-    bail!(
-        "`{file_name}:{line}` declares a module `otel` of your own ({theirs}): `otel::init()` \
-         would call into it, not into cargo-otel's; nothing was changed\n\
-         help: rename yours (for example to `mod telemetry;`) and run again"
-    )
-}
-
-/// `a/./b.rs` and `a/b.rs` name the same file.
-fn same_relative_path(a: &str, b: &str) -> bool {
-    use std::path::{Component, Path};
-    fn parts(path: &str) -> impl Iterator<Item = Component<'_>> {
-        Path::new(path)
-            .components()
-            .filter(|c| *c != Component::CurDir)
+    let cx = Context {
+        program,
+        try_suffix: try_suffix(),
+        fmt_default_filter: options.fmt_default_filter,
+        home,
+    };
+    if !main_fn::calls_init(&main.block)
+        && let Some((reason, lines)) = start_in_main(&cx, options, &mut edits, &mut wired)
+    {
+        let decl = needs_declaration(program, home).then(|| decl_for(program, home, options));
+        wired.manual = Some(manual(reason, decl.as_ref(), &lines));
+        return Ok(wired);
     }
-    parts(a).eq(parts(b))
+    if needs_declaration(program, home) {
+        let decl = decl_for(program, home, options);
+        wired.added.insert(0, decl.describe());
+        entry::declare(&mut edits, program, home_root(program, home), &decl);
+    }
+    let outcome = frameworks::wire(&cx, &mut edits, options.frameworks);
+    wired.added.extend(outcome.added);
+    wired.notes.extend(outcome.notes);
+    wired.untraced = outcome.untraced;
+    wired.files = edits.finish();
+    Ok(wired)
 }
 
-fn declares_otel(file: &syn::File) -> bool {
-    file.items
-        .iter()
-        .any(|item| matches!(item, Item::Mod(m) if m.ident == "otel"))
-}
-
-fn find_main(file: &syn::File) -> Option<&ItemFn> {
-    file.items.iter().find_map(|item| match item {
-        Item::Fn(f) if f.sig.ident == "main" => Some(f),
-        _ => None,
-    })
-}
-
-fn calls_init(main: &ItemFn) -> bool {
-    let body = quote_tokens(&main.block);
-    body.contains("otel :: init")
-}
-
-fn quote_tokens(tokens: &impl quote::ToTokens) -> String {
-    tokens.to_token_stream().to_string()
-}
-
-/// The called function's path, `["std", "process", "exit"]`, when it is one.
-pub(crate) fn call_path(call: &syn::ExprCall) -> Option<Vec<String>> {
-    let syn::Expr::Path(path) = &*call.func else {
-        return None;
+/// `let _otel = otel::init...;` in `main`: first thing, or merged with the
+/// logging the program sets up. `Some((reason, lines))` when that cannot
+/// be done safely.
+fn start_in_main(
+    cx: &Context<'_>,
+    options: &Options<'_>,
+    edits: &mut edits::Edits<'_>,
+    wired: &mut Wired,
+) -> Option<(String, Vec<(String, String)>)> {
+    let program = cx.program;
+    if let Some(piece) = merged_without_start(program) {
+        let reason = format!(
+            "it already uses the module's `{piece}`, but `main` does not start OpenTelemetry"
+        );
+        let line = format!(
+            "let _otel = {}::init_providers(){};",
+            cx.otel_path(program.root),
+            cx.try_suffix
+        );
+        return Some((reason, vec![(line, "first thing in `main`".to_owned())]));
+    }
+    let run_span = !options.server && !program.creates_spans() && !program.listens();
+    let main_otel = cx.otel_path(program.root);
+    let statements = |init: &str| {
+        let mut text = format!("let _otel = {main_otel}::{init}(){};\n", cx.try_suffix);
+        if run_span {
+            text.push_str(&format!("let _run = {main_otel}::run_span();\n"));
+        }
+        text
     };
-    Some(
-        path.path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect(),
-    )
+    let main_file = &program.files[program.file_of(program.main.expect("checked"))].shown;
+    match setup::plan(cx, edits) {
+        setup::Plan::Nothing => {
+            let text = statements("init");
+            if entry::at_start_of_main(edits, program, &text).is_none() {
+                let reason =
+                    format!("the body of `main` in `{main_file}` starts on its opening line");
+                return Some((reason, first_statements(&text)));
+            }
+            wired.added.push(format!("`{main_otel}::init()` in `main`"));
+        }
+        setup::Plan::Merge {
+            init,
+            leads_to_setup,
+            added,
+            notes,
+        } => {
+            let text = statements(init);
+            if entry::before_statement_of_main(edits, program, leads_to_setup, &text).is_none() {
+                let reason = format!(
+                    "the statement of `main` that sets up logging, at `{main_file}:{}`, shares a line with a brace of `main`",
+                    leads_to_setup.line
+                );
+                return Some((reason, first_statements(&text)));
+            }
+            wired
+                .added
+                .push(format!("`{main_otel}::{init}()` in `main`"));
+            wired.added.extend(added);
+            wired.notes.extend(notes);
+        }
+        setup::Plan::Manual { reason, lines } => return Some((reason, lines)),
+    }
+    if run_span {
+        wired.added.push("a span for the run".to_owned());
+    }
+    None
+}
+
+fn first_statements(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|line| (line.to_owned(), "first thing in `main`".to_owned()))
+        .collect()
+}
+
+/// A library gets `pub mod otel;`; a program without a plain `fn main`
+/// gets the lines to add.
+fn library_or_no_main(
+    program: &Program,
+    options: &Options<'_>,
+    mut edits: edits::Edits<'_>,
+    mut wired: Wired,
+) -> Wired {
+    let root_file = &program.files[program.modules[program.root].file];
+    let is_program = program.modules[program.root].krate == CrateKind::Program;
+    let decl = ModuleDecl::new(&root_file.path, options.module, !is_program);
+    if is_program {
+        let reason = format!(
+            "`{}` has no plain `fn main` (is it generated by a macro?)",
+            root_file.shown
+        );
+        let statement = format!("let _otel = otel::init(){};", try_suffix());
+        let declared = program.declares_otel();
+        wired.manual = Some(manual(
+            reason,
+            (!declared).then_some(&decl),
+            &[(statement, "the first statement of `fn main`".to_owned())],
+        ));
+        return wired;
+    }
+    if !program.declares_otel() {
+        wired.added.push(decl.describe());
+        entry::declare(&mut edits, program, program.root, &decl);
+    }
+    wired.files = edits.finish();
+    wired
 }
 
 /// What follows an `otel::init*()` call: nothing. They return the guard
@@ -265,86 +251,118 @@ fn try_suffix() -> &'static str {
     ""
 }
 
-fn init_statement() -> String {
-    format!("let _otel = otel::init(){};", try_suffix())
-}
-
-/// Where `mod otel;` goes: into the last run of `mod x;` declarations at its
-/// sorted place (rustfmt reorders such runs, and `cargo fmt --check` must stay
-/// clean), else just above the first item that is not a `use`.
-fn module_insertion(file: &syn::File, index: &LineIndex, decl: &ModuleDecl) -> (usize, String) {
-    let declarations: Vec<(usize, &syn::ItemMod)> = file
-        .items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| match item {
-            Item::Mod(m) if m.content.is_none() => Some((i, m)),
+/// A `mod otel` in the program's or the library's root that is not the
+/// generated module (inline, or `#[path]` elsewhere): `otel::init()` would be
+/// wired into the user's own code.
+fn refuse_foreign_otel(program: &Program, options: &Options<'_>) -> anyhow::Result<()> {
+    let lib = program.lib.as_ref().map(|(_, root)| *root);
+    for root in [Some(program.root), lib].into_iter().flatten() {
+        let module = &program.modules[root];
+        let file = &program.files[module.file];
+        let declared = module.items.iter().find_map(|item| match item {
+            Item::Mod(m) if m.ident == "otel" => Some(m),
             _ => None,
-        })
-        .collect();
-    if let Some(&(last, _)) = declarations.last() {
-        let run: Vec<&syn::ItemMod> = declarations
-            .iter()
-            .rev()
-            .enumerate()
-            .take_while(|(step, (i, _))| *i + step == last)
-            .map(|(_, (_, m))| *m)
-            .collect();
-        let next = run
-            .iter()
-            .rev()
-            .find(|m| m.ident.to_string().as_str() > "otel");
-        return match next {
-            Some(m) => (index.line_start_of(m.span().start()), decl.text()),
-            None => {
-                let last = run.first().expect("the run has its last element");
-                (index.line_after(last.span().end()), decl.text())
-            }
+        });
+        let Some(declared) = declared else {
+            continue;
         };
+        let ours = ModuleDecl::new(&file.path, options.module, false).path_attribute;
+        let ours = ours.as_deref().unwrap_or("otel.rs");
+        let theirs = match (&declared.content, analysis::path_attribute(&declared.attrs)) {
+            (Some(_), _) => "inline".to_owned(),
+            (None, Some(path)) if !same_relative_path(&path, ours) => format!("at `{path}`"),
+            (None, None) if ours != "otel.rs" => "`otel.rs` or `otel/mod.rs` beside it".to_owned(),
+            _ => continue,
+        };
+        let line = declared.mod_token.span.start().line;
+        bail!(
+            "`{}:{line}` declares a module `otel` of your own ({theirs}): `otel::init()` \
+             would call into it, not into cargo-otel's; nothing was changed\n\
+             help: rename yours (for example to `mod telemetry;`) and run again",
+            file.shown
+        )
     }
-    let first = file
-        .items
-        .iter()
-        .find(|item| !matches!(item, Item::Use(_) | Item::ExternCrate(_)));
-    match first {
-        Some(item) => (
-            index.above_comments(item.span().start()),
-            format!("{}\n", decl.text()),
-        ),
-        None => (index.end(), format!("\n{}", decl.text())),
-    }
+    Ok(())
 }
 
-/// Before the first line of `main`'s body, indented like it. `None` when the
-/// body shares its line with the opening brace (`fn main() { run() }`).
-fn init_insertion(main: &ItemFn, index: &LineIndex, statement: &str) -> Option<(usize, String)> {
-    let open = main.block.brace_token.span.open().end();
-    let close = main.block.brace_token.span.close().start();
-    let body_line = main.block.stmts.first().map(|s| s.span().start().line);
-    if body_line == Some(open.line) {
-        return None;
+/// `a/./b.rs` and `a/b.rs` name the same file.
+fn same_relative_path(a: &str, b: &str) -> bool {
+    use std::path::Component;
+    fn parts(path: &str) -> impl Iterator<Item = Component<'_>> {
+        Path::new(path)
+            .components()
+            .filter(|c| *c != Component::CurDir)
     }
-    let fn_indent = index.indentation(main.sig.fn_token.span.start().line);
-    if close.line == open.line {
-        // `fn main() {}`: open the body up.
-        let at = index.offset(open);
-        return Some((at, format!("\n{fn_indent}    {statement}\n{fn_indent}")));
-    }
-    let indent = match body_line {
-        Some(line) => index.indentation(line),
-        None => format!("{fn_indent}    "),
+    parts(a).eq(parts(b))
+}
+
+/// Which crate declares the module: the library when it does already or
+/// when the setup or the app `main` reaches lives there (so both use one
+/// module, whose providers the layers take), else the program.
+fn home(program: &Program) -> Result<CrateKind, String> {
+    let Some((lib, _)) = &program.lib else {
+        return Ok(CrateKind::Program);
     };
-    Some((index.line_after(open), format!("{indent}{statement}\n")))
+    if program.lib_declares_otel() {
+        return Ok(CrateKind::Lib);
+    }
+    let in_lib = program
+        .setups()
+        .iter()
+        .filter(|s| s.reached)
+        .any(|s| program.modules[program.functions[s.function].module].krate == CrateKind::Lib);
+    match (in_lib, program.declares_otel()) {
+        (false, _) => Ok(CrateKind::Program),
+        (true, false) => Ok(CrateKind::Lib),
+        (true, true) => Err(format!(
+            "the program declares `mod otel;` itself, but sets up logging in its library `{lib}`, which cannot use that module"
+        )),
+    }
 }
 
-/// The lines to add by hand: the declaration (unless present) and the call.
-fn manual(reason: String, decl: Option<&ModuleDecl>, statement: &str) -> Wiring {
-    let place = "the first statement of `fn main`".to_owned();
-    manual_lines(reason, decl, &[(statement.to_owned(), place)])
+fn home_root(program: &Program, home: CrateKind) -> usize {
+    match (home, &program.lib) {
+        (CrateKind::Lib, Some((_, root))) => *root,
+        _ => program.root,
+    }
+}
+
+fn needs_declaration(program: &Program, home: CrateKind) -> bool {
+    match home {
+        CrateKind::Lib => !program.lib_declares_otel(),
+        CrateKind::Program => !program.declares_otel(),
+    }
+}
+
+fn decl_for(program: &Program, home: CrateKind, options: &Options<'_>) -> ModuleDecl {
+    let root = home_root(program, home);
+    let path = &program.files[program.modules[root].file].path;
+    ModuleDecl::new(path, options.module, home == CrateKind::Lib)
+}
+
+/// A piece of the module used in code `main` reaches, though `main` does
+/// not start OpenTelemetry: a second start would clash with it.
+fn merged_without_start(program: &Program) -> Option<&'static str> {
+    const PIECES: [&str; 7] = [
+        "otel :: layers",
+        "otel :: unfiltered_layers",
+        "otel :: fmt_layers",
+        "otel :: install_fmt",
+        "otel :: try_install_fmt",
+        "otel :: set_logger",
+        "otel :: set_env_logger",
+    ];
+    program.reach.reached.keys().find_map(|id| {
+        let body = quote::ToTokens::to_token_stream(&program.functions[*id].block).to_string();
+        PIECES
+            .iter()
+            .find(|piece| body.contains(*piece))
+            .map(|piece| piece.trim_start_matches("otel :: "))
+    })
 }
 
 /// Each line to add, with where it goes as a comment.
-fn manual_lines(reason: String, decl: Option<&ModuleDecl>, lines: &[(String, String)]) -> Wiring {
+fn manual(reason: String, decl: Option<&ModuleDecl>, lines: &[(String, String)]) -> Manual {
     let mut text = String::new();
     if let Some(decl) = decl {
         for line in decl.text().lines() {
@@ -356,27 +374,10 @@ fn manual_lines(reason: String, decl: Option<&ModuleDecl>, lines: &[(String, Str
         .map(|(code, place)| format!("  {code} // {place}"))
         .collect();
     text.push_str(&code.join("\n"));
-    Wiring::Manual {
+    Manual {
         reason,
-        lines: text,
+        lines: text.trim_end().to_owned(),
     }
-}
-
-/// Applies edits (byte range, replacement), later ranges first so earlier
-/// ones stay valid.
-fn apply(source: &str, mut edits: Vec<(usize, usize, String)>) -> String {
-    edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
-    // Added lines end like the file's own, so a CRLF file stays CRLF.
-    let crlf = source.contains("\r\n");
-    let mut text = source.to_owned();
-    for (start, end, replacement) in edits {
-        let replacement = match crlf {
-            true => replacement.replace("\r\n", "\n").replace('\n', "\r\n"),
-            false => replacement,
-        };
-        text.replace_range(start..end, &replacement);
-    }
-    text
 }
 
 #[cfg(test)]

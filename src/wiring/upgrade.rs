@@ -12,7 +12,8 @@ use syn::{
     visit::{self, Visit},
 };
 
-use super::{apply, call_path, locate::LineIndex, parse};
+use super::{edits::apply, locate::LineIndex};
+use crate::analysis::{called_path, parse};
 
 /// The functions that returned a `Result` and now return the guard.
 const INIT_FUNCTIONS: [&str; 4] = ["init", "init_fmt", "init_without_console", "init_providers"];
@@ -121,7 +122,7 @@ fn is_init_expr(expr: &Expr) -> bool {
 
 /// `otel::init()`, `crate::otel::init_providers()`, `demo::otel::init_fmt(..)`.
 fn is_init(call: &ExprCall) -> bool {
-    let segments = call_path(call).unwrap_or_default();
+    let segments = called_path(call).unwrap_or_default();
     match segments.as_slice() {
         [.., module, function] => module == "otel" && INIT_FUNCTIONS.contains(&function.as_str()),
         _ => false,

@@ -5,7 +5,7 @@ mod otel;
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let _otel = otel::init();
-    HttpServer::new(|| App::new().route("/", web::get().to(|| async { "hello" })))
+    HttpServer::new(|| App::new().route("/", web::get().to(|| async { "hello" })).wrap(otel::actix_tracing()))
         .bind(("127.0.0.1", 8080))?
         .run()
         .await

@@ -1,1 +1,1 @@
-[generated: otel.rs]
+[generated: otel.rs +log]

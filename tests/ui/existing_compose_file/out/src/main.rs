@@ -2,5 +2,6 @@ mod otel;
 
 fn main() {
     let _otel = otel::init();
+    let _run = otel::run_span();
     println!("Hello, world!");
 }

@@ -5,12 +5,13 @@ use tracing_subscriber::{layer::SubscriberExt as _, util::SubscriberInitExt as _
 mod otel;
 
 fn main() -> anyhow::Result<()> {
-    let otel = otel::init_providers();
+    let _otel = otel::init_providers();
+    let _run = otel::run_span();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::from_default_env())
         .with_target(false)
         .finish()
-        .with(otel.fmt_layers())
+        .with(otel::fmt_layers())
         .try_init()
         .map_err(anyhow::Error::msg)?;
     tracing::info!("ready");

@@ -4,6 +4,7 @@ mod otel;
 
 fn main() -> Result<()> {
     let _otel = otel::init();
+    let _run = otel::run_span();
     let text = std::fs::read_to_string("input.txt").context("reading input")?;
     println!("{}", text.len());
     Ok(())

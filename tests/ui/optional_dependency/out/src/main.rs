@@ -4,6 +4,7 @@ mod otel;
 
 fn main() {
     let _otel = otel::init();
+    let _run = otel::run_span();
     tracing::info!("showing a page");
     println!("page 1");
 }

@@ -3,9 +3,12 @@ use tracing_subscriber::{layer::SubscriberExt, Registry};
 mod otel;
 
 fn main() {
-    let otel = otel::init_providers();
+    let _otel = otel::init_providers();
+    let _run = otel::run_span();
     tracing::subscriber::set_global_default(
-        Registry::default().with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).with(otel.layers()),
+        Registry::default()
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(otel::layers()),
     )
     .expect("set the subscriber");
     tracing::info!("ready");

@@ -3,5 +3,6 @@ mod otel;
 
 fn main() {
     let _otel = otel::init();
+    let _run = otel::run_span();
     suite::run();
 }

@@ -1,0 +1,6 @@
+mod logging;
+
+fn main() {
+    logging::init_log();
+    tracing::info!(target: "tool", "ready");
+}

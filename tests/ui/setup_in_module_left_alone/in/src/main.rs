@@ -1,0 +1,6 @@
+mod setup;
+
+fn main() {
+    setup::logging();
+    log::info!("started");
+}
