@@ -240,6 +240,13 @@ fn process_exit_in_a_helper_inside_a_span_flushes_first() {
     );
 }
 
+/// The span `init` gives a tool for its run ends when its guard drops;
+/// `process::exit` drops nothing, so the exit hook ends it before flushing.
+#[test]
+fn process_exit_ends_the_span_of_the_run() {
+    assert_exit_flushes("exit-run", "exit-run", "run work done");
+}
+
 #[test]
 fn process_exit_on_another_thread_flushes_first() {
     assert_exit_flushes("exit-thread", "exit.work", "exit work done");
@@ -487,9 +494,10 @@ fn signal_of(run: &Run) -> Option<i32> {
 
 const FIXTURE: &str = "tests/fixtures/e2e/lifecycle";
 /// The binaries built before `init` too.
-const BINS: [&str; 7] = [
+const BINS: [&str; 8] = [
     "cli",
     "exit-main",
+    "exit-run",
     "exit-helper",
     "exit-thread",
     "panics",
