@@ -674,8 +674,7 @@ fn setup_in_the_library_keeps_its_console_and_exports() {
         &receiver,
         MERGE_SPAN,
         "a `log` record, through LogTracer",
-        // The module is the library's, compiled without a binary's name.
-        MERGED_PACKAGE,
+        service_of("telemetry-lib"),
         &run,
     );
 }
@@ -870,7 +869,16 @@ fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
     let after = merged.after(bin).run(&env_after);
     after.assert_success();
     assert_same_console(&before, &after);
-    assert_span_and_log(&receiver, span, log, bin, &after);
+    assert_span_and_log(&receiver, span, log, service_of(bin), &after);
+}
+
+/// The `service.name` a merged program reports: its binary's, or the
+/// package's where the module is the library's (compiled without a binary).
+fn service_of(bin: &str) -> &str {
+    match bin {
+        "telemetry-lib" => MERGED_PACKAGE,
+        _ => bin,
+    }
 }
 
 /// `span` and `log` arrive from `service`, the log record inside the span's trace.
@@ -1047,7 +1055,7 @@ struct Shape {
     log: &'static str,
 }
 
-const SHAPES: [Shape; 7] = [
+const SHAPES: [Shape; 8] = [
     Shape {
         package: "layout",
         init: &[],
@@ -1095,6 +1103,14 @@ const SHAPES: [Shape; 7] = [
         example: false,
         span: "GET /items/{id}",
         log: "routed found the item",
+    },
+    Shape {
+        package: "no-unsafe",
+        init: &[],
+        program: "no-unsafe",
+        example: false,
+        span: "shapes.no_unsafe",
+        log: "no-unsafe did its work",
     },
     Shape {
         package: "old-stack",
@@ -1199,6 +1215,22 @@ fn a_framework_from_a_path_gets_routed_request_spans() {
 
 /// An older OpenTelemetry, one of it under `[target.'cfg(unix)'.dependencies]`: `init`
 /// refuses and names each, `--force` upgrades them to a manifest that builds and exports.
+/// A crate root with `#![forbid(unsafe_code)]`: the module comes without its
+/// exit hooks (libc calls no `allow` can permit there), so the crate compiles,
+/// keeps its console and exports; `init` says what was left out.
+#[test]
+fn a_crate_that_forbids_unsafe_code_compiles_and_exports() {
+    let shapes = shapes();
+    let said = &shapes.init_output["no-unsafe"];
+    assert!(said.contains("forbids `unsafe_code`"), "{said}");
+    let module = read(&shapes.sources.join("no-unsafe/src/otel.rs"));
+    assert!(
+        !module.contains("libc::"),
+        "the exit hooks are in the module"
+    );
+    assert_shape_exports(shape("no-unsafe"));
+}
+
 #[test]
 fn an_older_opentelemetry_is_refused_then_replaced_with_force() {
     let shapes = shapes();

@@ -176,13 +176,20 @@ mod tests {
 
     #[test]
     fn a_forbidden_unsafe_code_leaves_out_the_exit_hooks() {
-        assert!(forbids_unsafe_code("#![forbid(unsafe_code)]\nfn main() {}\n"));
+        assert!(forbids_unsafe_code(
+            "#![forbid(unsafe_code)]\nfn main() {}\n"
+        ));
         assert!(forbids_unsafe_code(
             "//! Doc.\n#![forbid(missing_docs, unsafe_code)]\nfn main() {}\n"
         ));
-        assert!(!forbids_unsafe_code("#![deny(unsafe_code)]\nfn main() {}\n"));
+        assert!(!forbids_unsafe_code(
+            "#![deny(unsafe_code)]\nfn main() {}\n"
+        ));
         let without = otel_module_for(&[], false, false).unwrap();
-        assert!(!without.contains("unsafe {") && !without.contains("libc::"), "{without}");
+        assert!(
+            !without.contains("unsafe {") && !without.contains("libc::"),
+            "{without}"
+        );
         assert!(otel_module().unwrap().contains("libc::atexit"));
     }
 

@@ -596,11 +596,9 @@ fn drift(project: &Project, module: &Path, shown: &str) -> Check {
     let Ok(existing) = std::fs::read_to_string(module) else {
         return spec.skipped(format!("no `{shown}`"));
     };
-    let Ok(generated) = codegen::expected_module(
-        &project.dependencies,
-        Some(&existing),
-        &project.root_text(),
-    ) else {
+    let Ok(generated) =
+        codegen::expected_module(&project.dependencies, Some(&existing), &project.root_text())
+    else {
         return spec.skipped("the template did not render (a bug in cargo-otel)");
     };
     if existing == generated {

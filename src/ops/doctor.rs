@@ -247,7 +247,8 @@ impl FixPlan {
         // With the framework pieces `init` put in (main may use them).
         let existing = TextFile::read_if_present(&path, &shown)?;
         let text = existing.as_ref().map(TextFile::text);
-        let generated = codegen::expected_module(&project.dependencies, text, &project.root_text())?;
+        let generated =
+            codegen::expected_module(&project.dependencies, text, &project.root_text())?;
         match text {
             None => self.lines.push(("Creating", shown)),
             Some(text) if codegen::provenance(Syntax::Rust, text) == Provenance::Untouched => {
