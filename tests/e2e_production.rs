@@ -758,23 +758,28 @@ fn build() -> Built {
 }
 
 fn cargo_build(dir: &Path, target_dir: &Path) {
+    cargo_quietly(dir, target_dir, &["build", "--bins"]);
+    cargo_quietly(
+        dir,
+        target_dir,
+        &["rustc", "--bin", ABORTING, "--", "-C", "panic=abort"],
+    );
+}
+
+/// Runs cargo with `args`, which must succeed without a warning: the
+/// generated code must not add any to the user's build.
+fn cargo_quietly(dir: &Path, target_dir: &Path, args: &[&str]) {
     let output = support::cargo(dir)
-        .args(["build", "--bins"])
+        .args(args)
         .env("CARGO_TARGET_DIR", target_dir)
         .output()
-        .expect("run cargo build");
+        .expect("run cargo");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "cargo build failed:\n{stderr}");
-    // The generated code must not add warnings to the user's build.
-    assert!(!stderr.contains("warning"), "cargo build warned:\n{stderr}");
-    let output = support::cargo(dir)
-        .args(["rustc", "--bin", ABORTING, "--", "-C", "panic=abort"])
-        .env("CARGO_TARGET_DIR", target_dir)
-        .output()
-        .expect("run cargo rustc");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "cargo rustc failed:\n{stderr}");
-    assert!(!stderr.contains("warning"), "cargo rustc warned:\n{stderr}");
+    assert!(output.status.success(), "cargo {args:?} failed:\n{stderr}");
+    assert!(
+        !stderr.contains("warning"),
+        "cargo {args:?} warned:\n{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
