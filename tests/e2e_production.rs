@@ -9,7 +9,9 @@
 //! misconfiguration of the issue (the program's stdout and exit code as
 //! before, out within 6 s, the problem named once on stderr); the strict
 //! `try_init`; `process::exit` from `main`, a helper and another thread, and a
-//! panic, flushing what came before; a server without signal handling stopped
+//! panic, flushing what came before; panics in `main`, a thread, a tokio task
+//! and with `panic=abort` recorded as exceptions and error logs, the program's
+//! output as before; a server without signal handling stopped
 //! by SIGINT and SIGTERM (flushed, then ended by that signal as before), one
 //! whose SIGINT was ignored before it started, and one that handles Ctrl-C
 //! itself with tokio (its graceful path, unchanged).
@@ -28,7 +30,7 @@ use std::{
     time::Duration,
 };
 
-use cargo_otel::receiver::{OtlpReceiver, ReceiverConfig, Telemetry};
+use cargo_otel::receiver::{OtlpReceiver, ReceiverConfig, Telemetry, string_attribute};
 use support::{
     program::{self, Run, Running},
     tls::Pki,
@@ -257,6 +259,61 @@ fn a_panic_in_main_flushes_while_unwinding() {
     assert_exit_flushes("panics", "panic.work", "panic work done");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Panics recorded as exceptions
+
+#[test]
+fn a_panic_in_main_is_an_exception_on_its_span_and_an_error_log() {
+    assert_panic_recorded(&Panicked {
+        bin: "panics",
+        span: "panic.work",
+        function: "panics::explode",
+        message: "boom",
+        thread: "main",
+    });
+}
+
+#[test]
+fn a_panic_in_a_spawned_thread_is_recorded() {
+    assert_panic_recorded(&Panicked {
+        bin: "panic-thread",
+        span: "thread.work",
+        function: "panic_thread::explode_in_thread",
+        message: "worker boom: 42",
+        thread: "worker",
+    });
+}
+
+#[test]
+fn a_panic_in_a_tokio_task_is_recorded() {
+    assert_panic_recorded(&Panicked {
+        bin: "panic-task",
+        span: "task.work",
+        function: "panic_task::explode_in_task",
+        message: "task boom",
+        thread: "tokio-rt-worker",
+    });
+}
+
+/// Nothing unwinds: the hook ends the open spans and flushes before the
+/// process aborts, as it did before `init`.
+#[test]
+fn a_panic_with_panic_abort_is_recorded_and_flushed_before_the_abort() {
+    let receiver = assert_panic_recorded(&Panicked {
+        bin: "panic-abort",
+        span: "abort.work",
+        function: "panic_abort::explode_and_abort",
+        message: "abort boom",
+        thread: "main",
+    });
+    let telemetry = receiver.snapshot();
+    let outer = telemetry
+        .find_span("abort.main")
+        .expect("the outer span ended too");
+    let inner = telemetry.find_span("abort.work").expect("checked");
+    assert_eq!(outer.span.span_id, inner.span.parent_span_id);
+}
+
 /// A collector that takes the connection and never answers holds exit for
 /// the shutdown bound, no longer, on `process::exit` too.
 #[test]
@@ -401,6 +458,122 @@ fn assert_exit_flushes(bin: &str, span: &str, log: &str) -> OtlpReceiver {
     receiver
 }
 
+/// A program that panics, and what the panic must look like in telemetry.
+struct Panicked {
+    bin: &'static str,
+    /// The span open around the panic.
+    span: &'static str,
+    /// Named by a frame of the stack trace.
+    function: &'static str,
+    message: &'static str,
+    thread: &'static str,
+}
+
+/// At the collector: the span with status Error and an `exception` event
+/// whose stack trace names the panicking function, and an ERROR log record
+/// in its trace with the same attributes. The program prints what it printed
+/// with telemetry off, and ends as it did before `init`.
+fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
+    let before = before(case.bin).run(&[]);
+    let disabled = after(case.bin).run(&[("OTEL_SDK_DISABLED", "true")]);
+    let receiver = receiver(ReceiverConfig::loopback());
+    let run = after(case.bin).run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    assert_eq!(run.status.to_string(), before.status.to_string(), "{run}");
+    assert_eq!(run.stdout, before.stdout, "{run}");
+    assert_eq!(mask(&run.stderr), mask(&disabled.stderr), "{run}");
+    let panicked = format!("thread '{}' panicked at ", case.thread);
+    assert!(mask(&run.stderr).contains(&panicked), "{run}");
+    assert!(run.elapsed < EXIT_LIMIT, "took {:?}\n{run}", run.elapsed);
+
+    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
+        t.find_span(case.span).is_some() && t.log_records().any(|l| is_error(l.record))
+    });
+    assert!(
+        arrived,
+        "incomplete: {:?}\n{run}",
+        summary(&receiver.snapshot())
+    );
+    let telemetry = receiver.snapshot();
+    let span = telemetry.find_span(case.span).expect("checked");
+    let status = span.span.status.as_ref().expect("a status");
+    assert_eq!(status.code, 2, "status Error: {status:?}");
+    assert_eq!(status.message, case.message);
+    let event = span
+        .span
+        .events
+        .iter()
+        .find(|e| e.name == "exception")
+        .unwrap_or_else(|| panic!("no exception event: {:?}", span.span.events));
+    let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
+    assert_eq!(attribute("exception.type"), "panic");
+    assert_eq!(attribute("exception.message"), case.message);
+    assert_eq!(attribute("thread.name"), case.thread);
+    assert!(attribute("code.file.path").ends_with(&format!("{}.rs", case.bin)));
+    let stacktrace = attribute("exception.stacktrace");
+    assert_frames(stacktrace, case.function);
+
+    let log = telemetry
+        .log_records()
+        .find(|l| is_error(l.record))
+        .expect("checked");
+    assert_eq!(
+        log.record.trace_id, span.span.trace_id,
+        "in the span's trace"
+    );
+    assert_eq!(log.record.span_id, span.span.span_id, "on the span");
+    let body = log.body_text().unwrap_or_default();
+    assert!(body.starts_with(&panicked), "{body}");
+    assert!(body.ends_with(&format!(": {}", case.message)), "{body}");
+    assert_eq!(log.attribute("exception.message"), Some(case.message));
+    assert_eq!(log.attribute("exception.stacktrace"), Some(stacktrace));
+    receiver
+}
+
+/// One frame per line, numbered from 0 as `RUST_BACKTRACE=1` shows them,
+/// without the panic machinery above the panicking function.
+#[track_caller]
+fn assert_frames(stacktrace: &str, function: &str) {
+    let frames: Vec<&str> = stacktrace
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("at "))
+        .collect();
+    assert!(frames.len() > 1, "{stacktrace}");
+    assert!(frames[0].starts_with("   0: "), "{stacktrace}");
+    let at = frames.iter().position(|f| f.ends_with(function));
+    assert!(
+        at.is_some_and(|i| i <= 3),
+        "{function} near the top of\n{stacktrace}"
+    );
+    assert!(!stacktrace.contains("force_capture"), "{stacktrace}");
+}
+
+fn is_error(record: &opentelemetry_proto::tonic::logs::v1::LogRecord) -> bool {
+    record.severity_number == 17 && record.severity_text == "ERROR"
+}
+
+/// `text` without the console's timestamps and the thread ids the standard
+/// panic hook prints (`thread 'main' (4242) panicked at`).
+fn mask(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let line = match line.split_once(' ') {
+                Some((first, rest)) if first.len() > 20 && first.ends_with('Z') => {
+                    format!("<time> {rest}")
+                }
+                _ => line.to_owned(),
+            };
+            match line.split_once("' (") {
+                Some((thread, rest)) if line.starts_with("thread '") => {
+                    let after = rest.split_once(") panicked at ").map(|(_, r)| r);
+                    after.map_or_else(|| line.clone(), |r| format!("{thread}' panicked at {r}"))
+                }
+                _ => line,
+            }
+        })
+        .map(|line| line + "\n")
+        .collect()
+}
+
 #[cfg(unix)]
 fn assert_stopped_by(signal: i32) {
     let before = Running::start(program::command(&before("server").binary, &[]));
@@ -494,16 +667,23 @@ fn signal_of(run: &Run) -> Option<i32> {
 
 const FIXTURE: &str = "tests/fixtures/e2e/lifecycle";
 /// The binaries built before `init` too.
-const BINS: [&str; 8] = [
+const BINS: [&str; 11] = [
     "cli",
     "exit-main",
     "exit-run",
     "exit-helper",
     "exit-thread",
     "panics",
+    "panic-thread",
+    "panic-task",
+    "panic-abort",
     "server",
     "graceful",
 ];
+/// Built with `-C panic=abort`, given to this binary only: the dependencies
+/// stay the ones the other binaries use, and `cfg!(panic = "abort")` holds in
+/// the crate as it would with `panic = "abort"` in a profile.
+const ABORTING: &str = "panic-abort";
 /// Copied into `src/bin` after `init`: they use what it adds.
 const AFTER_ONLY: [&str; 2] = ["all-signals", "strict"];
 
@@ -586,15 +766,28 @@ fn build() -> Built {
 }
 
 fn cargo_build(dir: &Path, target_dir: &Path) {
+    cargo_quietly(dir, target_dir, &["build", "--bins"]);
+    cargo_quietly(
+        dir,
+        target_dir,
+        &["rustc", "--bin", ABORTING, "--", "-C", "panic=abort"],
+    );
+}
+
+/// Runs cargo with `args`, which must succeed without a warning: the
+/// generated code must not add any to the user's build.
+fn cargo_quietly(dir: &Path, target_dir: &Path, args: &[&str]) {
     let output = support::cargo(dir)
-        .args(["build", "--bins"])
+        .args(args)
         .env("CARGO_TARGET_DIR", target_dir)
         .output()
-        .expect("run cargo build");
+        .expect("run cargo");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "cargo build failed:\n{stderr}");
-    // The generated code must not add warnings to the user's build.
-    assert!(!stderr.contains("warning"), "cargo build warned:\n{stderr}");
+    assert!(output.status.success(), "cargo {args:?} failed:\n{stderr}");
+    assert!(
+        !stderr.contains("warning"),
+        "cargo {args:?} warned:\n{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

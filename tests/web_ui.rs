@@ -136,6 +136,86 @@ fn screenshots_of_every_view() {
     }
 }
 
+/// An exception's stack trace shows one frame per line, in the span's detail
+/// and in the log record's Exception section, the frames past the first
+/// twelve behind a button; the trace is marked in the list and found by
+/// "errors only".
+#[test]
+fn exceptions_show_their_stack_trace_one_frame_per_line() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let span =
+        chromium.dump_dom(&server.login_url(&format!("/#/traces/{TRACE_ID}?span={}", CHARGE.0)));
+    let log = chromium.dump_dom(&server.login_url("/#/logs/4"));
+    for (what, dom) in [("span detail", &span), ("log detail", &log)] {
+        assert_frames(what, dom);
+        assert!(
+            dom.contains("Show all 16 frames (4 more)"),
+            "{what}:\n{dom}"
+        );
+        assert!(dom.contains(">Copy</button>"), "{what}: no copy button");
+        assert!(dom.contains("PaymentError"), "{what}");
+    }
+    assert!(log.contains("<h3>Exception</h3>"), "{log}");
+    for needle in [
+        "payment failed: card declined",
+        "<h3>Resource (1)</h3>",
+        &format!(r##"href="#/traces/{TRACE_ID}?span={}""##, CHARGE.0),
+    ] {
+        assert!(log.contains(needle), "{needle} in\n{log}");
+    }
+
+    let list = chromium.dump_dom(&server.login_url("/#/traces?errors=true"));
+    let mark = start_tag_with(&list, "data-exception").expect("the trace marked");
+    assert!(mark.contains("PaymentError: card declined"), "{mark}");
+    let logs = chromium.dump_dom(&server.login_url("/#/logs"));
+    assert!(
+        logs.contains(r##"href="#/logs/4""##),
+        "a record links to its detail"
+    );
+
+    let dir = artifacts_dir();
+    for (file, url) in [
+        (
+            "issue-14-span-stacktrace.png",
+            format!("/#/traces/{TRACE_ID}?span={}", CHARGE.0),
+        ),
+        ("issue-14-log-detail.png", "/#/logs/4".to_owned()),
+        (
+            "issue-14-traces-errors.png",
+            "/#/traces?errors=true".to_owned(),
+        ),
+    ] {
+        let path = dir.join(file);
+        chromium.screenshot(&server.login_url(&url), &path, &[]);
+        println!("screenshot: {}", path.display());
+    }
+}
+
+/// Each frame its own element, holding its function and, on a line of its
+/// own, its location; the first twelve shown.
+#[track_caller]
+fn assert_frames(what: &str, dom: &str) {
+    for (index, name) in FRAMES.iter().enumerate() {
+        let tag = start_tag_with(dom, &format!(r#"data-frame="{index}""#))
+            .unwrap_or_else(|| panic!("{what}: no frame {index}:\n{dom}"));
+        assert_eq!(tag.contains("hidden"), index >= 12, "{what}: {tag}");
+        let at = dom.find(tag).expect("found");
+        let frame = &dom[at..at + dom[at..].find("</div></div>").expect("a closed frame")];
+        let name = name.replace('<', "&lt;").replace('>', "&gt;");
+        assert!(
+            frame.contains(&format!(r#"<div class="frame-fn">{index}: {name}</div>"#)),
+            "{what}: frame {index}: {frame}"
+        );
+        assert!(
+            frame.contains(&format!(
+                r#"<div class="frame-at">at ./src/frame_{index}.rs:"#
+            )),
+            "{what}: frame {index}: {frame}"
+        );
+    }
+}
+
 /// A trace that arrives while the page is open shows up without a reload:
 /// the server stores it just before answering the page's second summary poll,
 /// so the page must notice the new version and refetch the list.
@@ -257,6 +337,7 @@ fn every_route_mounts_its_view_with_a_quiet_console() {
             "process.memory.usage",
             Some("http.server.requests"),
         ),
+        case("/#/logs/4", "log", Some("logs"), "payment failed", None),
         case("/#/nowhere", "not-found", None, "Nothing here", None),
         case("/#/traces/a/b", "not-found", None, "Nothing here", None),
     ];
@@ -994,6 +1075,7 @@ fn sample_traces(now: u64) -> ExportTraceServiceRequest {
                 attributes: vec![
                     text("exception.type", "PaymentError"),
                     text("exception.message", "card declined"),
+                    text("exception.stacktrace", &stacktrace()),
                 ],
                 dropped_attributes_count: 0,
             }],
@@ -1018,6 +1100,42 @@ fn sample_traces(now: u64) -> ExportTraceServiceRequest {
             resource_spans("payments", vec![charge]),
         ],
     }
+}
+
+/// The functions of [`stacktrace`], innermost first.
+const FRAMES: [&str; 16] = [
+    "__rustc::rust_begin_unwind",
+    "core::panicking::panic_fmt",
+    "payments::acme::decline",
+    "payments::acme::Client::charge::{{closure}}",
+    "payments::charge::{{closure}}",
+    "<tracing::instrument::Instrumented<T> as core::future::future::Future>::poll",
+    "checkout::handlers::checkout::{{closure}}",
+    "axum::handler::Handler::call::{{closure}}",
+    "tower::util::map_response::MapResponseFuture::poll",
+    "hyper::proto::h1::dispatch::Dispatcher::poll_loop",
+    "hyper::server::conn::http1::Connection::poll",
+    "tokio::runtime::task::core::Core<T,S>::poll",
+    "tokio::runtime::task::harness::Harness<T,S>::poll",
+    "tokio::runtime::scheduler::multi_thread::worker::Context::run_task",
+    "tokio::runtime::scheduler::multi_thread::worker::run",
+    "std::thread::Builder::spawn_unchecked_::{{closure}}",
+];
+
+/// A Rust stack trace as the generated module records a panic: numbered
+/// frames, each with its `at file:line:column` line.
+fn stacktrace() -> String {
+    let frames: Vec<String> = FRAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "{i:4}: {name}\n             at ./src/frame_{i}.rs:{}:5",
+                10 + i
+            )
+        })
+        .collect();
+    frames.join("\n")
 }
 
 /// A startup line, then the trace's story (it starts 500 ms in).
@@ -1073,7 +1191,12 @@ fn sample_logs(now: u64) -> ExportLogsServiceRequest {
             17,
             "payment failed: card declined",
             CHARGE.0,
-            vec![text("error.type", "PaymentError")],
+            vec![
+                text("error.type", "PaymentError"),
+                text("exception.type", "PaymentError"),
+                text("exception.message", "card declined"),
+                text("exception.stacktrace", &stacktrace()),
+            ],
         ),
         record(683, 9, "responded 502 in 184 ms", ROOT.0, Vec::new()),
     ];

@@ -7,7 +7,7 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicU64, Ordering},
         mpsc::{Receiver, SyncSender, sync_channel},
     },
@@ -29,12 +29,15 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct Feed {
     lines: SyncSender<Line>,
     skipped: Arc<AtomicU64>,
+    /// The dashboard's address, once its port is bound, for links to traces.
+    dashboard: Arc<OnceLock<String>>,
 }
 
 #[derive(Debug)]
 enum Line {
     Trace(String),
     Error(String),
+    Panic(String),
     /// A status line of the command's own (`Stopped ...`).
     Status(&'static str, String),
     /// Answered once every line before it is printed.
@@ -51,7 +54,17 @@ impl Feed {
         let _ = std::thread::Builder::new()
             .name("cargo-otel-feed".to_owned())
             .spawn(move || write_lines(shell, queue, &counter));
-        Self { lines, skipped }
+        Self {
+            lines,
+            skipped,
+            dashboard: Arc::default(),
+        }
+    }
+
+    /// Where the dashboard is (`http://localhost:PORT/`): panics link to
+    /// their trace there.
+    pub fn link_to(&self, dashboard: String) {
+        let _ = self.dashboard.set(dashboard);
     }
 
     /// Waits (briefly) until the lines queued so far are printed, so that a
@@ -107,9 +120,48 @@ impl Feed {
                 .map(super::store::render_value)
                 .unwrap_or_default();
             let service = printable(&entry.service);
-            self.send(Line::Error(format!("{service} {}", printable(&body))));
+            let line = match panic_line(entry, self.dashboard.get()) {
+                Some(panic) => Line::Panic(format!("{service} {panic}")),
+                None => Line::Error(format!("{service} {}", printable(&body))),
+            };
+            self.send(line);
         }
     }
+}
+
+/// `thread 'main' panicked at src/main.rs:8:5: boom → <link to the span>`
+/// for a record of a panic (`exception.type` `panic`, as the module
+/// cargo-otel generates records them).
+fn panic_line(entry: &LogRecordEntry, dashboard: Option<&String>) -> Option<String> {
+    let record = &entry.record;
+    let attribute = |key: &str| {
+        let kv = record.attributes.iter().find(|kv| kv.key == key)?;
+        kv.value.as_ref().map(super::store::render_value)
+    };
+    if attribute("exception.type").as_deref() != Some("panic") {
+        return None;
+    }
+    let thread = attribute("thread.name").unwrap_or_else(|| "<unnamed>".to_owned());
+    let mut line = format!("thread '{}' panicked", printable(&thread));
+    if let Some(file) = attribute("code.file.path") {
+        let place = [
+            attribute("code.line.number"),
+            attribute("code.column.number"),
+        ];
+        let place: Vec<String> = place.into_iter().flatten().collect();
+        let at = [vec![file], place].concat().join(":");
+        line.push_str(&format!(" at {}", printable(&at)));
+    }
+    let message = attribute("exception.message").unwrap_or_default();
+    line.push_str(&format!(": {}", printable(&message)));
+    if let (Some(dashboard), false) = (dashboard, record.trace_id.is_empty()) {
+        let trace = super::store::hex(&record.trace_id);
+        line.push_str(&format!(" → {dashboard}#/traces/{trace}"));
+        if !record.span_id.is_empty() {
+            line.push_str(&format!("?span={}", super::store::hex(&record.span_id)));
+        }
+    }
+    Some(line)
 }
 
 /// The feed's thread: prints lines as the terminal takes them, and says so
@@ -119,6 +171,7 @@ fn write_lines(shell: Shell, queue: Receiver<Line>, skipped: &AtomicU64) {
         match line {
             Line::Trace(message) => shell.status("Trace", message),
             Line::Error(message) => shell.failure_status("Error", message),
+            Line::Panic(message) => shell.failure_status("Panic", message),
             Line::Status(verb, message) => shell.status(verb, message),
             Line::Flush(done) => {
                 let _ = done.try_send(());
@@ -187,6 +240,53 @@ mod tests {
         let long = super::printable(&"é".repeat(1000));
         assert_eq!(long.chars().count(), super::FEED_TEXT_CHARS + 1);
         assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn a_panic_is_one_escaped_line_with_a_link_to_its_span() {
+        use std::sync::Arc;
+
+        use opentelemetry_proto::tonic::{
+            common::v1::{AnyValue, KeyValue, any_value::Value},
+            logs::v1::LogRecord,
+        };
+
+        let kv = |key: &str, value: Value| KeyValue {
+            key: key.to_owned(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        };
+        let text = |s: &str| Value::StringValue(s.to_owned());
+        let mut record = LogRecord {
+            trace_id: vec![0xab; 16],
+            span_id: vec![0xcd; 8],
+            attributes: vec![
+                kv("exception.type", text("panic")),
+                kv("exception.message", text("boom\n\u{1b}[2Jforged")),
+                kv("thread.name", text("worker")),
+                kv("code.file.path", text("src/main.rs")),
+                kv("code.line.number", Value::IntValue(8)),
+                kv("code.column.number", Value::IntValue(5)),
+            ],
+            ..Default::default()
+        };
+        let entry = |record: &LogRecord| super::LogRecordEntry {
+            id: 0,
+            service: Arc::from("demo"),
+            resource: Arc::default(),
+            scope: Arc::default(),
+            record: record.clone(),
+        };
+        let dashboard = "http://localhost:18888/".to_owned();
+        assert_eq!(
+            super::panic_line(&entry(&record), Some(&dashboard)).as_deref(),
+            Some(
+                "thread 'worker' panicked at src/main.rs:8:5: boom\\n\\u{1b}[2Jforged \
+                 → http://localhost:18888/#/traces/abababababababababababababababab?span=cdcdcdcdcdcdcdcd"
+            )
+        );
+        record.attributes[0] = kv("exception.type", text("std::io::Error"));
+        assert_eq!(super::panic_line(&entry(&record), Some(&dashboard)), None);
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct TraceSummary {
     pub status: StatusCode,
     pub span_count: usize,
     pub services: Vec<String>,
+    /// The first exception recorded in the trace, as `type: message`; empty
+    /// when there is none.
+    pub exception: String,
 }
 
 /// `GET /api/traces/{trace_id}`: every span, ordered by start time.
@@ -99,6 +102,8 @@ pub enum StatusCode {
 /// `level` is the minimum severity: trace, debug, info, warn, error, fatal.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogEntry {
+    /// `GET /api/logs/{id}` answers with this record while it is held.
+    pub id: u64,
     pub time_unix_nano: String,
     /// `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `FATAL` (from the severity number).
     pub level: String,
@@ -109,6 +114,8 @@ pub struct LogEntry {
     pub trace_id: String,
     pub span_id: String,
     pub attributes: Vec<Attribute>,
+    /// The attributes of the resource that emitted it.
+    pub resource: Vec<Attribute>,
     pub scope: String,
 }
 

@@ -120,6 +120,9 @@ impl Backend {
                 .local_addr()
                 .context("failed to read a bound address")
         };
+        if let Some(feed) = &config.feed {
+            feed.link_to(format!("http://localhost:{}/", addr(&ui)?.port()));
+        }
         let mut backend = Self {
             store: store.clone(),
             grpc: addr(&grpc)?,

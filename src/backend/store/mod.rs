@@ -13,7 +13,7 @@ mod bound;
 mod metrics;
 mod render;
 
-pub(crate) use render::render_value;
+pub(crate) use render::{hex, render_value};
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +27,7 @@ use opentelemetry_proto::tonic::{
         logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
         trace::v1::ExportTraceServiceRequest,
     },
-    common::v1::InstrumentationScope,
+    common::v1::{InstrumentationScope, KeyValue},
     logs::v1::LogRecord,
     resource::v1::Resource,
     trace::v1::{Span, status::StatusCode as ProtoStatus},
@@ -66,7 +66,11 @@ pub struct SpanRecord {
 
 #[derive(Debug, Clone)]
 pub struct LogRecordEntry {
+    /// Its place in the order of arrival: how the dashboard links to it.
+    pub id: u64,
     pub service: Arc<str>,
+    /// The attributes of the resource, shared like the scope.
+    pub resource: Arc<Vec<KeyValue>>,
     pub scope: Arc<InstrumentationScope>,
     pub record: LogRecord,
 }
@@ -80,6 +84,8 @@ struct Inner {
     span_count: usize,
     span_bytes: usize,
     logs: VecDeque<LogRecordEntry>,
+    /// Log records received so far: the next one's id.
+    logs_received: u64,
     /// The size of each record in `logs`, in the same order.
     log_sizes: VecDeque<usize>,
     log_bytes: usize,
@@ -179,10 +185,12 @@ impl Store {
         let mut services = Vec::with_capacity(request.resource_logs.len());
         for resource_logs in &mut request.resource_logs {
             let service = service_name(resource_logs.resource.as_ref());
+            let resource = &mut resource_logs.resource.get_or_insert_default().attributes;
+            let resource = bound::attributes(resource);
             for scope_logs in &mut resource_logs.scope_logs {
                 let scope = bound::scope(scope_logs.scope.get_or_insert_default());
                 for record in &mut scope_logs.log_records {
-                    sizes.push(bound::log(record) + scope + service.len());
+                    sizes.push(bound::log(record) + resource + scope + service.len());
                 }
             }
             services.push(service);
@@ -193,18 +201,22 @@ impl Store {
         self.update(|inner| {
             for (resource_logs, name) in request.resource_logs.into_iter().zip(services) {
                 let service = inner.service(name);
+                let resource = Arc::new(resource_logs.resource.unwrap_or_default().attributes);
                 for scope_logs in resource_logs.scope_logs {
                     let scope = Arc::new(scope_logs.scope.unwrap_or_default());
                     inner.hold(&service, scope_logs.log_records.len());
                     for (record, size) in scope_logs.log_records.into_iter().zip(&mut sizes) {
                         let entry = LogRecordEntry {
+                            id: inner.logs_received,
                             service: service.clone(),
+                            resource: resource.clone(),
                             scope: scope.clone(),
                             record,
                         };
                         if entry.record.severity_number >= render::SEVERITY_ERROR {
                             notable.push(entry.clone());
                         }
+                        inner.logs_received += 1;
                         inner.push_log(entry, size, &mut evicted);
                     }
                 }
@@ -305,6 +317,14 @@ impl Store {
             .take(limit)
             .map(render::log_entry)
             .collect()
+    }
+
+    /// The record with this id, while it is held.
+    pub fn log(&self, id: u64) -> Option<LogEntry> {
+        let inner = self.lock();
+        // Held in the order of arrival, so of ids.
+        let at = inner.logs.binary_search_by_key(&id, |e| e.id).ok()?;
+        inner.logs.get(at).map(render::log_entry)
     }
 
     pub fn metrics(&self, query: &MetricQuery) -> Vec<MetricSeries> {

@@ -124,8 +124,10 @@ pub(crate) fn trace_matches(spans: &[SpanRecord], query: &TraceQuery) -> bool {
         .service
         .as_deref()
         .is_none_or(|s| spans.iter().any(|r| &*r.service == s));
-    let errors_ok =
-        !query.errors.unwrap_or(false) || spans.iter().any(|r| status(r) == StatusCode::Error);
+    let errors_ok = !query.errors.unwrap_or(false)
+        || spans
+            .iter()
+            .any(|r| status(r) == StatusCode::Error || exception(r).is_some());
     let text_ok = match query.q.as_deref().map(str::to_lowercase) {
         None => true,
         Some(needle) => spans.iter().any(|r| {
@@ -158,6 +160,7 @@ pub(crate) fn trace_summary(spans: &[SpanRecord]) -> TraceSummary {
     services.sort_unstable();
     services.dedup();
     let any_error = spans.iter().any(|r| status(r) == StatusCode::Error);
+    let exception = spans.iter().find_map(exception).unwrap_or_default();
     TraceSummary {
         trace_id: hex(&root.span.trace_id),
         service: root.service.to_string(),
@@ -171,7 +174,28 @@ pub(crate) fn trace_summary(spans: &[SpanRecord]) -> TraceSummary {
         },
         span_count: spans.len(),
         services,
+        exception,
     }
+}
+
+/// The span's first `exception` event as `type: message` (either alone when
+/// the other is missing), following the OpenTelemetry conventions.
+fn exception(record: &SpanRecord) -> Option<String> {
+    let event = record.span.events.iter().find(|e| e.name == "exception")?;
+    let field = |key: &str| {
+        let kv = event.attributes.iter().find(|kv| kv.key == key)?;
+        kv.value
+            .as_ref()
+            .map(render_value)
+            .filter(|v| !v.is_empty())
+    };
+    Some(
+        match (field("exception.type"), field("exception.message")) {
+            (Some(kind), Some(message)) => format!("{kind}: {message}"),
+            (Some(only), None) | (None, Some(only)) => only,
+            (None, None) => "exception".to_owned(),
+        },
+    )
 }
 
 pub(crate) fn trace_detail(id: &[u8], spans: &[SpanRecord]) -> TraceDetail {
@@ -281,6 +305,7 @@ pub(crate) fn log_entry(entry: &LogRecordEntry) -> LogEntry {
         record.observed_time_unix_nano
     };
     LogEntry {
+        id: entry.id,
         time_unix_nano: time.to_string(),
         level: level(record.severity_number, &record.severity_text),
         severity_number: record.severity_number,
@@ -289,6 +314,7 @@ pub(crate) fn log_entry(entry: &LogRecordEntry) -> LogEntry {
         trace_id: hex(&record.trace_id),
         span_id: hex(&record.span_id),
         attributes: attributes(&record.attributes),
+        resource: attributes(&entry.resource),
         scope: entry.scope.name.clone(),
     }
 }

@@ -179,7 +179,7 @@ fn logs_filter_by_level_text_and_trace() {
     });
     assert_eq!(warnings.len(), 2);
     let in_trace = store.logs(&LogQuery {
-        trace_id: Some(render::hex(&[7; 16])),
+        trace_id: Some(hex(&[7; 16])),
         q: Some("DISK".into()),
         ..Default::default()
     });
@@ -278,7 +278,7 @@ fn long_text_is_cut_and_lists_are_bounded() {
             .iter()
             .all(|s| s.len() <= MAX_NAME_LENGTH + 3)
     );
-    let id = render::hex(&[1; 16]);
+    let id = hex(&[1; 16]);
     let detail = store.trace(&id).expect("stored");
     let span = &detail.spans[0];
     assert!(span.name.len() <= MAX_NAME_LENGTH + 3 && span.name.ends_with('…'));
@@ -327,7 +327,7 @@ fn the_byte_cap_evicts_from_the_largest_signal() {
     // The small log record is still there: the spans held the most.
     assert_eq!((summary.held.logs, summary.evicted.logs), (1, 0));
     let newest = store.traces(&TraceQuery::default());
-    assert_eq!(newest[0].trace_id, render::hex(&[99; 16]));
+    assert_eq!(newest[0].trace_id, hex(&[99; 16]));
 }
 
 #[test]
@@ -377,4 +377,55 @@ fn what_is_cut_off_is_given_back() {
         "{}",
         kept.capacity()
     );
+}
+
+#[test]
+fn a_trace_with_an_exception_is_marked_and_found_by_errors_only() {
+    let store = Store::default();
+    let text = |key: &str, value: &str| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(value.into())),
+        }),
+        ..Default::default()
+    };
+    // Recorded, but the status left Unset (a library's own exception event).
+    let mut failing = span(1, 2, Some(1), "work");
+    failing.events = vec![opentelemetry_proto::tonic::trace::v1::span::Event {
+        name: "exception".into(),
+        attributes: vec![
+            text("exception.type", "panic"),
+            text("exception.message", "boom"),
+        ],
+        ..Default::default()
+    }];
+    store.ingest_traces(traces("api", vec![span(1, 1, None, "main"), failing]));
+    store.ingest_traces(traces("api", vec![span(2, 1, None, "fine")]));
+    let errors = store.traces(&TraceQuery {
+        errors: Some(true),
+        ..Default::default()
+    });
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].exception, "panic: boom");
+    let all = store.traces(&TraceQuery::default());
+    assert_eq!(all.iter().filter(|t| t.exception.is_empty()).count(), 1);
+}
+
+#[test]
+fn a_log_record_is_found_by_its_id_with_its_resource_while_held() {
+    let store = Store::new(Caps {
+        logs: 2,
+        ..Caps::default()
+    });
+    for body in ["first", "second", "third"] {
+        store.ingest_logs(logs("api", vec![log(body, 9, None)]));
+    }
+    assert!(store.log(0).is_none(), "evicted");
+    let third = store.log(2).expect("held");
+    assert_eq!((third.id, third.body.as_str()), (2, "third"));
+    assert_eq!(third.resource.len(), 1);
+    assert_eq!(third.resource[0].value, "api");
+    let listed = store.logs(&LogQuery::default());
+    assert_eq!(listed.iter().map(|l| l.id).collect::<Vec<_>>(), [2, 1]);
+    assert!(store.log(3).is_none());
 }

@@ -26,6 +26,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/traces", get(traces))
         .route("/api/traces/{trace_id}", get(trace))
         .route("/api/logs", get(logs))
+        .route("/api/logs/{id}", get(log))
         .route("/api/metrics", get(metrics))
         .route("/api/{*rest}", get(unknown))
         .layer(middleware::map_response(no_store))
@@ -128,6 +129,17 @@ async fn logs(
         )));
     }
     Ok(Json(state.store.logs(&query)))
+}
+
+async fn log(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<LogEntry> {
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("a log record id is a number"))?;
+    state
+        .store
+        .log(id)
+        .map(Json)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no log record {id}")))
 }
 
 async fn metrics(

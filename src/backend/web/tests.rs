@@ -179,11 +179,13 @@ fn model_js_typedefs_mirror_the_api_json() {
                 status: StatusCode::Error,
                 span_count: 1,
                 services: vec!["svc".into()],
+                exception: "panic: boom".into(),
             }),
         ),
         (
             "LogEntry",
             json(&LogEntry {
+                id: 1,
                 time_unix_nano: "1".into(),
                 level: "INFO".into(),
                 severity_number: 9,
@@ -192,6 +194,7 @@ fn model_js_typedefs_mirror_the_api_json() {
                 trace_id: String::new(),
                 span_id: String::new(),
                 attributes: vec![attribute.clone()],
+                resource: vec![attribute.clone()],
                 scope: String::new(),
             }),
         ),

@@ -50,6 +50,8 @@ export const api = {
   trace: (traceId) => getJson(`/api/traces/${encodeURIComponent(traceId)}`),
   /** @returns {Promise<import("./model.js").LogEntry[]>} newest first */
   logs: (query) => getJson(`/api/logs?${query}`),
+  /** @returns {Promise<import("./model.js").LogEntry>} */
+  log: (id) => getJson(`/api/logs/${encodeURIComponent(id)}`),
   /** @returns {Promise<import("./model.js").MetricSeries[]>} */
   metrics: (query) => getJson(`/api/metrics?${query}`),
 };

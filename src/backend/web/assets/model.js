@@ -48,6 +48,7 @@
  * @property {StatusCode} status
  * @property {number} span_count
  * @property {string[]} services
+ * @property {string} exception the first exception in the trace as `type: message`, empty when none
  */
 
 /**
@@ -88,8 +89,10 @@
  */
 
 /**
- * `GET /api/logs?service=S&level=warn&q=TEXT&trace_id=ID&limit=N`: newest first.
+ * `GET /api/logs?service=S&level=warn&q=TEXT&trace_id=ID&limit=N`: newest first;
+ * `GET /api/logs/{id}`: one of them.
  * @typedef {object} LogEntry
+ * @property {number} id `GET /api/logs/{id}` answers with this record while it is held
  * @property {string} time_unix_nano
  * @property {string} level `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `FATAL`
  * @property {number} severity_number
@@ -98,6 +101,7 @@
  * @property {string} trace_id empty when the record was not emitted inside a span
  * @property {string} span_id
  * @property {Attribute[]} attributes
+ * @property {Attribute[]} resource the attributes of the resource that emitted it
  * @property {string} scope
  */
 

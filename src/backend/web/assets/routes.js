@@ -1,5 +1,6 @@
 // The route table: which view each hash shows, and which tab it belongs to.
 
+import { logView } from "./views/log.js";
 import { logsView } from "./views/logs.js";
 import { metricsView } from "./views/metrics.js";
 import { badLinkView, notFoundView } from "./views/not-found.js";
@@ -14,6 +15,7 @@ export const ROUTES = [
   { name: "traces", path: "/traces", title: "Traces", tab: "traces", view: tracesView },
   { name: "trace", path: "/traces/:traceId", title: "Trace", tab: "traces", view: traceView },
   { name: "logs", path: "/logs", title: "Logs", tab: "logs", view: logsView },
+  { name: "log", path: "/logs/:logId", title: "Log record", tab: "logs", view: logView },
   { name: "metrics", path: "/metrics", title: "Metrics", tab: "metrics", view: metricsView },
 ];
 

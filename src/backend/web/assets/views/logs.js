@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { h } from "../dom.js";
 import { fmtTime, plural } from "../format.js";
 import { LIST_LIMIT, listView, searchInput, serviceSelect } from "../list.js";
+import { hasException } from "../exception.js";
 import { attrChips, serviceBadge } from "../telemetry.js";
 
 /** Minimum levels, as `GET /api/logs?level=` takes them. */
@@ -53,21 +54,46 @@ function traceChip(traceId) {
   );
 }
 
-/** @param {import("../model.js").LogEntry} log */
+/**
+ * A record; a click opens its detail.
+ * @param {import("../model.js").LogEntry} log
+ */
 function logRow(log) {
   const level = (log.level || "").toLowerCase();
-  const traceHref = log.trace_id ? `#/traces/${log.trace_id}${log.span_id ? `?span=${log.span_id}` : ""}` : null;
+  const traceHref = spanHref(log);
+  const href = `#/logs/${log.id}`;
   return h(
     "tr",
-    { class: `log-${level}`, dataset: { level } },
-    h("td", { class: "time" }, fmtTime(log.time_unix_nano)),
+    { class: `clickable log-${level}`, dataset: { level, logId: String(log.id) }, onclick: () => (location.hash = href) },
+    h("td", { class: "time" }, h("a", { href, title: "Open the record" }, fmtTime(log.time_unix_nano))),
     h("td", {}, h("span", { class: `level ${level}` }, log.level || "?")),
     h("td", { class: "shrink" }, serviceBadge(log.service)),
-    h("td", {}, h("div", { class: "log-body" }, log.body), attrChips(log.attributes)),
     h(
       "td",
       {},
-      traceHref ? h("a", { href: traceHref, class: "mono", title: "Open the trace" }, `${log.trace_id.slice(0, 8)}…`) : null,
+      h("div", { class: "log-body" }, log.body),
+      hasException(log.attributes) ? h("span", { class: "exception-mark" }, "exception · stack trace") : null,
+      attrChips(log.attributes.filter((a) => a.key !== "exception.stacktrace")),
+    ),
+    h(
+      "td",
+      {},
+      traceHref
+        ? h(
+            "a",
+            { href: traceHref, class: "mono", title: "Open the trace", onclick: (e) => e.stopPropagation() },
+            `${log.trace_id.slice(0, 8)}…`,
+          )
+        : null,
     ),
   );
+}
+
+/**
+ * The record's span in its trace, or null outside a trace.
+ * @param {import("../model.js").LogEntry} log
+ */
+export function spanHref(log) {
+  if (!log.trace_id) return null;
+  return `#/traces/${log.trace_id}${log.span_id ? `?span=${log.span_id}` : ""}`;
 }

@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { empty, h, kvList, loadFailed } from "../dom.js";
+import { exceptionBlock, hasException } from "../exception.js";
 import { fmtDateTime, fmtDuration, fmtPlain, nsBig, plural } from "../format.js";
 import { setParam } from "../list.js";
 import { serviceBadge, statusPill } from "../telemetry.js";
@@ -109,12 +110,19 @@ function spanDetail(span, traceStart, close) {
   );
 }
 
-/** @param {import("../model.js").SpanEvent} ev */
+/**
+ * An event; an `exception` event shows its stack trace.
+ * @param {import("../model.js").SpanEvent} ev
+ */
 function eventBlock(ev, spanStart) {
+  const exception = ev.name === "exception" && hasException(ev.attributes);
+  let body = null;
+  if (exception) body = exceptionBlock(ev.attributes);
+  else if (ev.attributes.length) body = kvList(ev.attributes.map((a) => [a.key, a.value]));
   return h(
     "div",
-    { class: "event" },
+    { class: exception ? "event exception-event" : "event" },
     h("div", { class: "ev-head" }, ev.name, h("span", {}, `+${fmtDuration(Number(nsBig(ev.time_unix_nano) - spanStart))}`)),
-    ev.attributes.length ? kvList(ev.attributes.map((a) => [a.key, a.value])) : null,
+    body,
   );
 }

@@ -52,6 +52,9 @@ function traceRow(trace, longest) {
       "td",
       {},
       h("a", { href }, trace.root_name || h("span", { class: "muted" }, "(root span not received)")),
+      trace.exception
+        ? h("div", { class: "exception-mark", title: trace.exception, dataset: { exception: "" } }, trace.exception)
+        : null,
       h("div", { class: "muted mono" }, trace.trace_id.slice(0, 16)),
     ),
     h("td", { class: "num" }, fmtPlain(trace.span_count)),
