@@ -1228,6 +1228,8 @@ fn a_crate_that_forbids_unsafe_code_compiles_and_exports() {
         !module.contains("libc::"),
         "the exit hooks are in the module"
     );
+    let manifest = read(&shapes.sources.join("no-unsafe/Cargo.toml"));
+    assert!(!manifest.contains("libc"), "{manifest}");
     assert_shape_exports(shape("no-unsafe"));
 }
 
@@ -1419,4 +1421,67 @@ fn copy_registry_crate(name: &str, version: &str, to: &Path) {
         .unwrap_or_else(|| panic!("{name} {version} is not in cargo's registry cache"));
     let source = Path::new(manifest).parent().expect("the crate's directory");
     support::copy_tree(source, to);
+}
+
+/// `init` adds crates, and must not move the program's locked versions of the
+/// ones it already has: a newer libc (0.2.191) dropped a constant a locked
+/// crate used (seen on a real file server), so its build broke after `init`.
+/// Resolution only, no build.
+#[test]
+fn init_keeps_the_locked_libc() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("locked");
+    fs::create_dir_all(root.join("src")).unwrap();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"locked\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ntokio = { version = \"1\", features = [\"rt-multi-thread\", \"net\"] }\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("src/main.rs"),
+        "fn main() {\n    println!(\"locked\");\n}\n",
+    )
+    .unwrap();
+    // A program locked to an older tokio (and the mio and libc it allowed).
+    let pinned = "0.2.188";
+    for args in [
+        &["generate-lockfile"][..],
+        &["update", "-p", "tokio", "--precise", "1.53.1"],
+        &["update", "-p", "mio", "--precise", "1.2.0"],
+        &["update", "-p", "libc", "--precise", pinned],
+    ] {
+        let out = support::cargo(&root).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = support::cargo_otel(&root).arg("init").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = support::cargo(&root)
+        .args(["metadata", "--format-version", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lock = read(&root.join("Cargo.lock"));
+    let libc: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|p| p.contains("name = \"libc\""))
+        .collect();
+    assert_eq!(libc.len(), 1, "{lock}");
+    assert!(
+        libc[0].contains(&format!("version = \"{pinned}\"")),
+        "{}",
+        libc[0]
+    );
 }

@@ -265,10 +265,13 @@ pub const STACK: &[PinnedDependency] = &[
         check_version: true,
     },
     // The module's exit hooks (signal handlers, `atexit`); tokio already
-    // builds it.
+    // builds it. An old floor on purpose: the hooks use calls every 0.2 has,
+    // and a newer requirement would move the program's locked libc, which
+    // broke a crate relying on a constant 0.2.191 removed (xattr 0.2's
+    // `ENOATTR` on Linux).
     PinnedDependency {
         name: "libc",
-        version: "0.2.191",
+        version: "0.2.150",
         features: &[],
         default_features: &["std"],
         umbrella: None,

@@ -164,8 +164,11 @@ impl Plan {
             false => None,
         };
         let log = self.log.then_some(&LOG);
+        // libc is only for the exit hooks.
+        let exit_hooks = self.exit_hooks;
         let pinned = manifest::STACK
             .iter()
+            .filter(|d| exit_hooks || d.name != "libc")
             .chain(detect::dependencies(&self.frameworks))
             .chain(log);
         let home = match project.target {
