@@ -282,15 +282,15 @@ fn the_repaired_crate_builds_and_exports() {
     );
 
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-init-target");
-    let build = support::cargo(&fixture.root)
-        .args(["build", "--locked", "--quiet"])
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .output()
-        .unwrap();
+    let build = support::output_one_build_at_a_time(
+        support::cargo(&fixture.root)
+            .args(["build", "--locked", "--quiet"])
+            .env("CARGO_TARGET_DIR", &target_dir),
+    );
     assert!(
         build.status.success(),
         "{}",
-        String::from_utf8_lossy(&build.stderr)
+        support::cargo_errors(&String::from_utf8_lossy(&build.stderr))
     );
     let receiver = receiver();
     let run = std::process::Command::new(target_dir.join("debug/demo"))

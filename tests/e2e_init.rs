@@ -160,22 +160,13 @@ fn sync_main_exports_to_the_local_backend() {
 #[test]
 fn dash_runs_the_crate_against_the_local_backend() {
     let apps = apps();
-    let output = support::cargo_otel(&apps.standalone)
-        .args([
-            "dash",
-            "--backend",
-            "local",
-            "--grpc-port",
-            "0",
-            "--http-port",
-            "0",
-            "--ui-port",
-            "0",
-        ])
-        .env("CARGO_TARGET_DIR", &apps.target_dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run cargo otel dash");
+    let output = support::output_one_build_at_a_time(
+        support::cargo_otel(&apps.standalone)
+            .args(["dash", "--backend", "local"])
+            .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+            .env("CARGO_TARGET_DIR", &apps.target_dir)
+            .stdin(Stdio::null()),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("demo-multi finished"));
@@ -544,17 +535,18 @@ fn cargo_otel_init(dir: &Path, package: Option<&str>) {
 }
 
 fn cargo_build(dir: &Path, target_dir: &Path, args: &[&str]) {
-    let output = support::cargo(dir)
-        .arg("build")
-        .args(args)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .output()
-        .expect("run cargo build");
+    let output = support::output_one_build_at_a_time(
+        support::cargo(dir)
+            .arg("build")
+            .args(args)
+            .env("CARGO_TARGET_DIR", target_dir),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "cargo build failed in {}:\n{stderr}",
-        dir.display()
+        "cargo build failed in {}:\n{}",
+        dir.display(),
+        support::cargo_errors(&stderr)
     );
     // The generated code must not add warnings to the user's build.
     assert!(

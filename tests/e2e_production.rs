@@ -777,13 +777,17 @@ fn cargo_build(dir: &Path, target_dir: &Path) {
 /// Runs cargo with `args`, which must succeed without a warning: the
 /// generated code must not add any to the user's build.
 fn cargo_quietly(dir: &Path, target_dir: &Path, args: &[&str]) {
-    let output = support::cargo(dir)
-        .args(args)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .output()
-        .expect("run cargo");
+    let output = support::output_one_build_at_a_time(
+        support::cargo(dir)
+            .args(args)
+            .env("CARGO_TARGET_DIR", target_dir),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "cargo {args:?} failed:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "cargo {args:?} failed:\n{}",
+        support::cargo_errors(&stderr)
+    );
     assert!(
         !stderr.contains("warning"),
         "cargo {args:?} warned:\n{stderr}"

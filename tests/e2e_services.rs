@@ -494,13 +494,13 @@ fn prepare() -> Fixtures {
         "{output}"
     );
     assert_one_opentelemetry(&actix);
-    let build = support::cargo(&actix)
-        .arg("build")
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .expect("cargo build");
+    let build = support::output_one_build_at_a_time(
+        support::cargo(&actix)
+            .arg("build")
+            .env("CARGO_TARGET_DIR", target_dir()),
+    );
     let stderr = String::from_utf8_lossy(&build.stderr);
-    assert!(build.status.success(), "{stderr}");
+    assert!(build.status.success(), "{}", support::cargo_errors(&stderr));
     assert!(!stderr.contains("warning"), "{stderr}");
 
     Fixtures {

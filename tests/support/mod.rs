@@ -9,7 +9,8 @@ pub(crate) mod tls;
 
 use std::{
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Output},
+    sync::Mutex,
 };
 
 /// Environment prefixes that would leak the outer cargo, Docker or OpenTelemetry
@@ -41,6 +42,42 @@ pub(crate) fn cargo(dir: &Path) -> Command {
     let mut cmd = Command::new(cargo);
     hermetic(&mut cmd).current_dir(dir);
     cmd
+}
+
+/// Runs `command` (a cargo build into the shared fixture target directory, or a
+/// `cargo otel dash` that builds there) while no other such command of this test
+/// process runs. Two cargo processes building into one target directory can
+/// break each other's build since cargo 1.93's build-directory layout
+/// (rust-lang/cargo#16384), and on two cores they gain nothing from overlapping.
+pub(crate) fn output_one_build_at_a_time(command: &mut Command) -> Output {
+    static BUILDS: Mutex<()> = Mutex::new(());
+    let _turn = BUILDS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    command.output().expect("run cargo")
+}
+
+/// What a failed cargo command said, without its progress lines (a fresh
+/// build prints hundreds), so that the error is what a CI log shows.
+pub(crate) fn cargo_errors(stderr: &str) -> String {
+    const PROGRESS: [&str; 11] = [
+        "Adding ",
+        "Blocking ",
+        "Checking ",
+        "Compiling ",
+        "Downgrading ",
+        "Downloaded ",
+        "Downloading ",
+        "Finished ",
+        "Locking ",
+        "Updating ",
+        "Unpacking ",
+    ];
+    stderr
+        .lines()
+        .filter(|line| !PROGRESS.iter().any(|p| line.trim_start().starts_with(p)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Copies the directory tree `from` into `to` (created if missing).
