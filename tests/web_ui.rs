@@ -137,8 +137,9 @@ fn screenshots_of_every_view() {
 }
 
 /// An exception's stack trace shows one frame per line, in the span's detail
-/// and in the log record's Exception section, the frames past the first
-/// twelve behind a button; the trace is marked in the list and found by
+/// and in the log record's Exception section, starting at the frame that
+/// panicked (std's panic machinery folded), the frames past twelve behind a
+/// button; the trace is marked in the list and found by
 /// "errors only".
 #[test]
 fn exceptions_show_their_stack_trace_one_frame_per_line() {
@@ -150,7 +151,7 @@ fn exceptions_show_their_stack_trace_one_frame_per_line() {
     for (what, dom) in [("span detail", &span), ("log detail", &log)] {
         assert_frames(what, dom);
         assert!(
-            dom.contains("Show all 16 frames (4 more)"),
+            dom.contains("Show all 16 frames (4 more, 2 of the panic machinery)"),
             "{what}:\n{dom}"
         );
         assert!(dom.contains(">Copy</button>"), "{what}: no copy button");
@@ -193,13 +194,26 @@ fn exceptions_show_their_stack_trace_one_frame_per_line() {
 }
 
 /// Each frame its own element, holding its function and, on a line of its
-/// own, its location; the first twelve shown.
+/// own, its location; the two frames of std's panic machinery folded, the
+/// next twelve shown, the runtime's frames dimmed.
 #[track_caller]
 fn assert_frames(what: &str, dom: &str) {
     for (index, name) in FRAMES.iter().enumerate() {
         let tag = start_tag_with(dom, &format!(r#"data-frame="{index}""#))
             .unwrap_or_else(|| panic!("{what}: no frame {index}:\n{dom}"));
-        assert_eq!(tag.contains("hidden"), index >= 12, "{what}: {tag}");
+        assert_eq!(
+            tag.contains("hidden"),
+            !(2..14).contains(&index),
+            "{what}: {tag}"
+        );
+        assert_eq!(
+            tag.contains("frame-library"),
+            index >= 2
+                && ["std::", "tokio::", "tower::", "hyper::"]
+                    .iter()
+                    .any(|runtime| name.starts_with(runtime)),
+            "{what}: {tag}"
+        );
         let at = dom.find(tag).expect("found");
         let frame = &dom[at..at + dom[at..].find("</div></div>").expect("a closed frame")];
         let name = name.replace('<', "&lt;").replace('>', "&gt;");

@@ -37,25 +37,54 @@ export function exceptionBlock(attributes) {
 }
 
 /**
+ * Frames of the panic machinery (std's and core's unwinding, the generated
+ * module's hook) come before the frame that panicked: they are folded away so
+ * the trace starts where the user's code failed.
+ */
+const MACHINERY =
+  /^(__rustc::|rust_begin_unwind|core::panicking::|core::result::unwrap_failed|core::option::(expect|unwrap)_failed|std::panicking::|std::panic::|std::sys::backtrace::|std::backtrace|std::rt::|backtrace::|<alloc::boxed::Box<F,\s*A> as core::ops::function::Fn|(\w+::)*otel::panics::)/;
+
+/** Frames of std, core and the async runtime: shown, but dimmed. */
+const LIBRARY = /^<?(std|core|alloc|tokio|futures_util|futures_core|hyper|hyper_util|tower|h2)::/;
+
+/**
+ * Traces whose collapsed frames the reader opened. Views re-render on every
+ * live update; the trace is recognized by its text, so it stays open.
+ * @type {Set<string>}
+ */
+const opened = new Set();
+
+/**
  * The stack trace, one frame per line: a Rust frame is its numbered line and
  * the `at file:line` under it; text without numbered frames is a frame per
- * line. Beyond COLLAPSED_FRAMES the rest waits behind a button.
+ * line. Leading frames of the panic machinery are folded, and beyond
+ * COLLAPSED_FRAMES the rest waits behind a button.
  * @param {string} text
  */
 export function stackTrace(text) {
   const frames = splitFrames(text);
+  const names = frames.map((lines) => lines[0].trim().replace(/^\d+:\s*/, ""));
+  let machinery = 0;
+  while (machinery < frames.length - 1 && MACHINERY.test(names[machinery])) machinery++;
+  const isOpen = opened.has(text);
+  const shownUpTo = isOpen ? frames.length : machinery + COLLAPSED_FRAMES;
   const list = h(
     "div",
     { class: "stacktrace", role: "list" },
     frames.map((lines, index) =>
       h(
         "div",
-        { class: "frame", role: "listitem", dataset: { frame: String(index) }, hidden: index >= COLLAPSED_FRAMES },
+        {
+          class: index < machinery ? "frame frame-machinery" : LIBRARY.test(names[index]) ? "frame frame-library" : "frame",
+          role: "listitem",
+          dataset: { frame: String(index) },
+          hidden: !isOpen && (index < machinery || index >= shownUpTo),
+        },
         lines.map((line, i) => h("div", { class: i === 0 ? "frame-fn" : "frame-at" }, line.trim())),
       ),
     ),
   );
-  const hiddenCount = frames.length - COLLAPSED_FRAMES;
+  const hiddenCount = isOpen ? 0 : frames.length - list.querySelectorAll(".frame:not([hidden])").length;
   const expand =
     hiddenCount > 0
       ? h(
@@ -63,11 +92,12 @@ export function stackTrace(text) {
           {
             class: "link-button",
             onclick: () => {
+              opened.add(text);
               for (const frame of list.querySelectorAll(".frame[hidden]")) frame.hidden = false;
               expand.remove();
             },
           },
-          `Show all ${frames.length} frames (${hiddenCount} more)`,
+          `Show all ${frames.length} frames (${hiddenCount} more${machinery ? `, ${machinery} of the panic machinery` : ""})`,
         )
       : null;
   const copy = h("button", { class: "link-button", title: "Copy the stack trace" }, "Copy");
