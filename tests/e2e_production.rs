@@ -10,8 +10,8 @@
 //! before, out within 6 s, the problem named once on stderr); the strict
 //! `try_init`; `process::exit` from `main`, a helper and another thread, and a
 //! panic, flushing what came before; panics in `main`, a thread, a tokio task
-//! and with `panic=abort` recorded as exceptions and error logs, the program's
-//! output as before; a server without signal handling stopped
+//! and with `panic=abort`, and an error returned from `main`, recorded as
+//! exceptions and error logs, the program's output as before; a server without signal handling stopped
 //! by SIGINT and SIGTERM (flushed, then ended by that signal as before), one
 //! whose SIGINT was ignored before it started, and one that handles Ctrl-C
 //! itself with tokio (its graceful path, unchanged).
@@ -293,6 +293,72 @@ fn a_panic_in_a_tokio_task_is_recorded() {
         message: "task boom",
         thread: "tokio-rt-worker",
     });
+}
+
+/// `main` returns an `Err`: `init` moved its body into `main_body`, and
+/// `main` passes the result through `otel::main_result`. At the collector:
+/// the run's span with status Error and an `exception` event carrying the
+/// error's type and its `source()` chain, and an ERROR log record in that
+/// trace whose body is what the program printed. The program prints and ends
+/// exactly as before `init`.
+#[test]
+fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
+    const MESSAGE: &str =
+        "invalid port in config\n\nCaused by:\n    0: invalid digit found in string";
+    const PRINTED: &str = "Error: ConfigError { source: ParseIntError { kind: InvalidDigit } }";
+    let before = before("error-main").run(&[]);
+    assert_eq!(before.status.code(), Some(1), "{before}");
+    assert_eq!(before.stderr.trim_end(), PRINTED, "{before}");
+    let disabled = after("error-main").run(&[("OTEL_SDK_DISABLED", "true")]);
+    let receiver = receiver(ReceiverConfig::loopback());
+    let run = after("error-main").run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    assert_eq!(run.status.to_string(), before.status.to_string(), "{run}");
+    assert_eq!(run.stdout, before.stdout, "{run}");
+    // The module's console shows what it logged; the error is printed last, as before.
+    assert_eq!(mask(&run.stderr), mask(&disabled.stderr), "{run}");
+    assert!(run.stderr.ends_with(&before.stderr), "{run}");
+    assert!(run.elapsed < EXIT_LIMIT, "took {:?}\n{run}", run.elapsed);
+
+    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
+        t.find_span("error-main").is_some() && t.log_records().any(|l| is_error(l.record))
+    });
+    assert!(
+        arrived,
+        "incomplete: {:?}\n{run}",
+        summary(&receiver.snapshot())
+    );
+    let telemetry = receiver.snapshot();
+    let span = telemetry.find_span("error-main").expect("checked");
+    let status = span.span.status.as_ref().expect("a status");
+    assert_eq!(status.code, 2, "status Error: {status:?}");
+    assert_eq!(status.message, MESSAGE);
+    let event = span
+        .span
+        .events
+        .iter()
+        .find(|e| e.name == "exception")
+        .unwrap_or_else(|| panic!("no exception event: {:?}", span.span.events));
+    let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
+    assert_eq!(
+        attribute("exception.type"),
+        "alloc::boxed::Box<dyn core::error::Error>"
+    );
+    assert_eq!(attribute("exception.message"), MESSAGE);
+
+    let log = telemetry
+        .log_records()
+        .find(|l| is_error(l.record))
+        .expect("checked");
+    assert_eq!(
+        log.record.trace_id, span.span.trace_id,
+        "in the run's trace"
+    );
+    assert_eq!(log.body_text(), Some(PRINTED));
+    assert_eq!(log.attribute("exception.message"), Some(MESSAGE));
+    assert!(
+        telemetry.find_log("reading config").is_some(),
+        "what it logged before failing"
+    );
 }
 
 /// Nothing unwinds: the hook ends the open spans and flushes before the
@@ -667,8 +733,9 @@ fn signal_of(run: &Run) -> Option<i32> {
 
 const FIXTURE: &str = "tests/fixtures/e2e/lifecycle";
 /// The binaries built before `init` too.
-const BINS: [&str; 11] = [
+const BINS: [&str; 12] = [
     "cli",
+    "error-main",
     "exit-main",
     "exit-run",
     "exit-helper",

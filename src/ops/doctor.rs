@@ -268,7 +268,7 @@ impl FixPlan {
         // The module's full init is what doctor re-wires; a `fmt::init()` it
         // would replace has had `env-filter` since `init` ran.
         let program = load_program(project)?;
-        let wired = wire_program(project, &program, "error", &[])?;
+        let wired = wire_program(project, &program, "error", &[], upgrade)?;
         let root = &program.files[program.modules[program.root].file];
         if let Some(manual) = &wired.manual {
             self.manual.push(format!(

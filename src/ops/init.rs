@@ -254,7 +254,13 @@ impl Plan {
 
     fn wiring(&mut self, project: &Project, program: &Program) -> anyhow::Result<()> {
         let root = &program.files[program.modules[program.root].file];
-        let wired = wire_program(project, program, self.fmt_default_filter, &self.frameworks)?;
+        let wired = wire_program(
+            project,
+            program,
+            self.fmt_default_filter,
+            &self.frameworks,
+            self.module_current,
+        )?;
         let Wired {
             mut files,
             mut added,
@@ -526,6 +532,7 @@ pub(crate) fn wire_program(
     program: &Program,
     fmt_default_filter: &str,
     frameworks: &[Framework],
+    main_result: bool,
 ) -> anyhow::Result<Wired> {
     let module = project.module_path();
     let options = wiring::Options {
@@ -533,6 +540,7 @@ pub(crate) fn wire_program(
         fmt_default_filter,
         frameworks,
         server: serves_requests(project),
+        main_result,
     };
     wiring::wire(program, &options)
 }

@@ -138,6 +138,55 @@ pub(super) fn at_start_of_main(
     Some(())
 }
 
+/// `main` returning a `Result`: `statements` first, then `main` ends with
+/// `{otel}::main_result({body_fn}())`, and the rest of its body, every line
+/// as it was, becomes `fn {body_fn}` with `main`'s signature otherwise, so
+/// the `Err` it returns passes through `main`. `None` where
+/// [`at_start_of_main`] would not place the statements, or `main` is empty.
+pub(super) fn at_start_of_split_main(
+    edits: &mut Edits<'_>,
+    program: &Program,
+    statements: &str,
+    otel: &str,
+    body_fn: &str,
+) -> Option<()> {
+    let main = program.main_fn()?;
+    let file = program.modules[main.module].file;
+    let open = main.block.brace_token.span.open().end();
+    let body_line = main.block.stmts.first()?.span().start().line;
+    if body_line == open.line {
+        return None;
+    }
+    let text = &program.files[file].text;
+    let sig = main.sig.span();
+    let (start, name) = (edits.offset(file, sig.start()), main.sig.ident.span());
+    let (name_start, name_end) = (
+        edits.offset(file, name.start()),
+        edits.offset(file, name.end()),
+    );
+    let end = edits.offset(file, sig.end());
+    let signature = format!(
+        "{}{body_fn}{}",
+        &text[start..name_start],
+        &text[name_end..end]
+    );
+    let fn_indent = edits
+        .index(file)
+        .indentation(main.sig.fn_token.span.start().line);
+    let indent = edits.index(file).indentation(body_line);
+    let call = match main.sig.asyncness {
+        Some(_) => format!("{otel}::main_result({body_fn}().await)"),
+        None => format!("{otel}::main_result({body_fn}())"),
+    };
+    let at = edits.index(file).line_after(open);
+    let inserted = format!(
+        "{}{indent}{call}\n{fn_indent}}}\n\n{signature} {{\n",
+        indent_lines(statements, &indent)
+    );
+    edits.insert(file, at, inserted);
+    Some(())
+}
+
 /// Before the statement of `main`'s body that contains `at`, indented like
 /// it. `None` when that statement shares a line with a brace of `main`.
 pub(super) fn before_statement_of_main(

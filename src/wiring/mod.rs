@@ -44,6 +44,9 @@ pub struct Options<'a> {
     /// The program serves requests (a server framework among its
     /// dependencies): its requests are its traces, so no span for the run.
     pub server: bool,
+    /// The module is this version's, with `main_result`: a `main` that
+    /// returns a `Result` ends with it (see [`entry::at_start_of_split_main`]).
+    pub main_result: bool,
 }
 
 /// What wiring a program came to.
@@ -167,15 +170,27 @@ fn start_in_main(
         text
     };
     let main_file = &program.files[program.file_of(program.main.expect("checked"))].shown;
+    let mut split = None;
     match setup::plan(cx, edits) {
         setup::Plan::Nothing => {
             let text = statements("init");
-            if entry::at_start_of_main(edits, program, &text).is_none() {
+            let body_fn = options
+                .main_result
+                .then(|| split_body_fn(program))
+                .flatten();
+            let placed = match body_fn {
+                Some(body_fn) => {
+                    entry::at_start_of_split_main(edits, program, &text, &main_otel, body_fn)
+                }
+                None => entry::at_start_of_main(edits, program, &text),
+            };
+            if placed.is_none() {
                 let reason =
                     format!("the body of `main` in `{main_file}` starts on its opening line");
                 return Some((reason, first_statements(&text)));
             }
             wired.added.push(format!("`{main_otel}::init()` in `main`"));
+            split = body_fn;
         }
         setup::Plan::Merge {
             init,
@@ -202,7 +217,37 @@ fn start_in_main(
     if run_span {
         wired.added.push("a span for the run".to_owned());
     }
+    if let Some(body_fn) = split {
+        wired.added.push(format!(
+            "`{main_otel}::main_result` for the error `main` returns (its body is now `fn {body_fn}`)"
+        ));
+    }
     None
+}
+
+/// The function `main`'s body moves into when `main` returns a `Result`
+/// (`std`'s `Termination` prints the `Err`; `main` records it first).
+/// `None` for another return type, an empty body, or a crate root with
+/// several `main`s (`#[cfg]` variants) or its own `main_body` already.
+fn split_body_fn(program: &Program) -> Option<&'static str> {
+    const BODY_FN: &str = "main_body";
+    let main = program.main_fn()?;
+    let syn::ReturnType::Type(_, returned) = &main.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**returned else {
+        return None;
+    };
+    let is_result = path.path.segments.last()?.ident == "Result";
+    let in_root = |name: &str| {
+        program
+            .functions
+            .iter()
+            .filter(|f| f.module == main.module && f.owner.is_none() && f.name == name)
+            .count()
+    };
+    let fits = is_result && !main.block.stmts.is_empty();
+    (fits && in_root("main") == 1 && in_root(BODY_FN) == 0).then_some(BODY_FN)
 }
 
 fn first_statements(text: &str) -> Vec<(String, String)> {

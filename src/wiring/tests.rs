@@ -38,6 +38,7 @@ fn wire_files(files: &[(&str, &str)], server: bool) -> (Wired, Vec<(String, Stri
         fmt_default_filter: "error",
         frameworks: &frameworks,
         server,
+        main_result: true,
     };
     let wired = wire(&program, &options).unwrap();
     let after = wired
@@ -83,6 +84,7 @@ fn try_wire(files: &[(&str, &str)]) -> anyhow::Result<Wired> {
         fmt_default_filter: "error",
         frameworks: &[],
         server: true,
+        main_result: true,
     };
     wire(&program, &options)
 }
@@ -146,8 +148,30 @@ fn tokio_main_with_uses_and_doc_comment() {
     );
     assert_eq!(
         out,
-        "use std::io;\n\nmod otel;\n\n/// Entry.\n#[tokio::main]\nasync fn main() -> io::Result<()> {\n\tlet _otel = otel::init();\n\tOk(())\n}\n"
+        "use std::io;\n\nmod otel;\n\n/// Entry.\n#[tokio::main]\nasync fn main() -> io::Result<()> {\n\tlet _otel = otel::init();\n\totel::main_result(main_body().await)\n}\n\nasync fn main_body() -> io::Result<()> {\n\tOk(())\n}\n"
     );
+}
+
+/// The body of a `main` returning a `Result` moves, line for line, into
+/// `main_body`, so `main` sees the `Err`; not where `main_body` exists or
+/// `#[cfg]` variants of `main` would each need one.
+#[test]
+fn a_main_returning_a_result_passes_it_through_main_result() {
+    let out = edited("fn main() -> anyhow::Result<()> {\n    let n = run()?;\n    Ok(n)\n}\n");
+    assert_eq!(
+        out,
+        "mod otel;\n\nfn main() -> anyhow::Result<()> {\n    let _otel = otel::init();\n    otel::main_result(main_body())\n}\n\nfn main_body() -> anyhow::Result<()> {\n    let n = run()?;\n    Ok(n)\n}\n"
+    );
+    assert_eq!(edited(&out), out, "wired once");
+    for source in [
+        "fn main() -> anyhow::Result<()> {\n    main_body()\n}\n\nfn main_body() -> anyhow::Result<()> {\n    Ok(())\n}\n",
+        "#[cfg(unix)]\nfn main() -> std::io::Result<()> {\n    Ok(())\n}\n\n#[cfg(not(unix))]\nfn main() -> std::io::Result<()> {\n    Ok(())\n}\n",
+        "fn main() -> std::process::ExitCode {\n    std::process::ExitCode::SUCCESS\n}\n",
+    ] {
+        let out = edited(source);
+        assert!(!out.contains("main_result"), "{out}");
+        assert!(out.contains("otel::init()"), "{out}");
+    }
 }
 
 #[test]
