@@ -42,9 +42,15 @@ pub enum How {
     /// inline when `None`.
     Append { indent_like: Option<LineColumn> },
     /// The value, from `start` to `after`, becomes the piece's argument
-    /// (`otel::hyper_service(service_fn(..))`); the call it is an argument
-    /// of has arguments `arguments` characters wide, all on one line.
-    Wrap { start: LineColumn, arguments: usize },
+    /// (`otel::hyper_service(service_fn(..))`). `arguments`: the width of
+    /// the one-line argument list rustfmt holds to its call width there,
+    /// the enclosing call's (which the wrap `widens`) or the wrapped value
+    /// itself (an argument on a line of its own); 0 when it spans lines.
+    Wrap {
+        start: LineColumn,
+        arguments: usize,
+        widens: bool,
+    },
     /// `let name = ..;` ends at `after`: the next line rebinds `name` to
     /// the piece around it, indented like this position's line.
     Rebind {

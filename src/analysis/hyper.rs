@@ -48,7 +48,7 @@ impl Program {
                     Ok(place) => places.push(place),
                     Err(line) => {
                         return Sites::Nowhere(format!(
-                            "the hyper service made at `{}` is not bound by a `let` of its own, nor an argument on one line",
+                            "the hyper service made at `{}` is not bound by a `let` of its own, nor an argument on one line or on lines of its own",
                             self.at(id, line)
                         ));
                     }
@@ -158,11 +158,9 @@ impl ServiceFnFinder<'_> {
         let end = local.semi_token.span.end();
         let text = &self.program.files[self.program.file_of(self.function)].text;
         let line = |n: usize| text.lines().nth(n - 1).unwrap_or_default();
-        let before = line(start.line).chars().take(start.column);
         let after: String = line(end.line).chars().skip(end.column).collect();
         let after = after.trim();
-        let alone = before.into_iter().all(char::is_whitespace)
-            && (after.is_empty() || after.starts_with("//"));
+        let alone = self.starts_line(start) && (after.is_empty() || after.starts_with("//"));
         alone.then(|| Place {
             function: self.function,
             after: LineColumn {
@@ -176,9 +174,12 @@ impl ServiceFnFinder<'_> {
         })
     }
 
-    /// The arguments of a call on one line, with a `service_fn(..)` among
-    /// them also on that line: wrapped in place, unless the call is part of
-    /// a chain written on one line (rustfmt would lay it out anew).
+    /// A `service_fn(..)` among the arguments of a call, wrapped in place
+    /// where rustfmt keeps the layout: with every argument on one line
+    /// (unless the call is part of a chain written on one line), or on
+    /// lines of its own (arguments laid out one per line). Not where it
+    /// spans lines after other arguments on its first line: wrapped,
+    /// rustfmt would no longer let its closure overflow.
     fn arguments(
         &mut self,
         args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
@@ -192,19 +193,32 @@ impl ServiceFnFinder<'_> {
             }
             let (open, close) = (parens.start(), parens.end());
             let (start, end) = (call.span().start(), call.span().end());
-            if open.line != close.line || chained_on_one_line || start.line != end.line {
-                self.found.push(Err(start.line));
-                continue;
-            }
+            let (arguments, widens) = match (start.line == end.line, open.line == close.line) {
+                (true, true) if !chained_on_one_line => (close.column - open.column - 2, true),
+                (true, false) if self.starts_line(start) => (end.column - start.column, false),
+                (false, _) if self.starts_line(start) => (0, false),
+                _ => {
+                    self.found.push(Err(start.line));
+                    continue;
+                }
+            };
             self.found.push(Ok(Place {
                 function: self.function,
                 after: end,
                 how: How::Wrap {
                     start,
-                    arguments: close.column - open.column - 2,
+                    arguments,
+                    widens,
                 },
             }));
         }
+    }
+
+    /// Whether only whitespace comes before `at` on its line.
+    fn starts_line(&self, at: LineColumn) -> bool {
+        let text = &self.program.files[self.program.file_of(self.function)].text;
+        let line = text.lines().nth(at.line - 1).unwrap_or_default();
+        line.chars().take(at.column).all(char::is_whitespace)
     }
 }
 

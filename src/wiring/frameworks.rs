@@ -72,10 +72,14 @@ fn too_wide(cx: &Context<'_>, edits: &mut Edits<'_>, place: &Place) -> Option<St
     let file = program.file_of(place.function);
     let (line, width, arguments) = match &place.how {
         How::Append { .. } => return None,
-        How::Wrap { start, arguments } => {
+        How::Wrap {
+            start,
+            arguments,
+            widens,
+        } => {
             let added = hyper_service(cx, place).chars().count() + 1;
             let line = edits.index(file).line_len(start.line) + added;
-            (start.line, line, arguments + added)
+            (start.line, line, arguments + usize::from(*widens) * added)
         }
         How::Rebind { name, indent_like } => {
             let indent = edits

@@ -752,34 +752,50 @@ fn only_hyper_services_are_wrapped() {
 
 #[test]
 fn a_hyper_service_that_cannot_be_wrapped_cleanly_gets_the_line_to_add() {
-    // The service's closure spans lines inside the call: rustfmt would lay the wrapped call out anew.
-    let serve = "            let conn = http1::Builder::new().serve_connection(\n                io,\n                service_fn(|request| async move {\n                    Ok::<_, Infallible>(Response::new(request.into_body()))\n                }),\n            );\n            conn.await.unwrap();\n";
+    // The service's closure spans lines after another argument: wrapped, rustfmt would lay
+    // the call out anew.
+    let serve = "            let conn = http1::Builder::new().serve_connection(io, service_fn(|request| async move {\n                Ok::<_, Infallible>(Response::new(request.into_body()))\n            }));\n            conn.await.unwrap();\n";
     let source = hyper_server("use hyper::service::service_fn;", serve);
     let (wired, after) = wire_files(&[("src/main.rs", &source)], true);
     assert!(!after[0].1.contains("hyper_service"), "{}", after[0].1);
     assert_eq!(wired.untraced, ["hyper"]);
     let note = wired.notes.join("\n");
     assert!(
-        note.contains("the hyper service made at `src/main.rs:13`")
+        note.contains("the hyper service made at `src/main.rs:11`")
             && note.contains("otel::hyper_service(service)"),
         "{note}"
     );
-    // A wrapped argument that would pass rustfmt's call width.
-    let wide = "            let _ = http1::Builder::new()\n                .serve_connection(TokioIo::new(stream_with_a_long_name), service_fn(hello))\n                .await;\n";
-    let (wired, _) = wire_files(
-        &[(
-            "src/main.rs",
-            &hyper_server("use hyper::service::service_fn;", wide),
-        )],
-        true,
-    );
+    // Laid out an argument per line, the closure's lines stay as they are.
+    let vertical = "            let conn = http1::Builder::new().serve_connection(\n                TokioIo::new(stream_with_a_long_name),\n                service_fn(move |request| {\n                    let state = state.clone();\n                    async move { handle(request, state).await }\n                }),\n            );\n";
+    let out = edited(&hyper_server("use hyper::service::service_fn;", vertical));
     assert!(
-        wired
-            .notes
-            .join("\n")
-            .contains("would not fit on its line wrapped"),
-        "{wired:?}"
+        out.contains("stream_with_a_long_name),\n                otel::hyper_service(service_fn(move |request| {\n                    let state") && out.contains("\n                })),\n            );\n"),
+        "{out}"
     );
+    // On a line of its own, it stays there once wrapped if rustfmt's widths allow.
+    let own_line = "            let conn = Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(\n                stream_with_a_long_name,\n                service_fn(move |request| handle.call(request, addr)),\n            );\n";
+    let out = edited(&hyper_server("use hyper::service::service_fn;", own_line));
+    assert!(
+        out.contains("\n                otel::hyper_service(service_fn(move |request| handle.call(request, addr))),\n"),
+        "{out}"
+    );
+    // Wrapped, each would pass rustfmt's call width: its own arguments, the enclosing call's.
+    let too_wide = [
+        own_line.replace(
+            "handle.call(request, addr)",
+            "handle.clone().call(request, peer_address)",
+        ),
+        "            let _ = http1::Builder::new()\n                .serve_connection(TokioIo::new(stream_with_a_long_name), service_fn(hello))\n                .await;\n".to_owned(),
+    ];
+    for serve in too_wide {
+        let source = hyper_server("use hyper::service::service_fn;", &serve);
+        let (wired, _) = wire_files(&[("src/main.rs", &source)], true);
+        let notes = wired.notes.join("\n");
+        assert!(
+            notes.contains("would not fit on its line wrapped"),
+            "{notes}"
+        );
+    }
 }
 
 #[test]

@@ -1,77 +1,43 @@
-//! A server written directly on hyper 1, with the
-//! `service_fn` an argument spanning lines. It answers
-//! two requests sent to itself (the first continuing a caller's trace, the
-//! second failing with a 500), then stops.
+//! A server written directly on hyper 1, as a static web server is: its
+//! service a type of its own implementing hyper's `Service`, which `init`
+//! does not wrap (it names the place and the line to add).
 
-use std::{convert::Infallible, net::SocketAddr};
+use std::{convert::Infallible, future::Ready};
 
 use http_body_util::Full;
 use hyper::{
-    Request, Response, StatusCode,
+    Request, Response,
     body::{Bytes, Incoming},
     server::conn::http1,
-    service::service_fn,
+    service::Service,
 };
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 mod otel;
 
-/// The caller's trace context, as an instrumented client sends it.
-const TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+struct Files;
 
-async fn answer(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path().to_owned();
-    tracing::info!(path, "hyper-service answered");
-    let status = match path.as_str() {
-        "/fail" => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::OK,
-    };
-    let mut response = Response::new(Full::new(Bytes::from(format!("{status} {path}"))));
-    *response.status_mut() = status;
-    Ok(response)
-}
+impl Service<Request<Incoming>> for Files {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self::Response, Self::Error>>;
 
-async fn serve(stream: tokio::net::TcpStream) {
-    let connection = http1::Builder::new().serve_connection(
-        TokioIo::new(stream),
-        service_fn(|request| async move {
-            tracing::debug!("serving");
-            answer(request).await
-        }),
-    );
-    if let Err(err) = connection.await {
-        eprintln!("error serving connection: {err:?}");
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        tracing::info!(path = request.uri().path(), "files answered");
+        std::future::ready(Ok(Response::new(Full::new(Bytes::from("hello")))))
     }
-}
-
-/// `GET path` with `Connection: close`; the answer's last line.
-async fn get(addr: SocketAddr, path: &str, traceparent: Option<&str>) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let parent = traceparent.map_or(String::new(), |t| format!("traceparent: {t}\r\n"));
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{parent}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.expect("read");
-    answer.lines().last().unwrap_or_default().to_owned()
 }
 
 #[tokio::main]
 async fn main() {
     let _otel = otel::init_providers();
     otel::install_fmt("error");
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 8080))
         .await
         .expect("bind a port");
-    let addr = listener.local_addr().expect("the bound address");
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.expect("accept");
-            tokio::spawn(serve(stream));
-        }
-    });
-    for (path, traceparent) in [("/items/7", Some(TRACEPARENT)), ("/fail", None)] {
-        println!("hyper-service got: {}", get(addr, path, traceparent).await);
+    loop {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), Files);
+        tokio::spawn(connection);
     }
 }
