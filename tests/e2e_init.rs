@@ -1047,7 +1047,7 @@ struct Shape {
     log: &'static str,
 }
 
-const SHAPES: [Shape; 8] = [
+const SHAPES: [Shape; 9] = [
     Shape {
         package: "layout",
         init: &[],
@@ -1095,6 +1095,14 @@ const SHAPES: [Shape; 8] = [
         example: false,
         span: "GET /items/{id}",
         log: "routed found the item",
+    },
+    Shape {
+        package: "hyper-service",
+        init: &[],
+        program: "hyper-service",
+        example: false,
+        span: "GET",
+        log: "hyper-service answered",
     },
     Shape {
         package: "no-unsafe",
@@ -1203,6 +1211,80 @@ fn a_framework_from_a_path_gets_routed_request_spans() {
         .run(&[("RUST_LOG", "info"), ("OTLP_GRPC_ENDPOINT", &endpoint)]);
     after.assert_success();
     assert_same_console(&before, &after);
+}
+
+/// A server written on hyper 1 itself (a file server's shape), with no framework object to
+/// attach a layer to: `init` wraps the service its `service_fn` makes in the module's, whose
+/// server spans continue the caller's trace and carry the request's method, path and status;
+/// a 5xx marks the span failed. Console, responses and stdout stay as they were.
+#[test]
+fn a_hyper_service_gets_server_spans() {
+    let shapes = shapes();
+    let said = &shapes.init_output["hyper-service"];
+    assert!(
+        said.contains(
+            "`let service = otel::hyper_service(service);` after the hyper service at `hyper-service/src/main.rs:34`"
+        ),
+        "{said}"
+    );
+    let shape = shape("hyper-service");
+    let receiver = assert_shape_exports(shape);
+    let telemetry = receiver.snapshot();
+    let request = |path: &str| {
+        let span = telemetry
+            .spans()
+            .find(|s| s.span.name == "GET" && s.attribute("url.path") == Some(path));
+        span.unwrap_or_else(|| panic!("no span for {path}: {}", summary(&telemetry)))
+    };
+    let traced = request("/items/7");
+    // From the fixture's `traceparent`.
+    assert_eq!(
+        hex(&traced.span.trace_id),
+        "0af7651916cd43dd8448eb211c80319c"
+    );
+    assert_eq!(hex(&traced.span.parent_span_id), "b7ad6b7169203331");
+    assert_eq!(traced.span.kind, 2, "SPAN_KIND_SERVER");
+    assert_eq!(traced.attribute("http.request.method"), Some("GET"));
+    assert_eq!(
+        int_attribute(&traced, "http.response.status_code"),
+        Some(200)
+    );
+    assert_eq!(
+        traced.span.status.as_ref().map_or(0, |s| s.code),
+        0,
+        "unset"
+    );
+    let failed = request("/fail");
+    assert!(failed.span.parent_span_id.is_empty(), "a root span");
+    assert_eq!(
+        int_attribute(&failed, "http.response.status_code"),
+        Some(500)
+    );
+    assert_eq!(
+        failed.span.status.as_ref().map(|s| s.code),
+        Some(2),
+        "error"
+    );
+    let record = telemetry
+        .find_log(shape.log)
+        .expect("checked by assert_shape_exports");
+    assert_eq!(
+        record.record.span_id, traced.span.span_id,
+        "logged inside the request's span"
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn int_attribute(span: &cargo_otel::receiver::SpanView<'_>, key: &str) -> Option<i64> {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    let value = span.span.attributes.iter().find(|kv| kv.key == key)?;
+    match value.value.as_ref()?.value.as_ref()? {
+        Value::IntValue(value) => Some(*value),
+        _ => None,
+    }
 }
 
 /// An older OpenTelemetry, one of it under `[target.'cfg(unix)'.dependencies]`: `init`

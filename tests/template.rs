@@ -4,7 +4,7 @@
 
 mod support;
 
-use cargo_otel::detect::Framework;
+use cargo_otel::{codegen::Pieces, detect::Framework};
 
 #[test]
 fn generated_module_is_rustfmt_clean_in_every_edition() {
@@ -13,7 +13,17 @@ fn generated_module_is_rustfmt_clean_in_every_edition() {
         ("otel.rs", cargo_otel::codegen::otel_module().unwrap()),
         (
             "otel_all.rs",
-            cargo_otel::codegen::otel_module_for(&Framework::ALL, true, true).unwrap(),
+            cargo_otel::codegen::otel_module_for(&Pieces::all()).unwrap(),
+        ),
+        // The `http` types through hyper, without axum.
+        (
+            "otel_hyper.rs",
+            cargo_otel::codegen::otel_module_for(&Pieces {
+                frameworks: vec![Framework::Hyper],
+                hyper_service: true,
+                ..Pieces::default()
+            })
+            .unwrap(),
         ),
     ];
     for (name, module) in modules {

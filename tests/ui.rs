@@ -14,7 +14,8 @@
 //! A file whose first line is `[generated: otel.rs]` stands for the module
 //! this version generates, followed by the file's other lines (so an edited
 //! module is the marker plus the edit); `[generated: otel.rs +axum +reqwest]`
-//! stands for the module with those frameworks' pieces (`+log`: with the `log` piece).
+//! stands for the module with those frameworks' pieces (`+log`: with the `log` piece,
+//! `+hyper_service`: with the hyper service's server span).
 //! Run with `SNAPSHOTS=overwrite` to
 //! rewrite `out/`, `stdout` and `stderr` from what the binary does.
 
@@ -25,7 +26,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use cargo_otel::detect::Framework;
+use cargo_otel::{codegen::Pieces, detect::Framework};
 
 /// `[generated: otel.rs]`, or with framework pieces `[generated: otel.rs +axum]`.
 const GENERATED_MARKER_START: &str = "[generated: otel.rs";
@@ -106,6 +107,8 @@ ui_cases! {
     cfg_variants_dry_run,
     router_in_module_dry_run,
     actix_app_not_wired,
+    hyper_service_fn,
+    hyper_service_by_hand,
     global_filter_dry_run,
     own_logger_in_module_dry_run,
     setup_in_module_left_alone,
@@ -243,14 +246,18 @@ fn generated_modules() -> &'static [(String, String)] {
     static MODULES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
     MODULES.get_or_init(|| {
         let all = Framework::ALL;
-        // The framework pieces, then the `log` piece.
-        let mut modules: Vec<(String, String)> = (0..1u32 << (all.len() + 1))
-            .map(|bits| {
+        // The framework pieces, then the `log` and `hyper_service` pieces.
+        let mut modules: Vec<(String, String)> = (0..1u32 << (all.len() + 2))
+            .filter_map(|bits| {
                 let chosen: Vec<Framework> = (0..all.len())
                     .filter(|i| bits & (1 << i) != 0)
                     .map(|i| all[i])
                     .collect();
                 let log = bits & (1 << all.len()) != 0;
+                let hyper_service = bits & (1 << (all.len() + 1)) != 0;
+                if hyper_service && !chosen.contains(&Framework::Hyper) {
+                    return None;
+                }
                 let mut tags: String = chosen
                     .iter()
                     .map(|f| format!(" +{}", f.template_key()))
@@ -258,9 +265,18 @@ fn generated_modules() -> &'static [(String, String)] {
                 if log {
                     tags.push_str(" +log");
                 }
+                if hyper_service {
+                    tags.push_str(" +hyper_service");
+                }
                 let marker = format!("{GENERATED_MARKER_START}{tags}]");
-                let module = cargo_otel::codegen::otel_module_for(&chosen, log, true).unwrap();
-                (marker, module)
+                let pieces = Pieces {
+                    frameworks: chosen,
+                    hyper_service,
+                    log,
+                    exit_hooks: true,
+                };
+                let module = cargo_otel::codegen::otel_module_for(&pieces).unwrap();
+                Some((marker, module))
             })
             .collect();
         modules.sort_by_key(|(_, module)| std::cmp::Reverse(module.len()));

@@ -25,14 +25,38 @@ pub enum Sites {
     NoServer,
 }
 
-/// A place to add a call: right after the expression ending at `after`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A place to add the module's piece: right after the expression (or the
+/// statement) ending at `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
     pub function: FnId,
     pub after: LineColumn,
-    /// Put the call on a new line indented like this position's line (a
-    /// chain written one call per line); inline when `None`.
-    pub indent_like: Option<LineColumn>,
+    pub how: How,
+}
+
+/// How the piece goes in at a [`Place`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum How {
+    /// A call (`.layer(..)`) appended to the value: on a new line indented
+    /// like this position's line (a chain written one call per line), or
+    /// inline when `None`.
+    Append { indent_like: Option<LineColumn> },
+    /// The value, from `start` to `after`, becomes the piece's argument
+    /// (`otel::hyper_service(service_fn(..))`). `arguments`: the width of
+    /// the one-line argument list rustfmt holds to its call width there,
+    /// the enclosing call's (which the wrap `widens`) or the wrapped value
+    /// itself (an argument on a line of its own); 0 when it spans lines.
+    Wrap {
+        start: LineColumn,
+        arguments: usize,
+        widens: bool,
+    },
+    /// `let name = ..;` ends at `after`: the next line rebinds `name` to
+    /// the piece around it, indented like this position's line.
+    Rebind {
+        name: String,
+        indent_like: LineColumn,
+    },
 }
 
 /// Methods that keep an axum `Router` a `Router`: after them, `.layer`
@@ -68,6 +92,7 @@ impl Program {
             Framework::Axum => ("otel :: http_layer", Self::axum_sites),
             Framework::ActixWeb => ("otel :: actix_tracing", Self::actix_sites),
             Framework::Tonic => ("otel :: grpc_server_layer", Self::tonic_sites),
+            Framework::Hyper => ("otel :: hyper_service", Self::hyper_sites),
             _ => return Sites::NoServer,
         };
         let used = self.reached_functions().any(|id| {
@@ -78,7 +103,7 @@ impl Program {
         if used { Sites::AlreadyDone } else { find(self) }
     }
 
-    fn reached_functions(&self) -> impl Iterator<Item = FnId> + '_ {
+    pub(super) fn reached_functions(&self) -> impl Iterator<Item = FnId> + '_ {
         self.reach.reached.keys().copied()
     }
 
@@ -241,7 +266,7 @@ impl Program {
             places.extend(finder.found.into_iter().map(|(after, indent_like)| Place {
                 function: id,
                 after,
-                indent_like,
+                how: How::Append { indent_like },
             }));
         }
         match places.is_empty() {
@@ -262,7 +287,7 @@ fn place_after(origin: &flow::Origin) -> Place {
     Place {
         function: origin.function,
         after: origin.end,
-        indent_like,
+        how: How::Append { indent_like },
     }
 }
 
@@ -298,7 +323,7 @@ fn methods(call: &ExprMethodCall) -> Vec<String> {
 }
 
 /// `Router::new()`, `axum::Router::new()`: a call of a path ending in `tail`.
-fn is_path_call(call: &ExprCall, tail: &[&str]) -> bool {
+pub(super) fn is_path_call(call: &ExprCall, tail: &[&str]) -> bool {
     super::called_path(call).is_some_and(|segments| {
         segments.len() >= tail.len() && segments[segments.len() - tail.len()..] == *tail
     })

@@ -382,8 +382,27 @@ pub(super) fn uses_of(modules: &[Module]) -> Vec<Vec<Use>> {
     modules.iter().map(|m| module_uses(&m.items)).collect()
 }
 
+/// The paths `segments` may stand for where `uses` are in scope: as
+/// written, through the `use` that brings in its first segment, and
+/// through each glob.
+pub(super) fn written_out(uses: &[Use], segments: &[String]) -> Vec<Vec<String>> {
+    let Some((first, rest)) = segments.split_first() else {
+        return Vec::new();
+    };
+    let mut paths = vec![segments.to_vec()];
+    for entry in uses {
+        let tail = match entry.alias.as_str() {
+            "" => segments,
+            alias if alias == first => rest,
+            _ => continue,
+        };
+        paths.push(entry.path.iter().chain(tail).cloned().collect());
+    }
+    paths
+}
+
 /// The `use` items of a module, flattened: `use a::{b, c as d, e::*}`.
-fn module_uses(items: &[Item]) -> Vec<Use> {
+pub(super) fn module_uses(items: &[Item]) -> Vec<Use> {
     let mut uses = Vec::new();
     for item in items {
         if let Item::Use(u) = item

@@ -10,6 +10,7 @@ pub mod apps;
 mod calls;
 pub mod cfg;
 mod flow;
+mod hyper;
 pub mod installs;
 pub mod main_fn;
 mod setups;

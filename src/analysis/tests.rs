@@ -235,8 +235,11 @@ fn actix_apps_and_tonic_builders() {
     let Sites::At(places) = program.app_sites(Framework::ActixWeb) else {
         panic!()
     };
+    let apps::How::Append { indent_like } = places[0].how else {
+        panic!("{:?}", places[0].how)
+    };
     assert_eq!(
-        (places[0].after.line, places[0].indent_like.map(|p| p.line)),
+        (places[0].after.line, indent_like.map(|p| p.line)),
         (7, Some(7))
     );
     // `grpc` is not reached from main.

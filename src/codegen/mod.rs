@@ -58,21 +58,35 @@ impl Syntax {
 
 /// The `otel` module, stamped.
 pub fn otel_module() -> anyhow::Result<String> {
-    otel_module_for(&[], false, true)
+    otel_module_for(&Pieces {
+        exit_hooks: true,
+        ..Pieces::default()
+    })
 }
 
-/// The `otel` module with the pieces for `frameworks`, stamped; with `log`,
-/// the piece that passes a `log` logger's records on (the package then
-/// depends on the `log` crate).
-///
-/// `exit_hooks`: the flush on `process::exit` and on signals, whose `unsafe`
-/// libc calls a crate with `#![forbid(unsafe_code)]` cannot compile (no
-/// `allow` lifts a `forbid`); without them the guard's drop still flushes.
-pub fn otel_module_for(
-    frameworks: &[Framework],
-    log: bool,
-    exit_hooks: bool,
-) -> anyhow::Result<String> {
+/// What the module holds beyond its core.
+#[derive(Debug, Clone, Default)]
+pub struct Pieces {
+    /// The frameworks whose pieces it has.
+    pub frameworks: Vec<Framework>,
+    /// `hyper_service`, the server span around a hyper service (with hyper
+    /// among `frameworks`): only for a program that builds one.
+    pub hyper_service: bool,
+    /// The piece that passes a `log` logger's records on (the package then
+    /// depends on the `log` crate).
+    pub log: bool,
+    /// The flush on `process::exit` and on signals, whose `unsafe` libc
+    /// calls a crate with `#![forbid(unsafe_code)]` cannot compile (no
+    /// `allow` lifts a `forbid`); without them the guard's drop still
+    /// flushes.
+    pub exit_hooks: bool,
+}
+
+/// What only the module's `hyper_service` piece declares.
+const HYPER_SERVICE: &str = "pub fn hyper_service<";
+
+/// The `otel` module with `pieces`, stamped.
+pub fn otel_module_for(pieces: &Pieces) -> anyhow::Result<String> {
     let version_of = |name: &str| {
         let pinned = STACK.iter().find(|d| d.name == name).expect("in the stack");
         pinned.version.to_owned()
@@ -82,29 +96,39 @@ pub fn otel_module_for(
         "tracing_otel_version": version_of("tracing-opentelemetry"),
     });
     for framework in Framework::ALL {
-        data[framework.template_key()] = frameworks.contains(&framework).into();
+        data[framework.template_key()] = pieces.frameworks.contains(&framework).into();
     }
-    data["log"] = log.into();
-    data["exit_hooks"] = exit_hooks.into();
+    data["hyper_service"] =
+        (pieces.hyper_service && pieces.frameworks.contains(&Framework::Hyper)).into();
+    // The `http` crate's types, as the program's own framework re-exports them.
+    let (http_crate, http_path) = match pieces.frameworks.contains(&Framework::Axum) {
+        true => ("axum", "axum::http"),
+        false => ("hyper", "hyper"),
+    };
+    data["http_crate"] = http_crate.into();
+    data["http_path"] = http_path.into();
+    data["log"] = pieces.log.into();
+    data["exit_hooks"] = pieces.exit_hooks.into();
     let body = render(OTEL_MODULE, &data)?;
     Ok(stamp::stamp(Syntax::Rust, OTEL_MODULE.0, &body))
 }
 
 /// The module a package's untouched `init` output is: the framework pieces
-/// `init` put in `existing` (all it would put in with no module yet) and the
-/// `log` piece when the package depends on `log`, with the exit hooks unless
-/// the crate root (`root`, its text) forbids `unsafe_code`. For `doctor`.
+/// `init` put in `existing` (all it would put in with no module yet, the
+/// `hyper_service` piece too) and the `log` piece when the package depends
+/// on `log`, with the exit hooks unless the crate root (`root`, its text)
+/// forbids `unsafe_code`. For `doctor`.
 pub fn expected_module(
     dependencies: &[crate::detect::Dependency],
     existing: Option<&str>,
     root: &str,
 ) -> anyhow::Result<String> {
-    let frameworks = crate::detect::instrumented(dependencies, existing);
-    otel_module_for(
-        &frameworks,
-        log_piece(dependencies),
-        !forbids_unsafe_code(root),
-    )
+    otel_module_for(&Pieces {
+        frameworks: crate::detect::instrumented(dependencies, existing),
+        hyper_service: existing.is_none_or(|text| text.contains(HYPER_SERVICE)),
+        log: log_piece(dependencies),
+        exit_hooks: !forbids_unsafe_code(root),
+    })
 }
 
 /// `#![forbid(unsafe_code)]` at the crate root, which no `allow` can lift.
@@ -124,6 +148,18 @@ pub fn forbids_unsafe_code(root: &str) -> bool {
 /// piece: when the package depends on the `log` crate itself.
 pub fn log_piece(dependencies: &[crate::detect::Dependency]) -> bool {
     dependencies.iter().any(|d| d.normal && d.name == "log")
+}
+
+impl Pieces {
+    /// Every piece there is.
+    pub fn all() -> Self {
+        Self {
+            frameworks: Framework::ALL.to_vec(),
+            hyper_service: true,
+            log: true,
+            exit_hooks: true,
+        }
+    }
 }
 
 /// The docker compose file for the Aspire dashboard, stamped.
@@ -185,7 +221,7 @@ mod tests {
         assert!(!forbids_unsafe_code(
             "#![deny(unsafe_code)]\nfn main() {}\n"
         ));
-        let without = otel_module_for(&[], false, false).unwrap();
+        let without = otel_module_for(&Pieces::default()).unwrap();
         assert!(
             !without.contains("unsafe {") && !without.contains("libc::"),
             "{without}"
@@ -201,13 +237,14 @@ mod tests {
             "{plain}"
         );
         assert!(!plain.contains("\n\n\n"), "{plain}");
-        let all = otel_module_for(&Framework::ALL, true, true).unwrap();
+        let all = otel_module_for(&Pieces::all()).unwrap();
         for piece in [
             "pub fn http_layer()",
             "pub fn actix_tracing()",
             "pub fn grpc_server_layer()",
             "pub trait SendTraced",
             "pub fn inject_context(",
+            HYPER_SERVICE,
             "pub fn set_logger(",
         ] {
             assert!(!plain.contains(piece) && all.contains(piece), "{piece}");

@@ -151,7 +151,7 @@ impl Framework {
             Self::Axum | Self::ActixWeb => "server",
             Self::Tonic => "server and client",
             Self::Reqwest => "client",
-            Self::Hyper => "context propagation",
+            Self::Hyper => "server and client",
         }
     }
 
@@ -198,6 +198,20 @@ impl Framework {
                 "let parent = otel::extract_context(request.headers());  // server\n\
                  otel::inject_context(request.headers_mut());  // client"
             }
+        }
+    }
+}
+
+impl Framework {
+    /// The lines that put the module's server piece to use where the
+    /// program builds what it serves, for the user to add where `init`
+    /// cannot.
+    pub fn server_usage(self) -> &'static str {
+        match self {
+            Self::Hyper => {
+                "otel::hyper_service(service)  // the service you serve: serve_connection(io, otel::hyper_service(service))"
+            }
+            _ => self.usage(),
         }
     }
 }
@@ -394,7 +408,11 @@ mod tests {
             instrumented(deps, Some(&plain)).is_empty(),
             "init --no-detect"
         );
-        let module = crate::codegen::otel_module_for(&[Framework::Axum], false, true).unwrap();
+        let pieces = crate::codegen::Pieces {
+            frameworks: vec![Framework::Axum],
+            ..Default::default()
+        };
+        let module = crate::codegen::otel_module_for(&pieces).unwrap();
         assert_eq!(instrumented(deps, Some(&module)), vec![Framework::Axum]);
         assert_eq!(instrumented(deps, None), vec![Framework::Axum]);
     }

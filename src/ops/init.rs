@@ -90,6 +90,8 @@ struct Plan {
     untraced: Vec<&'static str>,
     /// The frameworks found, whose instrumentation is added.
     frameworks: Vec<Framework>,
+    /// Whether the module gets the server span around a hyper service.
+    hyper_service: bool,
     /// Whether the module gets the `log` piece (and the package `log`).
     log: bool,
     /// The flush on `process::exit` and signals (unsafe libc calls): not in
@@ -112,6 +114,7 @@ impl Plan {
             wired: true,
             untraced: Vec::new(),
             frameworks: Vec::new(),
+            hyper_service: false,
             log: false,
             exit_hooks: true,
             fmt_default_filter: "error",
@@ -121,6 +124,7 @@ impl Plan {
         if !options.no_detect {
             plan.detect(project);
         }
+        plan.hyper_service = program.serves_hyper();
         plan.log = codegen::log_piece(&project.dependencies) || program.has_log_console();
         let root = &program.files[program.modules[program.root].file];
         if codegen::forbids_unsafe_code(&root.text) {
@@ -213,7 +217,12 @@ impl Plan {
         let path = project.module_path();
         refuse_ambiguous_module(project)?;
         let shown = paths::display(&path, &project.workspace_root);
-        let generated = codegen::otel_module_for(&self.frameworks, self.log, self.exit_hooks)?;
+        let generated = codegen::otel_module_for(&codegen::Pieces {
+            frameworks: self.frameworks.clone(),
+            hyper_service: self.hyper_service,
+            log: self.log,
+            exit_hooks: self.exit_hooks,
+        })?;
         let Some(existing) = TextFile::read_if_present(&path, &shown)? else {
             self.report.status("Creating", &shown);
             self.changes.create(path, generated);

@@ -18,6 +18,7 @@ fn wire_files(files: &[(&str, &str)], server: bool) -> (Wired, Vec<(String, Stri
         (Framework::Axum, "Router"),
         (Framework::ActixWeb, "HttpServer"),
         (Framework::Tonic, "Server::builder"),
+        (Framework::Hyper, "hyper::"),
     ]
     .into_iter()
     .filter(|(_, word)| all.contains(word))
@@ -715,4 +716,122 @@ fn a_crlf_file_is_edited_as_plain_text() {
     );
     assert!(out.contains("otel::layers()"), "{out}");
     assert!(!out.contains('\r'), "{out:?}");
+}
+
+/// A hyper server's connection task, serving `service`.
+fn hyper_server(uses: &str, serve: &str) -> String {
+    format!(
+        "{uses}\n\n#[tokio::main]\nasync fn main() {{\n    tracing_subscriber::fmt::init();\n    let listener = TcpListener::bind(addr).await.unwrap();\n    loop {{\n        let (stream, _) = listener.accept().await.unwrap();\n        let io = TokioIo::new(stream);\n        tokio::spawn(async move {{\n{serve}        }});\n    }}\n}}\n"
+    )
+}
+
+#[test]
+fn a_hyper_service_is_wrapped_where_it_is_made() {
+    let uses = "use hyper::service::service_fn;";
+    // The hyper guide's shape: the service an argument in a chain written a call per line.
+    let inline = "            if let Err(err) = http1::Builder::new()\n                .serve_connection(io, service_fn(hello))\n                .await\n            {\n                eprintln!(\"{err:?}\");\n            }\n";
+    let out = edited(&hyper_server(uses, inline));
+    assert!(
+        out.contains(
+            "\n                .serve_connection(io, otel::hyper_service(service_fn(hello)))\n"
+        ),
+        "{out}"
+    );
+    // A file server's shape: bound by a `let`, rebound on the next line.
+    let bound = "            let service =\n                hyper::service::service_fn(move |request: Request<Incoming>| handle.clone().call(request, addr)); // why\n            let _ = Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(io, service).await;\n";
+    let out = edited(&hyper_server(
+        "use hyper_util::server::conn::auto::Builder;",
+        bound,
+    ));
+    assert!(
+        out.contains("addr)); // why\n            let service = otel::hyper_service(service);\n            let _ = Builder"),
+        "{out}"
+    );
+    // The second run finds the piece in use.
+    let (wired, _) = wire_files(&[("src/main.rs", &out)], true);
+    assert!(
+        wired.files.is_empty() && wired.notes.is_empty(),
+        "{wired:?}"
+    );
+}
+
+#[test]
+fn only_hyper_services_are_wrapped() {
+    let serve = "            let service = service_fn(hello);\n            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, TowerToHyperService::new(service)).await;\n";
+    let (wired, after) = wire_files(
+        &[(
+            "src/main.rs",
+            &hyper_server("use tower::service_fn;", serve),
+        )],
+        true,
+    );
+    assert!(!after[0].1.contains("hyper_service"), "{}", after[0].1);
+    assert!(wired.untraced.is_empty(), "{wired:?}");
+    let glob = edited(&hyper_server("use hyper::service::*;", serve));
+    assert!(
+        glob.contains("let service = otel::hyper_service(service);"),
+        "{glob}"
+    );
+}
+
+#[test]
+fn a_hyper_service_that_cannot_be_wrapped_cleanly_gets_the_line_to_add() {
+    // The service's closure spans lines after another argument: wrapped, rustfmt would lay
+    // the call out anew.
+    let serve = "            let conn = http1::Builder::new().serve_connection(io, service_fn(|request| async move {\n                Ok::<_, Infallible>(Response::new(request.into_body()))\n            }));\n            conn.await.unwrap();\n";
+    let source = hyper_server("use hyper::service::service_fn;", serve);
+    let (wired, after) = wire_files(&[("src/main.rs", &source)], true);
+    assert!(!after[0].1.contains("hyper_service"), "{}", after[0].1);
+    assert_eq!(wired.untraced, ["hyper"]);
+    let note = wired.notes.join("\n");
+    assert!(
+        note.contains("the hyper service made at `src/main.rs:11`")
+            && note.contains("otel::hyper_service(service)"),
+        "{note}"
+    );
+    // Laid out an argument per line, the closure's lines stay as they are.
+    let vertical = "            let conn = http1::Builder::new().serve_connection(\n                TokioIo::new(stream_with_a_long_name),\n                service_fn(move |request| {\n                    let state = state.clone();\n                    async move { handle(request, state).await }\n                }),\n            );\n";
+    let out = edited(&hyper_server("use hyper::service::service_fn;", vertical));
+    assert!(
+        out.contains("stream_with_a_long_name),\n                otel::hyper_service(service_fn(move |request| {\n                    let state") && out.contains("\n                })),\n            );\n"),
+        "{out}"
+    );
+    // On a line of its own, it stays there once wrapped if rustfmt's widths allow.
+    let own_line = "            let conn = Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(\n                stream_with_a_long_name,\n                service_fn(move |request| handle.call(request, addr)),\n            );\n";
+    let out = edited(&hyper_server("use hyper::service::service_fn;", own_line));
+    assert!(
+        out.contains("\n                otel::hyper_service(service_fn(move |request| handle.call(request, addr))),\n"),
+        "{out}"
+    );
+    // Wrapped, each would pass rustfmt's call width: its own arguments, the enclosing call's.
+    let too_wide = [
+        own_line.replace(
+            "handle.call(request, addr)",
+            "handle.clone().call(request, peer_address)",
+        ),
+        "            let _ = http1::Builder::new()\n                .serve_connection(TokioIo::new(stream_with_a_long_name), service_fn(hello))\n                .await;\n".to_owned(),
+    ];
+    for serve in too_wide {
+        let source = hyper_server("use hyper::service::service_fn;", &serve);
+        let (wired, _) = wire_files(&[("src/main.rs", &source)], true);
+        let notes = wired.notes.join("\n");
+        assert!(
+            notes.contains("would not fit on its line wrapped"),
+            "{notes}"
+        );
+    }
+}
+
+#[test]
+fn a_service_type_of_the_programs_own_gets_the_line_to_add() {
+    let source = "use hyper::service::Service;\n\nstruct Files;\n\nimpl Service<Request<Incoming>> for Files {\n    type Response = Response<Full<Bytes>>;\n    type Error = Infallible;\n    type Future = Ready<Result<Self::Response, Self::Error>>;\n\n    fn call(&self, _: Request<Incoming>) -> Self::Future {\n        ready(Ok(Response::default()))\n    }\n}\n\nfn main() {\n    serve(Files);\n}\n";
+    let (wired, _) = wire_files(&[("src/main.rs", source)], true);
+    assert_eq!(wired.untraced, ["hyper"]);
+    assert!(
+        wired
+            .notes
+            .join("\n")
+            .contains("`src/main.rs:5` implements hyper's `Service` itself"),
+        "{wired:?}"
+    );
 }
