@@ -10,7 +10,6 @@ pub mod model;
 mod otlp_grpc;
 mod otlp_http;
 mod pipeline;
-pub mod ports;
 pub mod save;
 mod server;
 pub mod store;
@@ -18,5 +17,5 @@ pub mod web;
 
 pub use feed::Feed;
 pub use limits::{Caps, Connections};
-pub use server::{Backend, BackendConfig, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT};
+pub use server::{Backend, BackendConfig};
 pub use store::{LogRecordEntry, SpanRecord, Store};

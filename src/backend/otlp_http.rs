@@ -28,7 +28,7 @@ use prost::Message;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::limits::MAX_BODY;
-use crate::receiver::{API_KEY_HEADER, Sink};
+use crate::{receiver::Sink, secret::API_KEY_HEADER};
 
 #[derive(Clone)]
 struct HttpState {

@@ -18,16 +18,14 @@ use super::{
     listen::Listener,
     otlp_grpc, otlp_http,
     pipeline::Pipeline,
-    ports,
     save::SaveFile,
     web::{self, WebConfig},
 };
-use crate::receiver::{API_KEY_HEADER, Sink};
-
-/// The ports the standard OTLP exporters and the Aspire dashboard use.
-pub const DEFAULT_GRPC_PORT: u16 = 4317;
-pub const DEFAULT_HTTP_PORT: u16 = 4318;
-pub const DEFAULT_UI_PORT: u16 = 18888;
+use crate::{
+    ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
+    receiver::Sink,
+    secret::API_KEY_HEADER,
+};
 
 /// How long stopping waits for open connections before cutting them.
 const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);

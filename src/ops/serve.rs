@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use crate::{
     Shell,
     backend::{self, Backend, BackendConfig, Caps, Feed},
+    ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
 };
 
 #[derive(Debug, Default, Clone)]
@@ -66,9 +67,9 @@ fn config(options: &ServeOptions, terminal: &Feed) -> anyhow::Result<BackendConf
     let at = |port: Option<u16>, default| {
         SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(default)))
     };
-    config.grpc = at(options.grpc_port, backend::DEFAULT_GRPC_PORT);
-    config.http = at(options.http_port, backend::DEFAULT_HTTP_PORT);
-    config.ui = at(options.ui_port, backend::DEFAULT_UI_PORT);
+    config.grpc = at(options.grpc_port, DEFAULT_GRPC_PORT);
+    config.http = at(options.http_port, DEFAULT_HTTP_PORT);
+    config.ui = at(options.ui_port, DEFAULT_UI_PORT);
     if !options.anonymous {
         config.browser_token = Some(crate::secret::generate()?);
         config.api_key = Some(match &options.api_key {

@@ -51,9 +51,6 @@ pub use telemetry::{
     LogView, MetricView, PointValue, SERVICE_NAME, SpanView, Telemetry, string_attribute,
 };
 
-/// gRPC metadata key carrying the API key (the Aspire dashboard's name for it).
-pub const API_KEY_HEADER: &str = "x-otlp-api-key";
-
 /// Where received export requests go: the test store here, the bounded
 /// store (and terminal feed, and save file) in the local backend.
 pub trait Sink: Send + Sync + 'static {

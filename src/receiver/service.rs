@@ -23,7 +23,8 @@ use tonic::{
     service::{Interceptor, interceptor::InterceptedService},
 };
 
-use super::{API_KEY_HEADER, Sink};
+use super::Sink;
+use crate::secret::API_KEY_HEADER;
 
 /// Implements all three collector services by handing every request to one [`Sink`].
 #[derive(Clone)]

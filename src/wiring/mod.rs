@@ -13,6 +13,7 @@ mod entry;
 mod frameworks;
 mod guard;
 mod locate;
+mod project;
 mod setup;
 mod upgrade;
 
@@ -29,6 +30,7 @@ use crate::{
 pub use edits::FileEdit;
 pub use entry::ModuleDecl;
 pub use guard::keep_guard;
+pub use project::{UPGRADED_CALLS, UpgradedCalls, upgrade_package_calls, wire_project};
 pub use upgrade::{Upgraded, upgrade_calls};
 
 /// What `init` needs to know beyond the source.

@@ -23,8 +23,9 @@ pub use build::BuildFlags;
 
 use crate::{
     Shell,
-    backend::{self, Backend, BackendConfig, Feed, ports},
+    backend::{Backend, BackendConfig, Feed},
     docker, paths,
+    ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::{self, Project, Selection},
 };
 
@@ -498,9 +499,9 @@ async fn start_backend(
         Some(port) => SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         None => free_or_default(shell, standard, purpose),
     };
-    config.grpc = port(options.grpc_port, backend::DEFAULT_GRPC_PORT, "OTLP/gRPC");
-    config.http = port(options.http_port, backend::DEFAULT_HTTP_PORT, "OTLP/HTTP");
-    config.ui = port(options.ui_port, backend::DEFAULT_UI_PORT, "dashboard");
+    config.grpc = port(options.grpc_port, DEFAULT_GRPC_PORT, "OTLP/gRPC");
+    config.http = port(options.http_port, DEFAULT_HTTP_PORT, "OTLP/HTTP");
+    config.ui = port(options.ui_port, DEFAULT_UI_PORT, "dashboard");
     if !options.anonymous {
         config.browser_token = Some(crate::secret::generate()?);
         config.api_key = Some(crate::secret::generate()?);
