@@ -22,6 +22,7 @@ pub mod project;
 pub mod receiver;
 pub mod secret;
 pub mod shell;
+pub mod signals;
 pub mod wiring;
 
 pub use shell::Shell;

@@ -13,6 +13,7 @@ use crate::{
     Shell,
     backend::{self, Backend, BackendConfig, Caps, Feed},
     ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
+    signals::StopSignals,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -47,13 +48,20 @@ pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
         .context("failed to start the async runtime")?;
     runtime.block_on(async {
         let backend = Backend::start(config).await?;
+        // Watching before the announcement, so a Ctrl-C right after it counts.
+        let mut signals = StopSignals::new()?;
         if options.aspire_compat {
             aspire::announce(&backend);
         } else {
             announce(shell, &backend);
         }
-        wait_for_stop_signal().await?;
-        tokio::spawn(exit_on_second_signal());
+        signals.recv().await;
+        // While stopping, a second request exits at once, as the default
+        // action of the signal would (128 + SIGINT).
+        tokio::spawn(async move {
+            signals.recv().await;
+            std::process::exit(130);
+        });
         let summary = backend.store().summary();
         let saved = backend.stop().await?;
         report_stop(&terminal, &summary, saved);
@@ -108,24 +116,6 @@ fn report_stop(terminal: &Feed, summary: &backend::model::Summary, saved: Option
             "Saved",
             format!("{lines} export requests to {}", path.display()),
         );
-    }
-}
-
-/// Ctrl-C, or SIGTERM (`docker stop`, an IDE's stop button).
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("failed to watch for Ctrl-C"),
-        _ = terminate.recv() => Ok(()),
-    }
-}
-
-/// While stopping, a second Ctrl-C (or SIGTERM) exits at once, as the
-/// default action of the signal would (128 + SIGINT).
-async fn exit_on_second_signal() {
-    if wait_for_stop_signal().await.is_ok() {
-        std::process::exit(130);
     }
 }
 

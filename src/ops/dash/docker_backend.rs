@@ -7,6 +7,7 @@ use crate::{
     ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::Project,
     secret::API_KEY_HEADER,
+    signals::StopSignals,
 };
 
 use super::DashOptions;
@@ -56,7 +57,7 @@ pub(super) async fn start(
     );
     let spec = spec(options, project);
     // SIGTERM too: it would otherwise kill dash and leave the container.
-    let mut signals = super::app::Signals::new()?;
+    let mut signals = StopSignals::new()?;
     let startup = async {
         image::ensure(&daemon.client, &spec.image, options.pull, shell).await?;
         container::up(&daemon.client, &spec, shell).await

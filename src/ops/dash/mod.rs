@@ -27,6 +27,7 @@ use crate::{
     docker, paths,
     ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::{self, Project, Selection},
+    signals::StopSignals,
 };
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +218,7 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
     if options.open {
         open_browser(shell, &dashboard.login_url());
     }
-    let mut signals = app::Signals::new()?;
+    let mut signals = StopSignals::new()?;
     let built = tokio::select! {
         // A terminal's Ctrl-C reaches cargo too, which then fails: the
         // signal is the news, not the failed build.
@@ -379,7 +380,7 @@ impl Dashboard {
             Self::Local(backend) => {
                 if keep || std::io::stdin().is_terminal() {
                     // Listening before the note, so a Ctrl-C right after it counts.
-                    let mut signals = app::Signals::new()?;
+                    let mut signals = StopSignals::new()?;
                     shell.note(format!(
                         "the dashboard keeps this run's telemetry until you press Ctrl-C: {}",
                         backend.login_url()

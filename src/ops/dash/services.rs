@@ -28,8 +28,8 @@ use tokio::{
     time::{Instant, sleep_until},
 };
 
-use super::app::{self, Grace, Signals};
-use crate::Shell;
+use super::app::{self, Grace};
+use crate::{Shell, signals::StopSignals};
 
 /// How often exits and readiness are checked.
 const POLL: Duration = Duration::from_millis(50);
@@ -85,7 +85,7 @@ pub(super) async fn run(
     let mut output: Vec<JoinHandle<()>> = Vec::new();
     let mut waiting: Option<(usize, SocketAddr, Instant)> = None;
     let mut first_failure: Option<u8> = None;
-    let mut signals = Signals::new()?;
+    let mut signals = StopSignals::new()?;
     let mut grace = Grace::default();
     loop {
         // Start what may start: everything up to the next service to wait for.
