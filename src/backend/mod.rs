@@ -17,5 +17,5 @@ pub mod web;
 
 pub use feed::Feed;
 pub use limits::{Caps, Connections};
-pub use server::{Backend, BackendConfig};
+pub use server::{Backend, BackendConfig, Settings};
 pub use store::{LogRecordEntry, SpanRecord, Store};

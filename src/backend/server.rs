@@ -64,6 +64,33 @@ impl BackendConfig {
             connections: Connections::default(),
         }
     }
+
+    /// With what the user chose: a browser token and an OTLP API key
+    /// (theirs, else a fresh one) unless `anonymous`, the caps and the save
+    /// file.
+    pub fn with_settings(mut self, settings: &Settings, anonymous: bool) -> anyhow::Result<Self> {
+        if !anonymous {
+            self.browser_token = Some(crate::secret::generate()?);
+            self.api_key = Some(match &settings.api_key {
+                Some(key) => key.clone(),
+                None => crate::secret::generate()?,
+            });
+        }
+        self.caps = settings.caps;
+        self.save = settings.save.clone();
+        Ok(self)
+    }
+}
+
+/// What the user chose for the built-in dashboard, whether `serve` or
+/// `dash` runs it.
+#[derive(Debug, Default, Clone)]
+pub struct Settings {
+    /// A fixed OTLP API key instead of a fresh random one.
+    pub api_key: Option<String>,
+    pub caps: Caps,
+    /// Where to write everything received (OTLP/JSON lines) when stopped.
+    pub save: Option<PathBuf>,
 }
 
 /// Which flag moves each port, for the busy-port message.

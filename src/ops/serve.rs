@@ -11,7 +11,7 @@ use anyhow::Context as _;
 
 use crate::{
     Shell,
-    backend::{self, Backend, BackendConfig, Caps, Feed},
+    backend::{self, Backend, BackendConfig, Feed, Settings, save},
     ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     signals::StopSignals,
 };
@@ -23,10 +23,7 @@ pub struct ServeOptions {
     pub ui_port: Option<u16>,
     /// No browser token and no OTLP API key.
     pub anonymous: bool,
-    /// A fixed OTLP API key instead of a fresh random one.
-    pub api_key: Option<String>,
-    pub caps: Caps,
-    pub save: Option<PathBuf>,
+    pub settings: Settings,
     /// Behave like the Aspire dashboard container (see [`aspire`]).
     pub aspire_compat: bool,
 }
@@ -71,22 +68,14 @@ pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
 }
 
 fn config(options: &ServeOptions, terminal: &Feed) -> anyhow::Result<BackendConfig> {
-    let mut config = BackendConfig::loopback("cargo otel serve");
+    let mut config = BackendConfig::loopback("cargo otel serve")
+        .with_settings(&options.settings, options.anonymous)?;
     let at = |port: Option<u16>, default| {
         SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(default)))
     };
     config.grpc = at(options.grpc_port, DEFAULT_GRPC_PORT);
     config.http = at(options.http_port, DEFAULT_HTTP_PORT);
     config.ui = at(options.ui_port, DEFAULT_UI_PORT);
-    if !options.anonymous {
-        config.browser_token = Some(crate::secret::generate()?);
-        config.api_key = Some(match &options.api_key {
-            Some(key) => key.clone(),
-            None => crate::secret::generate()?,
-        });
-    }
-    config.caps = options.caps;
-    config.save = options.save.clone();
     config.feed = Some(terminal.clone());
     Ok(config)
 }
@@ -112,10 +101,7 @@ fn report_stop(terminal: &Feed, summary: &backend::model::Summary, saved: Option
         ),
     );
     if let Some((path, lines)) = saved {
-        terminal.status(
-            "Saved",
-            format!("{lines} export requests to {}", path.display()),
-        );
+        terminal.status("Saved", save::describe(&path, lines));
     }
 }
 
@@ -164,8 +150,8 @@ mod aspire {
             )?;
             config.api_key = Some(key);
         }
-        config.caps = options.caps;
-        config.save = options.save.clone();
+        config.caps = options.settings.caps;
+        config.save = options.settings.save.clone();
         Ok(config)
     }
 

@@ -23,7 +23,7 @@ pub use build::BuildFlags;
 
 use crate::{
     Shell,
-    backend::{Backend, BackendConfig, Feed},
+    backend::{Backend, BackendConfig, Feed, Settings, save},
     docker, paths,
     ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::{self, Project, Selection},
@@ -76,6 +76,8 @@ pub struct DashOptions {
     pub grpc_port: Option<u16>,
     pub http_port: Option<u16>,
     pub ui_port: Option<u16>,
+    /// The built-in dashboard's settings (the container has its own).
+    pub settings: Settings,
     pub app_args: Vec<OsString>,
 }
 
@@ -364,7 +366,7 @@ impl Dashboard {
     /// `--keep`. A failure here is only worth a warning.
     async fn stop_early(self, shell: &Shell, keep: bool) {
         let cleanup = match self {
-            Self::Local(backend) => backend.stop().await.map(|_| ()),
+            Self::Local(backend) => stop_built_in(shell, backend).await,
             Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
         };
         if let Err(cleanup) = cleanup {
@@ -387,11 +389,19 @@ impl Dashboard {
                     ));
                     signals.recv().await;
                 }
-                backend.stop().await.map(|_| ())
+                stop_built_in(shell, backend).await
             }
             Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
         }
     }
+}
+
+/// Stops the built-in dashboard, and says where `--save` put what it received.
+async fn stop_built_in(shell: &Shell, backend: Backend) -> anyhow::Result<()> {
+    if let Some((path, lines)) = backend.stop().await? {
+        shell.status("Saved", save::describe(&path, lines));
+    }
+    Ok(())
 }
 
 /// `--backend docker` insists on Docker; without `--backend`, Docker is used
@@ -495,7 +505,9 @@ async fn start_backend(
         .workspace_root
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
-    let mut config = BackendConfig::loopback(&name.unwrap_or_else(|| project.package_name.clone()));
+    let name = name.unwrap_or_else(|| project.package_name.clone());
+    let mut config =
+        BackendConfig::loopback(&name).with_settings(&options.settings, options.anonymous)?;
     let port = |asked: Option<u16>, standard, purpose| match asked {
         Some(port) => SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         None => free_or_default(shell, standard, purpose),
@@ -503,10 +515,6 @@ async fn start_backend(
     config.grpc = port(options.grpc_port, DEFAULT_GRPC_PORT, "OTLP/gRPC");
     config.http = port(options.http_port, DEFAULT_HTTP_PORT, "OTLP/HTTP");
     config.ui = port(options.ui_port, DEFAULT_UI_PORT, "dashboard");
-    if !options.anonymous {
-        config.browser_token = Some(crate::secret::generate()?);
-        config.api_key = Some(crate::secret::generate()?);
-    }
     config.feed = Some(Feed::new(*shell));
     Backend::start(config).await
 }
