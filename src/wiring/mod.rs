@@ -149,15 +149,7 @@ fn start_in_main(
 ) -> Option<(String, Vec<(String, String)>)> {
     let program = cx.program;
     if let Some(piece) = merged_without_start(program) {
-        let reason = format!(
-            "it already uses the module's `{piece}`, but `main` does not start OpenTelemetry"
-        );
-        let line = format!(
-            "let _otel = {}::init_providers(){};",
-            cx.otel_path(program.root),
-            cx.try_suffix
-        );
-        return Some((reason, vec![(line, "first thing in `main`".to_owned())]));
+        return Some(start_by_hand(cx, piece));
     }
     let run_span = !options.server && !program.creates_spans() && !program.listens();
     let main_otel = cx.otel_path(program.root);
@@ -205,6 +197,19 @@ fn start_in_main(
         wired.added.push("a span for the run".to_owned());
     }
     None
+}
+
+/// A setup already merged with a piece of the module, in a program whose
+/// `main` does not start the providers: the line to add by hand.
+fn start_by_hand(cx: &Context<'_>, piece: &str) -> (String, Vec<(String, String)>) {
+    let reason =
+        format!("it already uses the module's `{piece}`, but `main` does not start OpenTelemetry");
+    let line = format!(
+        "let _otel = {}::init_providers(){};",
+        cx.otel_path(cx.program.root),
+        cx.try_suffix
+    );
+    (reason, vec![(line, "first thing in `main`".to_owned())])
 }
 
 fn first_statements(text: &str) -> Vec<(String, String)> {
