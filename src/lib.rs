@@ -3,6 +3,10 @@
 //! The binary is thin: [`cli`] turns arguments into plain option structs and
 //! each command runs as `ops::<command>::run(shell, options)`. Everything the
 //! user sees goes through one [`Shell`].
+//!
+//! Below `ops` are the libraries the commands share, and nothing there
+//! imports a command (`layers.rs` tests it); README.md's "How it is built"
+//! maps every module.
 
 pub mod analysis;
 pub mod backend;
