@@ -2,6 +2,7 @@
 //! in-memory store, a web view and a terminal feed out. `cargo otel serve`
 //! runs it alone; `cargo otel dash --backend local` runs a crate against it.
 
+pub(crate) mod collector;
 pub mod feed;
 mod http;
 pub mod limits;
@@ -15,6 +16,7 @@ mod server;
 pub mod store;
 pub mod web;
 
+pub use collector::Sink;
 pub use feed::Feed;
 pub use limits::{Caps, Connections};
 pub use server::{Backend, BackendConfig, Settings};

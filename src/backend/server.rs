@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
-    Caps, Store,
+    Caps, Sink, Store,
     feed::Feed,
     http,
     limits::Connections,
@@ -23,7 +23,6 @@ use super::{
 };
 use crate::{
     ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
-    receiver::Sink,
     secret::API_KEY_HEADER,
 };
 
