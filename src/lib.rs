@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod backend;
+pub mod cargo;
 pub mod changeset;
 pub mod cli;
 pub mod codegen;

@@ -2,7 +2,7 @@
 //! apply the safe repairs through the same plan / dry-run / all-or-nothing
 //! change set as `init`, then check again.
 
-use std::{path::PathBuf, process::Command, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 
@@ -365,10 +365,9 @@ fn refresh_lockfile(shell: &Shell, project: &Project) {
     shell.status("Updating", "Cargo.lock");
     // `cargo update --workspace` changes only what the new requirements
     // force, like the next build would, and needs the index, not downloads.
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut last_error = String::new();
     for offline in [true, false] {
-        let mut command = Command::new(&cargo);
+        let mut command = crate::cargo::command();
         command
             .args(["update", "--workspace", "--manifest-path"])
             .arg(&project.workspace_manifest);

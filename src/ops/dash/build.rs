@@ -95,7 +95,7 @@ fn build_command(
     flags: &BuildFlags,
     quiet: bool,
 ) -> Command {
-    let mut command = Command::new(cargo());
+    let mut command = crate::cargo::command();
     command
         .arg("build")
         .arg("--message-format=json-render-diagnostics")
@@ -152,9 +152,4 @@ fn flag_args(flags: &BuildFlags) -> Vec<OsString> {
         args.push("--no-default-features".into());
     }
     args
-}
-
-/// The cargo that ran us (`cargo otel` sets `CARGO`), else the one on PATH.
-fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
