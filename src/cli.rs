@@ -3,11 +3,14 @@
 
 use std::{ffi::OsString, path::PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{
+    ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum,
+    parser::ValueSource,
+};
 
 use crate::{
     Command, Shell,
-    backend::Caps,
+    backend::{Caps, Settings},
     docker::PullPolicy,
     doctor::Group,
     ops::{
@@ -39,23 +42,6 @@ pub struct OtelArgs {
 /// Flags every command takes, spelled as cargo spells them.
 #[derive(Debug, Args)]
 struct GlobalArgs {
-    /// Path to Cargo.toml
-    #[arg(
-        long,
-        value_name = "PATH",
-        global = true,
-        help_heading = "Manifest Options"
-    )]
-    manifest_path: Option<PathBuf>,
-    /// Package to instrument or run
-    #[arg(
-        short,
-        long,
-        value_name = "SPEC",
-        global = true,
-        help_heading = "Package Selection"
-    )]
-    package: Vec<String>,
     /// Coloring
     #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorWhen::Auto,
           env = "CARGO_TERM_COLOR", hide_env_values = true, global = true)]
@@ -66,6 +52,14 @@ struct GlobalArgs {
     /// Use verbose output
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+}
+
+/// `--manifest-path`, for the commands that work on a package.
+#[derive(Debug, Args)]
+struct ManifestArgs {
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH", help_heading = "Manifest Options")]
+    manifest_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -91,6 +85,11 @@ enum OtelCommand {
 
 #[derive(Debug, Args)]
 struct DoctorArgs {
+    /// Package to check
+    // A list only so that a second `-p` gets the message `init` and `doctor`
+    // share (see `single_package`).
+    #[arg(short, long, value_name = "SPEC", help_heading = "Package Selection")]
+    package: Vec<String>,
     /// Binary whose `main` to check (when the package has several)
     #[arg(long, value_name = "NAME", help_heading = "Target Selection")]
     bin: Option<String>,
@@ -114,6 +113,8 @@ struct DoctorArgs {
     /// Leave out a group of checks (they are reported as skipped)
     #[arg(long, value_enum, value_name = "GROUP")]
     skip: Vec<GroupArg>,
+    #[command(flatten)]
+    manifest: ManifestArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,6 +134,9 @@ enum FormatArg {
 
 #[derive(Debug, Args)]
 struct DashArgs {
+    /// Package to run (more than once: side by side)
+    #[arg(short, long, value_name = "SPEC", help_heading = "Package Selection")]
+    package: Vec<String>,
     /// Run this binary
     #[arg(
         long,
@@ -162,8 +166,9 @@ struct DashArgs {
     #[arg(long, help_heading = "Feature Selection")]
     no_default_features: bool,
     /// Where the telemetry goes: `docker` (the Aspire dashboard container) or
-    /// `local` (the dashboard built into cargo-otel) [default: docker when a
-    /// Docker daemon answers, else local]
+    /// `local` (the dashboard built into cargo-otel) [default: local with a
+    /// flag of the built-in dashboard, else docker when a Docker daemon
+    /// answers, else local]
     #[arg(long, value_enum)]
     backend: Option<BackendArg>,
     /// The dashboard image [default: `metadata.otel.image`, else
@@ -210,6 +215,14 @@ struct DashArgs {
     /// Arguments for the program
     #[arg(last = true, value_name = "ARGS")]
     app_args: Vec<OsString>,
+    #[command(flatten)]
+    manifest: ManifestArgs,
+    // Last: its heading would carry over to the flags after it.
+    #[command(flatten)]
+    built_in: BuiltInArgs,
+    /// The built-in dashboard's flags given on the command line.
+    #[arg(skip)]
+    built_in_given: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -247,6 +260,19 @@ struct ServeArgs {
     /// Let anyone on this machine in: no browser token, no OTLP API key
     #[arg(long)]
     anonymous: bool,
+    #[command(flatten)]
+    built_in: BuiltInArgs,
+    /// Mimic the Aspire dashboard container: ports 18888/18889/18890 on all
+    /// interfaces, `Dashboard__*` settings from the environment (for images)
+    #[arg(long, hide = true)]
+    aspire_compat: bool,
+}
+
+/// The built-in dashboard's own flags, for `serve` and `dash --backend
+/// local` (the Aspire container takes none of them).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Built-in Dashboard")]
+struct BuiltInArgs {
     /// Use this OTLP API key instead of a fresh random one
     #[arg(
         long,
@@ -276,14 +302,15 @@ struct ServeArgs {
     /// Write everything received to FILE as OTLP/JSON lines when stopped
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
-    /// Mimic the Aspire dashboard container: ports 18888/18889/18890 on all
-    /// interfaces, `Dashboard__*` settings from the environment (for images)
-    #[arg(long, hide = true)]
-    aspire_compat: bool,
 }
 
 #[derive(Debug, Args)]
 struct InitArgs {
+    /// Package to instrument
+    // A list only so that a second `-p` gets the message `init` and `doctor`
+    // share (see `single_package`).
+    #[arg(short, long, value_name = "SPEC", help_heading = "Package Selection")]
+    package: Vec<String>,
     /// Binary whose `main` to instrument (when the package has several)
     #[arg(long, value_name = "NAME", help_heading = "Target Selection")]
     bin: Option<String>,
@@ -311,6 +338,8 @@ struct InitArgs {
     /// [dependencies] and `pub mod otel` to it, even when it is published
     #[arg(long, help_heading = "Target Selection", conflicts_with = "bin")]
     lib: bool,
+    #[command(flatten)]
+    manifest: ManifestArgs,
 }
 
 /// Parses `args`, exiting with clap's message on a bad command line.
@@ -322,7 +351,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Cli {
     if args.get(1).is_none_or(|arg| arg != "otel") {
         args.insert(1.min(args.len()), "otel".into());
     }
-    match Cli::try_parse_from(args) {
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            let mut cli = Cli::from_arg_matches(&matches)?;
+            cli.note_built_in_flags(&matches);
+            Ok(cli)
+        });
+    match parsed {
         Ok(cli) => cli,
         Err(error) => {
             let code = if error.use_stderr() {
@@ -340,86 +376,152 @@ impl Cli {
     /// The output settings and the command to run.
     pub fn into_parts(self) -> (Shell, Command) {
         let Cli::Otel(args) = self;
-        let global = args.global;
-        let verbosity = match (global.quiet, global.verbose) {
+        let shell = args.global.shell();
+        let command = match args.command {
+            OtelCommand::Init(init) => Command::Init(init.into_options()),
+            OtelCommand::Serve(serve) => Command::Serve(serve.into_options()),
+            OtelCommand::Doctor(doctor) => Command::Doctor(doctor.into_options()),
+            OtelCommand::Dash(dash) => Command::Dash(dash.into_options()),
+        };
+        (shell, command)
+    }
+
+    /// Which of `dash`'s built-in dashboard flags the command line has (a
+    /// key from the environment does not ask for the built-in dashboard).
+    fn note_built_in_flags(&mut self, matches: &ArgMatches) {
+        let Cli::Otel(OtelArgs {
+            command: OtelCommand::Dash(dash),
+            ..
+        }) = self
+        else {
+            return;
+        };
+        let Some(matches) = matches
+            .subcommand_matches("otel")
+            .and_then(|otel| otel.subcommand_matches("dash"))
+        else {
+            return;
+        };
+        let flags = BuiltInArgs::augment_args(clap::Command::new("built-in"));
+        dash.built_in_given = flags
+            .get_arguments()
+            .filter(|arg| {
+                matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+            })
+            .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+            .collect();
+    }
+}
+
+impl GlobalArgs {
+    fn shell(&self) -> Shell {
+        let verbosity = match (self.quiet, self.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, 0) => Verbosity::Normal,
             (false, _) => Verbosity::Verbose,
         };
-        let shell = Shell::new(global.color.into(), verbosity);
-        let command = match args.command {
-            OtelCommand::Init(init) => Command::Init(InitOptions {
-                manifest_path: global.manifest_path,
-                package: single_package("init", global.package),
-                bin: init.bin,
-                example: init.example,
-                lib: init.lib,
-                dry_run: init.dry_run,
-                force: init.force,
-                no_detect: init.no_detect,
-            }),
-            OtelCommand::Serve(serve) => Command::Serve(serve.into_options()),
-            OtelCommand::Doctor(doctor) => Command::Doctor(DoctorOptions {
-                manifest_path: global.manifest_path,
-                package: single_package("doctor", global.package),
-                bin: doctor.bin,
-                format: match doctor.format {
-                    FormatArg::Human => Format::Human,
-                    FormatArg::Json => Format::Json,
-                },
-                fix: doctor.fix,
-                dry_run: doctor.dry_run,
-                endpoint: doctor.endpoint,
-                timeout: doctor.timeout,
-                skip: doctor
-                    .skip
-                    .into_iter()
-                    .map(|group| match group {
-                        GroupArg::Project => Group::Project,
-                        GroupArg::Environment => Group::Environment,
-                        GroupArg::Tls => Group::Tls,
-                        GroupArg::Backend => Group::Backend,
-                        GroupArg::RoundTrip => Group::RoundTrip,
-                    })
-                    .collect(),
-            }),
-            OtelCommand::Dash(dash) => Command::Dash(DashOptions {
-                manifest_path: global.manifest_path,
-                packages: global.package,
-                workspace: dash.workspace,
-                wait_ports: dash.wait_port,
-                bin: dash.bin,
-                example: dash.example,
-                build: BuildFlags {
-                    release: dash.release,
-                    features: dash.features,
-                    all_features: dash.all_features,
-                    no_default_features: dash.no_default_features,
-                },
-                backend: match dash.backend {
-                    None => BackendChoice::Auto,
-                    Some(BackendArg::Docker) => BackendChoice::Docker,
-                    Some(BackendArg::Local) => BackendChoice::Local,
-                },
-                image: dash.image,
-                pull: match dash.pull {
-                    PullArg::Missing => PullPolicy::Missing,
-                    PullArg::Always => PullPolicy::Always,
-                    PullArg::Never => PullPolicy::Never,
-                },
-                keep: dash.keep,
-                detach: dash.detach,
-                print_env: dash.print_env,
-                stop: dash.stop,
-                open: dash.open,
-                anonymous: dash.anonymous,
-                grpc_port: dash.ports.grpc_port,
-                http_port: dash.ports.http_port,
-                ui_port: dash.ports.ui_port,
-                app_args: dash.app_args,
-            }),
-        };
-        (shell, command)
+        Shell::new(self.color.into(), verbosity)
+    }
+}
+
+impl InitArgs {
+    fn into_options(self) -> InitOptions {
+        InitOptions {
+            manifest_path: self.manifest.manifest_path,
+            package: single_package("init", self.package),
+            bin: self.bin,
+            example: self.example,
+            lib: self.lib,
+            dry_run: self.dry_run,
+            force: self.force,
+            no_detect: self.no_detect,
+        }
+    }
+}
+
+impl DoctorArgs {
+    fn into_options(self) -> DoctorOptions {
+        DoctorOptions {
+            manifest_path: self.manifest.manifest_path,
+            package: single_package("doctor", self.package),
+            bin: self.bin,
+            format: match self.format {
+                FormatArg::Human => Format::Human,
+                FormatArg::Json => Format::Json,
+            },
+            fix: self.fix,
+            dry_run: self.dry_run,
+            endpoint: self.endpoint,
+            timeout: self.timeout,
+            skip: self.skip.into_iter().map(GroupArg::group).collect(),
+        }
+    }
+}
+
+impl GroupArg {
+    fn group(self) -> Group {
+        match self {
+            Self::Project => Group::Project,
+            Self::Environment => Group::Environment,
+            Self::Tls => Group::Tls,
+            Self::Backend => Group::Backend,
+            Self::RoundTrip => Group::RoundTrip,
+        }
+    }
+}
+
+impl DashArgs {
+    fn into_options(self) -> DashOptions {
+        let backend = self.backend_choice();
+        DashOptions {
+            manifest_path: self.manifest.manifest_path,
+            packages: self.package,
+            workspace: self.workspace,
+            wait_ports: self.wait_port,
+            bin: self.bin,
+            example: self.example,
+            build: BuildFlags {
+                release: self.release,
+                features: self.features,
+                all_features: self.all_features,
+                no_default_features: self.no_default_features,
+            },
+            backend,
+            image: self.image,
+            pull: match self.pull {
+                PullArg::Missing => PullPolicy::Missing,
+                PullArg::Always => PullPolicy::Always,
+                PullArg::Never => PullPolicy::Never,
+            },
+            keep: self.keep,
+            detach: self.detach,
+            print_env: self.print_env,
+            stop: self.stop,
+            open: self.open,
+            anonymous: self.anonymous,
+            grpc_port: self.ports.grpc_port,
+            http_port: self.ports.http_port,
+            ui_port: self.ports.ui_port,
+            settings: self.built_in.into_settings(),
+            app_args: self.app_args,
+        }
+    }
+
+    /// A flag of the built-in dashboard asks for it; with `--backend docker`
+    /// it is a mistake.
+    fn backend_choice(&self) -> BackendChoice {
+        match (self.backend, self.built_in_given.first()) {
+            (Some(BackendArg::Docker), Some(flag)) => usage_error(
+                "dash",
+                format!(
+                    "`{flag}` is a flag of the built-in dashboard, and `--backend docker` runs the Aspire container\n\
+                     help: use `--backend local`, or leave out `{flag}`"
+                ),
+            ),
+            (Some(BackendArg::Docker), None) => BackendChoice::Docker,
+            (Some(BackendArg::Local), _) | (None, Some(_)) => BackendChoice::Local,
+            (None, None) => BackendChoice::Auto,
+        }
     }
 }
 
@@ -427,22 +529,26 @@ impl Cli {
 /// several); clap's own error otherwise.
 fn single_package(command: &str, mut packages: Vec<String>) -> Option<String> {
     if packages.len() > 1 {
-        use clap::CommandFactory as _;
-        let mut cli = Cli::command();
-        // Built, so the subcommand's usage line reads `cargo otel init ...`.
-        cli.build();
-        let mut sub = cli
-            .find_subcommand_mut("otel")
-            .and_then(|otel| otel.find_subcommand_mut(command))
-            .cloned()
-            .unwrap_or(cli);
-        sub.error(
-            clap::error::ErrorKind::ArgumentConflict,
+        usage_error(
+            command,
             format!("`{command}` works on one package at a time; run it once per package"),
-        )
-        .exit();
+        );
     }
     packages.pop()
+}
+
+/// Exits with clap's usage error for `cargo otel <command>`.
+fn usage_error(command: &str, message: String) -> ! {
+    let mut cli = Cli::command();
+    // Built, so the subcommand's usage line reads `cargo otel init ...`.
+    cli.build();
+    let mut sub = cli
+        .find_subcommand_mut("otel")
+        .and_then(|otel| otel.find_subcommand_mut(command))
+        .cloned()
+        .unwrap_or(cli);
+    sub.error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
 }
 
 /// `back=8081`: the package to start first and the port that says it is ready.
@@ -501,6 +607,15 @@ impl ServeArgs {
             http_port: self.ports.http_port,
             ui_port: self.ports.ui_port,
             anonymous: self.anonymous,
+            settings: self.built_in.into_settings(),
+            aspire_compat: self.aspire_compat,
+        }
+    }
+}
+
+impl BuiltInArgs {
+    fn into_settings(self) -> Settings {
+        Settings {
             api_key: self.api_key,
             caps: Caps {
                 traces: self.max_traces,
@@ -510,7 +625,6 @@ impl ServeArgs {
                 bytes: self.max_memory.unwrap_or(Caps::default().bytes),
             },
             save: self.save,
-            aspire_compat: self.aspire_compat,
         }
     }
 }
@@ -527,8 +641,6 @@ impl From<ColorWhen> for colorchoice::ColorChoice {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory as _;
-
     use super::*;
 
     #[test]
@@ -548,5 +660,27 @@ mod tests {
             };
             assert!(options.dry_run);
         }
+    }
+
+    #[test]
+    fn a_flag_of_the_built_in_dashboard_chooses_it() {
+        let backend = |args: &[&str]| {
+            let args = ["cargo-otel", "dash"]
+                .iter()
+                .chain(args)
+                .map(OsString::from);
+            let (_, command) = parse(args).into_parts();
+            let Command::Dash(options) = command else {
+                panic!("not dash")
+            };
+            options.backend
+        };
+        assert_eq!(backend(&[]), BackendChoice::Auto);
+        assert_eq!(backend(&["--save", "run.jsonl"]), BackendChoice::Local);
+        assert_eq!(
+            backend(&["--backend", "local", "--max-traces", "5"]),
+            BackendChoice::Local
+        );
+        assert_eq!(backend(&["--backend", "docker"]), BackendChoice::Docker);
     }
 }

@@ -3,9 +3,14 @@
 //! The binary is thin: [`cli`] turns arguments into plain option structs and
 //! each command runs as `ops::<command>::run(shell, options)`. Everything the
 //! user sees goes through one [`Shell`].
+//!
+//! Below `ops` are the libraries the commands share, and nothing there
+//! imports a command (`layers.rs` tests it); README.md's "How it is built"
+//! maps every module.
 
 pub mod analysis;
 pub mod backend;
+pub mod cargo;
 pub mod changeset;
 pub mod cli;
 pub mod codegen;
@@ -13,13 +18,16 @@ pub mod detect;
 pub mod docker;
 pub mod doctor;
 pub mod fingerprint;
+mod layers;
 pub mod manifest;
 pub mod ops;
 pub mod paths;
+pub mod ports;
 pub mod project;
 pub mod receiver;
 pub mod secret;
 pub mod shell;
+pub mod signals;
 pub mod wiring;
 
 pub use shell::Shell;

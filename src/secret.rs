@@ -2,6 +2,10 @@
 
 use anyhow::Context as _;
 
+/// The HTTP header (gRPC metadata key) that carries the OTLP API key: the
+/// Aspire dashboard's name for it, which the built-in dashboard shares.
+pub const API_KEY_HEADER: &str = "x-otlp-api-key";
+
 /// 128 random bits as 32 lowercase hex characters, like the tokens the
 /// Aspire dashboard generates.
 pub fn generate() -> anyhow::Result<String> {

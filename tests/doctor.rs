@@ -16,7 +16,10 @@ use std::{
     time::Duration,
 };
 
-use cargo_otel::receiver::{API_KEY_HEADER, OtlpReceiver, ReceiverConfig};
+use cargo_otel::{
+    receiver::{OtlpReceiver, ReceiverConfig},
+    secret::API_KEY_HEADER,
+};
 use serde_json::Value;
 
 /// A fixture from `tests/fixtures/doctor/<name>` in a temporary directory,

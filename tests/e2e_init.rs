@@ -159,16 +159,7 @@ fn sync_main_exports_to_the_local_backend() {
 /// program's code once it is done (stdin is not a terminal, so the dashboard does not linger).
 #[test]
 fn dash_runs_the_crate_against_the_local_backend() {
-    let apps = apps();
-    let output = support::output_one_build_at_a_time(
-        support::cargo_otel(&apps.standalone)
-            .args(["dash", "--backend", "local"])
-            .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
-            .env("CARGO_TARGET_DIR", &apps.target_dir)
-            .stdin(Stdio::null()),
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let (output, stderr) = dash_local(&[]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("demo-multi finished"));
     for expected in [
         "   Dashboard http://localhost:",
@@ -181,6 +172,40 @@ fn dash_runs_the_crate_against_the_local_backend() {
             "expected {expected:?} in:\n{stderr}"
         );
     }
+}
+
+/// `--save` is a flag of the built-in dashboard under `dash` as under `serve`: once the program
+/// is done, the file holds the export requests it sent.
+#[test]
+fn dash_saves_what_the_local_backend_received() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let save = dir.path().join("run.jsonl");
+    let (_, stderr) = dash_local(&["--save".as_ref(), save.as_os_str()]);
+    assert!(
+        stderr.contains(&format!("export requests to {}", save.display())),
+        "{stderr}"
+    );
+    let saved = fs::read_to_string(&save).expect("the --save file");
+    for expected in [SPAN_NAME, LOG_BODY, COUNTER_NAME] {
+        assert!(saved.contains(expected), "no {expected:?} in:\n{saved}");
+    }
+}
+
+/// `cargo otel dash --backend local` on free ports, with `args`, run to its successful end;
+/// returns its output and stderr.
+fn dash_local(args: &[&std::ffi::OsStr]) -> (std::process::Output, String) {
+    let apps = apps();
+    let output = support::output_one_build_at_a_time(
+        support::cargo_otel(&apps.standalone)
+            .args(["dash", "--backend", "local"])
+            .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+            .args(args)
+            .env("CARGO_TARGET_DIR", &apps.target_dir)
+            .stdin(Stdio::null()),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    (output, stderr)
 }
 
 /// A crate that does not compile: `dash` says so and exits 1 at once, even with `--keep`

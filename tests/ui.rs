@@ -57,6 +57,7 @@ ui_cases! {
     detect_old_reqwest,
     no_detect,
     dash_wait_port_single,
+    dash_built_in_flag_with_docker,
     init_several_packages,
     dash_several_with_bin,
     main_returns_result,

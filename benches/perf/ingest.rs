@@ -29,8 +29,8 @@ use crate::{
     report::{Row, Target},
 };
 use cargo_otel::{
-    backend::{Backend, BackendConfig, Caps},
-    receiver::{Sink, serve_grpc},
+    backend::{Backend, BackendConfig, Caps, Sink},
+    receiver::serve_grpc,
 };
 use opentelemetry_proto::tonic::{
     collector::{

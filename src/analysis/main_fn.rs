@@ -87,7 +87,7 @@ fn is_init_chain(expr: &Expr) -> bool {
 }
 
 /// `Some("init")` for a call of `otel::init`, `crate::otel::init_providers`, ...
-pub(super) fn init_function(call: &ExprCall) -> Option<String> {
+pub(crate) fn init_function(call: &ExprCall) -> Option<String> {
     match super::called_path(call)?.as_slice() {
         [.., module, function] if module == "otel" && function.starts_with("init") => {
             Some(function.clone())

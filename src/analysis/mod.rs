@@ -115,6 +115,20 @@ pub struct Setup {
 }
 
 impl Program {
+    /// The selected program (or library) and the library it may call, read.
+    pub fn load_project(project: &Project) -> anyhow::Result<Self> {
+        let root = project.target.root();
+        if std::fs::symlink_metadata(root).is_err() {
+            anyhow::bail!(
+                "`{}`, the crate root of package `{}`, does not exist\n\
+                 help: create it, or correct the target's `path` in `Cargo.toml`",
+                paths::display(root, &project.workspace_root),
+                project.package_name
+            );
+        }
+        Self::load(&Input::for_project(project))
+    }
+
     /// Reads the crate and the library it may call. A root file that cannot
     /// be read or parsed is an error; other files' problems are in `errors`.
     pub fn load(input: &Input) -> anyhow::Result<Self> {

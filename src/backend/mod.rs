@@ -2,6 +2,7 @@
 //! in-memory store, a web view and a terminal feed out. `cargo otel serve`
 //! runs it alone; `cargo otel dash --backend local` runs a crate against it.
 
+pub(crate) mod collector;
 pub mod feed;
 mod http;
 pub mod limits;
@@ -10,13 +11,13 @@ pub mod model;
 mod otlp_grpc;
 mod otlp_http;
 mod pipeline;
-pub mod ports;
 pub mod save;
 mod server;
 pub mod store;
 pub mod web;
 
+pub use collector::Sink;
 pub use feed::Feed;
 pub use limits::{Caps, Connections};
-pub use server::{Backend, BackendConfig, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT};
+pub use server::{Backend, BackendConfig, Settings};
 pub use store::{LogRecordEntry, SpanRecord, Store};

@@ -11,11 +11,11 @@ use futures_util::stream;
 use tokio::sync::watch;
 use tonic::transport::Server;
 
-use super::{limits::Connections, listen::Listener};
-use crate::receiver::{
+use super::{
     Sink,
-    service::{ApiKeyCheck, services},
+    collector::{ApiKeyCheck, services},
 };
+use super::{limits::Connections, listen::Listener};
 
 /// Serves until `stop` turns true, then lets open connections finish. The
 /// caller bounds that wait.

@@ -27,8 +27,9 @@ use opentelemetry_proto::tonic::collector::{
 use prost::Message;
 use serde::{Serialize, de::DeserializeOwned};
 
+use super::Sink;
 use super::limits::MAX_BODY;
-use crate::receiver::{API_KEY_HEADER, Sink};
+use crate::secret::API_KEY_HEADER;
 
 #[derive(Clone)]
 struct HttpState {

@@ -8,8 +8,8 @@ use opentelemetry_proto::tonic::collector::{
     trace::v1::ExportTraceServiceRequest,
 };
 
+use super::Sink;
 use super::{Store, feed::Feed, save::SaveFile};
-use crate::receiver::Sink;
 
 pub(crate) struct Pipeline {
     pub(crate) store: Store,

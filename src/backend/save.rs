@@ -14,6 +14,11 @@ use anyhow::Context as _;
 use serde::Serialize;
 use tempfile::NamedTempFile;
 
+/// `N export requests to FILE`, once the file is in place.
+pub fn describe(path: &Path, lines: u64) -> String {
+    format!("{lines} export requests to {}", path.display())
+}
+
 #[derive(Debug)]
 pub struct SaveFile {
     path: PathBuf,

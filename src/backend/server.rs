@@ -11,23 +11,20 @@ use anyhow::Context as _;
 use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
-    Caps, Store,
+    Caps, Sink, Store,
     feed::Feed,
     http,
     limits::Connections,
     listen::Listener,
     otlp_grpc, otlp_http,
     pipeline::Pipeline,
-    ports,
     save::SaveFile,
     web::{self, WebConfig},
 };
-use crate::receiver::{API_KEY_HEADER, Sink};
-
-/// The ports the standard OTLP exporters and the Aspire dashboard use.
-pub const DEFAULT_GRPC_PORT: u16 = 4317;
-pub const DEFAULT_HTTP_PORT: u16 = 4318;
-pub const DEFAULT_UI_PORT: u16 = 18888;
+use crate::{
+    ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
+    secret::API_KEY_HEADER,
+};
 
 /// How long stopping waits for open connections before cutting them.
 const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -66,6 +63,33 @@ impl BackendConfig {
             connections: Connections::default(),
         }
     }
+
+    /// With what the user chose: a browser token and an OTLP API key
+    /// (theirs, else a fresh one) unless `anonymous`, the caps and the save
+    /// file.
+    pub fn with_settings(mut self, settings: &Settings, anonymous: bool) -> anyhow::Result<Self> {
+        if !anonymous {
+            self.browser_token = Some(crate::secret::generate()?);
+            self.api_key = Some(match &settings.api_key {
+                Some(key) => key.clone(),
+                None => crate::secret::generate()?,
+            });
+        }
+        self.caps = settings.caps;
+        self.save = settings.save.clone();
+        Ok(self)
+    }
+}
+
+/// What the user chose for the built-in dashboard, whether `serve` or
+/// `dash` runs it.
+#[derive(Debug, Default, Clone)]
+pub struct Settings {
+    /// A fixed OTLP API key instead of a fresh random one.
+    pub api_key: Option<String>,
+    pub caps: Caps,
+    /// Where to write everything received (OTLP/JSON lines) when stopped.
+    pub save: Option<PathBuf>,
 }
 
 /// Which flag moves each port, for the busy-port message.

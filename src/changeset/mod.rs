@@ -14,7 +14,6 @@
 
 mod diff;
 mod file;
-mod interrupt;
 
 use std::{
     collections::BTreeSet,
@@ -108,10 +107,12 @@ impl ChangeSet {
             .collect()
     }
 
-    /// Writes every change, or none.
+    /// Writes every change, or none. Ctrl-C (or a terminal hang-up, or
+    /// `kill`) meanwhile must not leave half the edits behind: the signal is
+    /// recorded instead of ending the process, and the writing rolls back.
     pub fn apply(&self) -> anyhow::Result<()> {
-        let interrupt = interrupt::Interrupt::watch()?;
-        self.apply_unless(&|| interrupt.happened())
+        let stop = crate::signals::StopFlag::watch()?;
+        self.apply_unless(&|| stop.happened())
     }
 
     /// [`Self::apply`], checking `interrupted` before each rename.

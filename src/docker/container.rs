@@ -26,7 +26,11 @@ use tokio::{
     time::Instant,
 };
 
-use crate::{Shell, fingerprint::fnv1a64, receiver::API_KEY_HEADER, secret};
+use crate::{
+    Shell,
+    fingerprint::fnv1a64,
+    secret::{self, API_KEY_HEADER},
+};
 
 pub const MANAGED_BY: &str = "dev.cargo-otel.managed-by";
 const MANAGED_BY_US: &str = "cargo-otel";
@@ -312,7 +316,7 @@ fn host_port(port: u16, purpose: &str, shell: &Shell) -> String {
     if TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).is_ok() {
         return port.to_string();
     }
-    let holder = crate::backend::ports::holder(port)
+    let holder = crate::ports::holder(port)
         .map(|h| format!(" by {h}"))
         .unwrap_or_default();
     shell.warn(format!(

@@ -10,8 +10,8 @@ use bollard::Docker;
 
 use super::{Check, ids};
 use crate::{
-    backend::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT, ports},
     docker::{container, discover, image},
+    ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
 };
 
 /// The process name of `cargo otel serve` / `dash --backend local`.

@@ -5,7 +5,6 @@
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use anyhow::{Context as _, bail};
@@ -207,10 +206,9 @@ pub(crate) fn resolve_with(
     }
     anchor_path_dependencies(workspace_root, temp.path())?;
     let locked = temp.path().join("Cargo.lock").is_file();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // Offline first: the local index usually knows every crate already.
     for offline in [true, false] {
-        let mut command = Command::new(&cargo);
+        let mut command = crate::cargo::command();
         match locked {
             true => command.args(["update", "--workspace"]),
             false => command.arg("generate-lockfile"),

@@ -2,12 +2,13 @@
 //! apply the safe repairs through the same plan / dry-run / all-or-nothing
 //! change set as `init`, then check again.
 
-use std::{path::PathBuf, process::Command, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 
 use crate::{
     Shell,
+    analysis::Program,
     changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     docker::DEFAULT_IMAGE,
@@ -19,13 +20,10 @@ use crate::{
         tls,
     },
     manifest::{self, LocalManifest},
-    ops::init::{
-        UPGRADED_CALLS, load_program, refuse_ambiguous_module, upgrade_package_calls, wire_program,
-    },
     paths,
     project::{Project, Selection},
     shell::Verbosity,
-    wiring::{self, FileEdit},
+    wiring::{self, FileEdit, UPGRADED_CALLS},
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -242,7 +240,7 @@ impl FixPlan {
     /// Only an absent or untouched module: an edited one is the user's.
     fn regenerate_module(&mut self, project: &Project) -> anyhow::Result<()> {
         let path = project.module_path();
-        refuse_ambiguous_module(project)?;
+        project.refuse_ambiguous_module()?;
         let shown = paths::display(&path, &project.workspace_root);
         // With the framework pieces `init` put in (main may use them).
         let existing = TextFile::read_if_present(&path, &shown)?;
@@ -267,8 +265,8 @@ impl FixPlan {
     fn wire_main(&mut self, project: &Project, upgrade: bool) -> anyhow::Result<()> {
         // The module's full init is what doctor re-wires; a `fmt::init()` it
         // would replace has had `env-filter` since `init` ran.
-        let program = load_program(project)?;
-        let wired = wire_program(project, &program, "error", &[], upgrade)?;
+        let program = Program::load_project(project)?;
+        let wired = wiring::wire_project(project, &program, "error", &[], upgrade)?;
         let root = &program.files[program.modules[program.root].file];
         if let Some(manual) = &wired.manual {
             self.manual.push(format!(
@@ -307,7 +305,7 @@ impl FixPlan {
     /// module's, which return the guard itself: in `edits` (said with
     /// `verb`) and in the package's other files.
     fn upgrade_calls(&mut self, project: &Project, mut edits: Vec<FileEdit>, verb: &'static str) {
-        let upgraded = upgrade_package_calls(project, &mut edits);
+        let upgraded = wiring::upgrade_package_calls(project, &mut edits);
         for path in &upgraded.in_edits {
             let shown = paths::display(path, &project.workspace_root);
             self.lines
@@ -367,10 +365,9 @@ fn refresh_lockfile(shell: &Shell, project: &Project) {
     shell.status("Updating", "Cargo.lock");
     // `cargo update --workspace` changes only what the new requirements
     // force, like the next build would, and needs the index, not downloads.
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut last_error = String::new();
     for offline in [true, false] {
-        let mut command = Command::new(&cargo);
+        let mut command = crate::cargo::command();
         command
             .args(["update", "--workspace", "--manifest-path"])
             .arg(&project.workspace_manifest);

@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 
 use crate::{
     Shell,
-    analysis::{Input, Program},
+    analysis::Program,
     changeset::{ChangeSet, TextFile},
     codegen::{self, Provenance, Syntax},
     detect::{self, Framework},
@@ -17,7 +17,7 @@ use crate::{
     },
     paths,
     project::{self, Project, Selection, Target},
-    wiring::{self, FileEdit, Wired},
+    wiring::{self, FileEdit, UPGRADED_CALLS, Wired},
 };
 
 /// `init`'s options, free of clap.
@@ -120,7 +120,7 @@ impl Plan {
             fmt_default_filter: "error",
             module_current: true,
         };
-        let program = load_program(project)?;
+        let program = Program::load_project(project)?;
         if !options.no_detect {
             plan.detect(project);
         }
@@ -215,7 +215,7 @@ impl Plan {
 
     fn module(&mut self, project: &Project, force: bool) -> anyhow::Result<()> {
         let path = project.module_path();
-        refuse_ambiguous_module(project)?;
+        project.refuse_ambiguous_module()?;
         let shown = paths::display(&path, &project.workspace_root);
         let generated = codegen::otel_module_for(&codegen::Pieces {
             frameworks: self.frameworks.clone(),
@@ -263,7 +263,7 @@ impl Plan {
 
     fn wiring(&mut self, project: &Project, program: &Program) -> anyhow::Result<()> {
         let root = &program.files[program.modules[program.root].file];
-        let wired = wire_program(
+        let wired = wiring::wire_project(
             project,
             program,
             self.fmt_default_filter,
@@ -284,12 +284,12 @@ impl Plan {
                 root.shown, manual.reason, manual.lines
             ));
         }
-        let mut upgraded = UpgradedCalls::default();
+        let mut upgraded = wiring::UpgradedCalls::default();
         if self.module_current {
             if !files.iter().any(|f| f.path() == root.path) {
                 files.push(FileEdit::unchanged(root.read.clone()));
             }
-            upgraded = upgrade_package_calls(project, &mut files);
+            upgraded = wiring::upgrade_package_calls(project, &mut files);
             if !upgraded.in_edits.is_empty() {
                 added.push(UPGRADED_CALLS.to_owned());
             }
@@ -457,58 +457,6 @@ fn old_api_uses(project: &Project, changes: &[DependencyChange]) -> Option<Strin
     ))
 }
 
-/// What rewriting the calls of an old module's `init*` came to.
-#[derive(Debug, Default)]
-pub(crate) struct UpgradedCalls {
-    /// The files among those already being edited whose calls were
-    /// rewritten.
-    pub in_edits: Vec<PathBuf>,
-    /// The package's other files whose calls were rewritten.
-    pub others: Vec<FileEdit>,
-    /// Each use of the old `Result` left for a hand edit.
-    pub left: Vec<String>,
-}
-
-/// The calls of a module's `init*` that returned a `Result` (templates v1,
-/// v2), rewritten for the current module, whose `init*` return the guard:
-/// in `edits` (the crate root among them) and in the package's other Rust
-/// files under `src/`. A file that cannot be read or parsed is not this
-/// plan's to judge.
-pub(crate) fn upgrade_package_calls(project: &Project, edits: &mut [FileEdit]) -> UpgradedCalls {
-    let mut upgraded = UpgradedCalls::default();
-    let shown = |path: &Path| paths::display(path, &project.workspace_root);
-    for edit in edits.iter_mut() {
-        let Ok(calls) = wiring::upgrade_calls(&shown(edit.path()), &edit.after) else {
-            continue;
-        };
-        if let Some(after) = calls.source {
-            edit.after = after;
-            upgraded.in_edits.push(edit.path().to_path_buf());
-        }
-        upgraded.left.extend(calls.left);
-    }
-    for path in paths::rust_files(&project.package_root().join("src")) {
-        if edits.iter().any(|edit| edit.path() == path) {
-            continue;
-        }
-        let Ok(file) = TextFile::read(&path, &shown(&path)) else {
-            continue;
-        };
-        let Ok(calls) = wiring::upgrade_calls(&shown(&path), file.text()) else {
-            continue;
-        };
-        if let Some(after) = calls.source {
-            upgraded.others.push(FileEdit { file, after });
-        }
-        upgraded.left.extend(calls.left);
-    }
-    upgraded
-}
-
-/// How the rewrite of old `otel::init*()` calls is reported.
-pub(crate) const UPGRADED_CALLS: &str =
-    "`otel::init*()` calls without `.expect(..)` or `?` (template v3 returns the guard)";
-
 /// `tracing_subscriber::fmt::init()` filters with an `EnvFilter` (default
 /// `error`) under the `env-filter` feature, and with `Targets` (default
 /// `info`) without it; `init` turns the feature on.
@@ -519,39 +467,6 @@ fn fmt_had_no_env_filter(change: &DependencyChange) -> bool {
         }
         _ => false,
     }
-}
-
-/// The selected program (or library) and the library it may call, read.
-pub(crate) fn load_program(project: &Project) -> anyhow::Result<Program> {
-    let root = project.target.root();
-    if std::fs::symlink_metadata(root).is_err() {
-        bail!(
-            "`{}`, the crate root of package `{}`, does not exist\n\
-             help: create it, or correct the target's `path` in `Cargo.toml`",
-            paths::display(root, &project.workspace_root),
-            project.package_name
-        );
-    }
-    Program::load(&Input::for_project(project))
-}
-
-/// What wiring the selected program (or library) comes to.
-pub(crate) fn wire_program(
-    project: &Project,
-    program: &Program,
-    fmt_default_filter: &str,
-    frameworks: &[Framework],
-    main_result: bool,
-) -> anyhow::Result<Wired> {
-    let module = project.module_path();
-    let options = wiring::Options {
-        module: &module,
-        fmt_default_filter,
-        frameworks,
-        server: serves_requests(project),
-        main_result,
-    };
-    wiring::wire(program, &options)
 }
 
 /// The `log` crate, for the module's piece that installs a program's `log`
@@ -567,30 +482,6 @@ const LOG: manifest::PinnedDependency = manifest::PinnedDependency {
     all_features: &[],
     check_version: false,
 };
-
-/// Crates whose programs serve requests, each a trace of its own: such a
-/// program gets no span for its whole run.
-const SERVER_CRATES: [&str; 12] = [
-    "axum",
-    "actix-web",
-    "tonic",
-    "hyper",
-    "warp",
-    "poem",
-    "rocket",
-    "salvo",
-    "tide",
-    "ntex",
-    "gotham",
-    "tower-http",
-];
-
-fn serves_requests(project: &Project) -> bool {
-    project
-        .dependencies
-        .iter()
-        .any(|d| d.normal && SERVER_CRATES.contains(&d.name.as_str()))
-}
 
 /// Messages gathered while planning, printed once the outcome is known.
 #[derive(Default)]
@@ -741,34 +632,6 @@ fn describe(project: &Project) -> String {
     format!(
         "{target} of package `{}` in workspace `{root}`",
         project.package_name
-    )
-}
-
-/// A module `otel` of the user's own in the other form beside ours
-/// (`otel/mod.rs` beside `otel.rs`, or an example `examples/otel.rs` beside
-/// `examples/otel/mod.rs`): with both, every `mod otel;` would be ambiguous
-/// (E0761).
-pub(crate) fn refuse_ambiguous_module(project: &Project) -> anyhow::Result<()> {
-    let ours = project.module_path();
-    let dir = ours.parent().unwrap_or(Path::new(""));
-    let (theirs, renamed) = match ours.ends_with("otel/mod.rs") {
-        true => (dir.with_extension("rs"), dir.with_file_name("telemetry.rs")),
-        false => (dir.join("otel/mod.rs"), dir.join("telemetry/mod.rs")),
-    };
-    if std::fs::symlink_metadata(&theirs).is_err() {
-        return Ok(());
-    }
-    let shown = paths::display(&theirs, &project.workspace_root);
-    let ours = paths::display(&ours, &project.workspace_root);
-    let renamed = paths::display(&renamed, &project.workspace_root);
-    let (what, rename) = match project.target {
-        Target::Example { .. } => ("a file `otel` of your own", ""),
-        _ => ("a module `otel` of your own", ", with `mod telemetry;`"),
-    };
-    bail!(
-        "`{shown}` is {what}, and cargo-otel's `{ours}` beside it would \
-         not compile (E0761); nothing was changed\n\
-         help: rename yours (for example to `{renamed}`{rename}) and run again"
     )
 }
 

@@ -11,7 +11,9 @@ use anyhow::Context as _;
 
 use crate::{
     Shell,
-    backend::{self, Backend, BackendConfig, Caps, Feed},
+    backend::{self, Backend, BackendConfig, Feed, Settings, save},
+    ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
+    signals::StopSignals,
 };
 
 #[derive(Debug, Default, Clone)]
@@ -21,10 +23,7 @@ pub struct ServeOptions {
     pub ui_port: Option<u16>,
     /// No browser token and no OTLP API key.
     pub anonymous: bool,
-    /// A fixed OTLP API key instead of a fresh random one.
-    pub api_key: Option<String>,
-    pub caps: Caps,
-    pub save: Option<PathBuf>,
+    pub settings: Settings,
     /// Behave like the Aspire dashboard container (see [`aspire`]).
     pub aspire_compat: bool,
 }
@@ -46,13 +45,20 @@ pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
         .context("failed to start the async runtime")?;
     runtime.block_on(async {
         let backend = Backend::start(config).await?;
+        // Watching before the announcement, so a Ctrl-C right after it counts.
+        let mut signals = StopSignals::new()?;
         if options.aspire_compat {
             aspire::announce(&backend);
         } else {
             announce(shell, &backend);
         }
-        wait_for_stop_signal().await?;
-        tokio::spawn(exit_on_second_signal());
+        signals.recv().await;
+        // While stopping, a second request exits at once, as the default
+        // action of the signal would (128 + SIGINT).
+        tokio::spawn(async move {
+            signals.recv().await;
+            std::process::exit(130);
+        });
         let summary = backend.store().summary();
         let saved = backend.stop().await?;
         report_stop(&terminal, &summary, saved);
@@ -62,22 +68,14 @@ pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
 }
 
 fn config(options: &ServeOptions, terminal: &Feed) -> anyhow::Result<BackendConfig> {
-    let mut config = BackendConfig::loopback("cargo otel serve");
+    let mut config = BackendConfig::loopback("cargo otel serve")
+        .with_settings(&options.settings, options.anonymous)?;
     let at = |port: Option<u16>, default| {
         SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(default)))
     };
-    config.grpc = at(options.grpc_port, backend::DEFAULT_GRPC_PORT);
-    config.http = at(options.http_port, backend::DEFAULT_HTTP_PORT);
-    config.ui = at(options.ui_port, backend::DEFAULT_UI_PORT);
-    if !options.anonymous {
-        config.browser_token = Some(crate::secret::generate()?);
-        config.api_key = Some(match &options.api_key {
-            Some(key) => key.clone(),
-            None => crate::secret::generate()?,
-        });
-    }
-    config.caps = options.caps;
-    config.save = options.save.clone();
+    config.grpc = at(options.grpc_port, DEFAULT_GRPC_PORT);
+    config.http = at(options.http_port, DEFAULT_HTTP_PORT);
+    config.ui = at(options.ui_port, DEFAULT_UI_PORT);
     config.feed = Some(terminal.clone());
     Ok(config)
 }
@@ -103,28 +101,7 @@ fn report_stop(terminal: &Feed, summary: &backend::model::Summary, saved: Option
         ),
     );
     if let Some((path, lines)) = saved {
-        terminal.status(
-            "Saved",
-            format!("{lines} export requests to {}", path.display()),
-        );
-    }
-}
-
-/// Ctrl-C, or SIGTERM (`docker stop`, an IDE's stop button).
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("failed to watch for Ctrl-C"),
-        _ = terminate.recv() => Ok(()),
-    }
-}
-
-/// While stopping, a second Ctrl-C (or SIGTERM) exits at once, as the
-/// default action of the signal would (128 + SIGINT).
-async fn exit_on_second_signal() {
-    if wait_for_stop_signal().await.is_ok() {
-        std::process::exit(130);
+        terminal.status("Saved", save::describe(&path, lines));
     }
 }
 
@@ -173,8 +150,8 @@ mod aspire {
             )?;
             config.api_key = Some(key);
         }
-        config.caps = options.caps;
-        config.save = options.save.clone();
+        config.caps = options.settings.caps;
+        config.save = options.settings.save.clone();
         Ok(config)
     }
 

@@ -119,6 +119,34 @@ impl Project {
             false => dir.join("otel.rs"),
         }
     }
+
+    /// A module `otel` of the user's own in the other form beside ours
+    /// (`otel/mod.rs` beside `otel.rs`, or an example `examples/otel.rs` beside
+    /// `examples/otel/mod.rs`): with both, every `mod otel;` would be ambiguous
+    /// (E0761).
+    pub fn refuse_ambiguous_module(&self) -> anyhow::Result<()> {
+        let ours = self.module_path();
+        let dir = ours.parent().unwrap_or(Path::new(""));
+        let (theirs, renamed) = match ours.ends_with("otel/mod.rs") {
+            true => (dir.with_extension("rs"), dir.with_file_name("telemetry.rs")),
+            false => (dir.join("otel/mod.rs"), dir.join("telemetry/mod.rs")),
+        };
+        if std::fs::symlink_metadata(&theirs).is_err() {
+            return Ok(());
+        }
+        let shown = crate::paths::display(&theirs, &self.workspace_root);
+        let ours = crate::paths::display(&ours, &self.workspace_root);
+        let renamed = crate::paths::display(&renamed, &self.workspace_root);
+        let (what, rename) = match self.target {
+            Target::Example { .. } => ("a file `otel` of your own", ""),
+            _ => ("a module `otel` of your own", ", with `mod telemetry;`"),
+        };
+        bail!(
+            "`{shown}` is {what}, and cargo-otel's `{ours}` beside it would \
+             not compile (E0761); nothing was changed\n\
+             help: rename yours (for example to `{renamed}`{rename}) and run again"
+        )
+    }
 }
 
 /// Finds the project the way cargo does: `--manifest-path`, else the nearest

@@ -1,9 +1,10 @@
-//! A local OTLP/gRPC receiver: serves the collector's `TraceService`, `MetricsService` and
-//! `LogsService`, keeps every export request in memory and lets callers query and wait for
-//! what arrived.
+//! A local OTLP/gRPC receiver for tests and benchmarks: the backend's collector services
+//! (`TraceService`, `MetricsService`, `LogsService`, with its API-key check) over a store that
+//! keeps every export request in memory and lets callers query and wait for what arrived,
+//! with TLS when a test asks for it.
 //!
-//! It backs the end-to-end tests of the code `cargo otel init` generates, and is meant to grow
-//! into the local telemetry backend (OTLP/HTTP, a web view, a bounded store).
+//! It backs the end-to-end and doctor tests of the code `cargo otel init` generates. The
+//! product's own store is [`crate::backend::Store`].
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -19,7 +20,6 @@
 //! # }
 //! ```
 
-pub(crate) mod service;
 mod store;
 mod telemetry;
 #[cfg(test)]
@@ -33,11 +33,6 @@ use std::{
     time::Duration,
 };
 
-use opentelemetry_proto::tonic::collector::{
-    logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
-    trace::v1::ExportTraceServiceRequest,
-};
-
 use anyhow::{Context as _, anyhow, ensure};
 use tokio::{
     net::TcpListener,
@@ -46,21 +41,12 @@ use tokio::{
 };
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig, server::TcpIncoming};
 
+use crate::backend::{Sink, collector};
+
 pub use store::Store;
 pub use telemetry::{
     LogView, MetricView, PointValue, SERVICE_NAME, SpanView, Telemetry, string_attribute,
 };
-
-/// gRPC metadata key carrying the API key (the Aspire dashboard's name for it).
-pub const API_KEY_HEADER: &str = "x-otlp-api-key";
-
-/// Where received export requests go: the test store here, the bounded
-/// store (and terminal feed, and save file) in the local backend.
-pub trait Sink: Send + Sync + 'static {
-    fn traces(&self, request: ExportTraceServiceRequest);
-    fn metrics(&self, request: ExportMetricsServiceRequest);
-    fn logs(&self, request: ExportLogsServiceRequest);
-}
 
 /// Serves OTLP/gRPC on `listener` into `sink` until `shutdown` completes,
 /// then gives open connections [`SHUTDOWN_GRACE`] to finish.
@@ -75,7 +61,7 @@ pub async fn serve_grpc(
         shutdown.await;
         stop.send_replace(true);
     });
-    let check = service::ApiKeyCheck::new(api_key);
+    let check = collector::ApiKeyCheck::new(api_key);
     serve(listener, sink, &check, &Transport::default(), stop_rx).await
 }
 
@@ -299,7 +285,7 @@ impl OtlpReceiver {
         let server = ServerTask {
             listener,
             store: store.clone(),
-            check: service::ApiKeyCheck::new(config.api_key.as_deref()),
+            check: collector::ApiKeyCheck::new(config.api_key.as_deref()),
             transport,
             stop: stop_rx,
             done: done_tx,
@@ -328,7 +314,7 @@ impl Drop for OtlpReceiver {
 struct ServerTask {
     listener: TcpListener,
     store: Store,
-    check: service::ApiKeyCheck,
+    check: collector::ApiKeyCheck,
     transport: Transport,
     stop: watch::Receiver<bool>,
     done: oneshot::Sender<anyhow::Result<()>>,
@@ -381,11 +367,11 @@ impl ReceiverTls {
 async fn serve(
     listener: TcpListener,
     sink: Arc<dyn Sink>,
-    check: &service::ApiKeyCheck,
+    check: &collector::ApiKeyCheck,
     transport: &Transport,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let (traces, metrics, logs) = service::services(sink, check, transport.gzip);
+    let (traces, metrics, logs) = collector::services(sink, check, transport.gzip);
     let mut builder = Server::builder();
     if let Some(tls) = &transport.tls {
         builder = builder

@@ -125,7 +125,7 @@ impl Store {
     }
 }
 
-impl super::Sink for Store {
+impl crate::backend::Sink for Store {
     fn traces(
         &self,
         request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,

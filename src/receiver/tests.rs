@@ -22,7 +22,8 @@ use opentelemetry_proto::tonic::{
 };
 use tonic::{Code, Request, Status};
 
-use super::{API_KEY_HEADER, OtlpReceiver, PointValue, ReceiverConfig, Telemetry};
+use super::{OtlpReceiver, PointValue, ReceiverConfig, Telemetry};
+use crate::secret::API_KEY_HEADER;
 
 const SERVICE: &str = "unit-test-service";
 const TRACE_ID: [u8; 16] = [0x11; 16];

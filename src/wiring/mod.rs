@@ -13,6 +13,7 @@ mod entry;
 mod frameworks;
 mod guard;
 mod locate;
+mod project;
 mod setup;
 mod upgrade;
 
@@ -29,6 +30,7 @@ use crate::{
 pub use edits::FileEdit;
 pub use entry::ModuleDecl;
 pub use guard::keep_guard;
+pub use project::{UPGRADED_CALLS, UpgradedCalls, upgrade_package_calls, wire_project};
 pub use upgrade::{Upgraded, upgrade_calls};
 
 /// What `init` needs to know beyond the source.
@@ -150,15 +152,7 @@ fn start_in_main(
 ) -> Option<(String, Vec<(String, String)>)> {
     let program = cx.program;
     if let Some(piece) = merged_without_start(program) {
-        let reason = format!(
-            "it already uses the module's `{piece}`, but `main` does not start OpenTelemetry"
-        );
-        let line = format!(
-            "let _otel = {}::init_providers(){};",
-            cx.otel_path(program.root),
-            cx.try_suffix
-        );
-        return Some((reason, vec![(line, "first thing in `main`".to_owned())]));
+        return Some(start_by_hand(cx, piece));
     }
     let run_span = !options.server && !program.creates_spans() && !program.listens();
     let main_otel = cx.otel_path(program.root);
@@ -248,6 +242,19 @@ fn split_body_fn(program: &Program) -> Option<&'static str> {
     };
     let fits = is_result && !main.block.stmts.is_empty();
     (fits && in_root("main") == 1 && in_root(BODY_FN) == 0).then_some(BODY_FN)
+}
+
+/// A setup already merged with a piece of the module, in a program whose
+/// `main` does not start the providers: the line to add by hand.
+fn start_by_hand(cx: &Context<'_>, piece: &str) -> (String, Vec<(String, String)>) {
+    let reason =
+        format!("it already uses the module's `{piece}`, but `main` does not start OpenTelemetry");
+    let line = format!(
+        "let _otel = {}::init_providers(){};",
+        cx.otel_path(cx.program.root),
+        cx.try_suffix
+    );
+    (reason, vec![(line, "first thing in `main`".to_owned())])
 }
 
 fn first_statements(text: &str) -> Vec<(String, String)> {

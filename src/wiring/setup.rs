@@ -55,27 +55,7 @@ pub(super) fn plan(cx: &Context<'_>, edits: &mut Edits<'_>) -> Plan {
     let Some(first) = setups.first() else {
         return Plan::Nothing;
     };
-    let at = |s: &Setup| {
-        format!(
-            "`{}` (`{}`)",
-            program.at(s.function, s.site.start.line),
-            s.site.call
-        )
-    };
-    let tracing: Vec<&Setup> = setups
-        .iter()
-        .filter(|s| s.site.kind.global() == Global::Tracing)
-        .collect();
-    let logs: Vec<&Setup> = setups
-        .iter()
-        .filter(|s| s.site.kind.global() == Global::Log)
-        .collect();
-    if let (Some(t), Some(l)) = (tracing.first(), logs.first()) {
-        let reason = format!(
-            "it sets up both a tracing subscriber at {} and a `log` logger at {}",
-            at(t),
-            at(l)
-        );
+    if let Some(reason) = tracing_and_log(program, &setups) {
         return manual(cx, first, reason);
     }
     let mut planned = Edits::new(program);
@@ -90,7 +70,7 @@ pub(super) fn plan(cx: &Context<'_>, edits: &mut Edits<'_>) -> Plan {
             Err(why) => {
                 let reason = format!(
                     "it sets up logging at {} {why}, and a second global subscriber or logger would make it fail at start",
-                    at(setup)
+                    described(program, setup)
                 );
                 return manual(cx, setup, reason);
             }
@@ -104,7 +84,8 @@ pub(super) fn plan(cx: &Context<'_>, edits: &mut Edits<'_>) -> Plan {
         return Plan::Nothing;
     };
     edits.absorb(planned);
-    let init = match logs.is_empty() || !program.uses_tracing() {
+    let logs = setups.iter().any(|s| s.site.kind.global() == Global::Log);
+    let init = match !logs || !program.uses_tracing() {
         true => "init_providers",
         false => "init_without_console",
     };
@@ -114,6 +95,27 @@ pub(super) fn plan(cx: &Context<'_>, edits: &mut Edits<'_>) -> Plan {
         added,
         notes,
     }
+}
+
+/// Why a program with both a tracing subscriber and a `log` logger is left
+/// to the user, if it has both.
+fn tracing_and_log(program: &Program, setups: &[Setup]) -> Option<String> {
+    let first = |global: Global| setups.iter().find(|s| s.site.kind.global() == global);
+    let (tracing, log) = (first(Global::Tracing)?, first(Global::Log)?);
+    Some(format!(
+        "it sets up both a tracing subscriber at {} and a `log` logger at {}",
+        described(program, tracing),
+        described(program, log)
+    ))
+}
+
+/// `` `file:line` (`the call`) ``.
+fn described(program: &Program, setup: &Setup) -> String {
+    format!(
+        "`{}` (`{}`)",
+        program.at(setup.function, setup.site.start.line),
+        setup.site.call
+    )
 }
 
 /// Where in `main` the way to a position in `function` starts: the call
@@ -138,152 +140,228 @@ fn site(
     setup: &Setup,
     runs_at: &mut Vec<(FnId, LineColumn)>,
 ) -> Result<Option<String>, String> {
-    let program = cx.program;
-    let function = setup.function;
-    let file = program.file_of(function);
-    let module = program.functions[function].module;
-    let otel = cx.otel_path(module);
-    let line = setup.site.start.line;
-    let shown = program.at(function, line);
     match setup.site.kind {
         Kind::LogTracer => Ok(None),
         Kind::Registry | Kind::FmtBuilder | Kind::FmtSubscriber
             if setup.site.variable.is_none() =>
         {
-            let dot = setup
-                .site
-                .layer_at
-                .ok_or("in a form cargo-otel does not recognize")?;
-            let (method, finish) = match setup.site.kind {
-                Kind::Registry => {
-                    let chain = program
-                        .operand(setup)
-                        .ok_or("in a form cargo-otel does not recognize")?;
-                    (layers_for(program, function, &chain), "")
-                }
-                Kind::FmtSubscriber => ("fmt_layers", ""),
-                _ => ("fmt_layers", ".finish()"),
-            };
-            let with = format!(".with({otel}::{method}())");
-            let whole = program
-                .expr_at(function, setup.site.start, setup.site.end)
-                .ok_or("in a form cargo-otel does not recognize")?;
-            let calls: Vec<&str> = [finish, with.as_str()]
-                .into_iter()
-                .filter(|c| !c.is_empty())
-                .collect();
-            edits.insert_into_chain(file, &whole, dot, &calls);
-            edits.import(module, &[&SUBSCRIBER_EXT, &SUBSCRIBER_INIT_EXT]);
-            Ok(Some(format!(
-                "`.with({otel}::{method}())` in the subscriber set up at `{shown}`"
-            )))
+            layers_in_chain(cx, edits, setup).map(Some)
         }
         Kind::SetGlobalDefault
         | Kind::Registry
         | Kind::FmtBuilder
         | Kind::FmtSubscriber
-        | Kind::Other => {
-            let origin = program.subscriber_origin(setup).ok_or(
-                "with a subscriber cargo-otel cannot trace back to a `registry()` or `fmt()` chain",
-            )?;
-            if origin.typed {
-                return Err(
-                    "with a subscriber of a declared type, which added layers would change"
-                        .to_owned(),
-                );
-            }
-            let method = match built_from(&origin.expr) {
-                Some(Built::Fmt) => "fmt_layers",
-                _ => layers_for(program, origin.function, &origin.expr),
-            };
-            let origin_module = program.functions[origin.function].module;
-            let origin_file = program.file_of(origin.function);
-            let otel = cx.otel_path(origin_module);
-            let with = format!(".with({otel}::{method}())");
-            edits.insert_into_chain(origin_file, &origin.expr, origin.end, &[&with]);
-            edits.import(origin_module, &[&SUBSCRIBER_EXT]);
-            runs_at.push((origin.function, origin.start));
-            let built_at = program.at(origin.function, origin.start.line);
-            Ok(Some(format!(
-                "`.with({otel}::{method}())` where the subscriber is built, at `{built_at}`"
-            )))
-        }
-        Kind::FmtInit => {
-            let replacement = match setup.site.name.as_str() {
-                "try_init" => "try_install_fmt",
-                _ => "install_fmt",
-            };
-            let filter = cx.fmt_default_filter;
-            let call = format!("{otel}::{replacement}({filter:?})");
-            let (start, end) = (
-                edits.offset(file, setup.site.start),
-                edits.offset(file, setup.site.end),
-            );
-            edits.replace(file, start, end, call.clone());
-            Ok(Some(format!(
-                "`{call}` in place of `{}` (the same console output)",
-                setup.site.call
-            )))
-        }
+        | Kind::Other => layers_where_built(cx, edits, setup, runs_at).map(Some),
+        Kind::FmtInit => Ok(Some(install_fmt(cx, edits, setup))),
         Kind::EnvLogger | Kind::PrettyEnvLogger | Kind::Fern | Kind::Simplelog => {
-            let (install, args, suffix) =
-                log_console(program, setup).ok_or("in a form cargo-otel does not recognize")?;
-            let indent = edits.index(file).indentation(line);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let callee = format!("{otel}::{install}");
-            let call = edits::call(setup.site.start.column, &indent, &callee, &args, suffix);
-            let (start, end) = (
-                edits.offset(file, setup.site.start),
-                edits.offset(file, setup.site.end),
-            );
-            if call.ends_with(&format!("\n{indent})")) {
-                // After a call laid out one argument per line, the rest of
-                // the chain (`.unwrap()`) continues at the statement's indent.
-                for (from, to) in chain_indents(&program.files[file].text, end) {
-                    edits.replace(file, from, to, indent.clone());
-                }
-            }
-            edits.replace(file, start, end, call);
-            Ok(Some(format!(
-                "`{callee}(..)` in place of `{}` (the same console, and its records exported)",
-                setup.site.call
-            )))
+            install_log_console(cx, edits, setup).map(Some)
         }
-        Kind::Log4rs => {
-            let arguments =
-                call_arguments(program, setup).ok_or("in a form cargo-otel does not recognize")?;
-            let indent = edits.index(file).indentation(line);
-            let call = format!(
-                "log4rs::config::load_config_file({arguments})\n{indent}    .and_then(|config| {{\n{indent}        Ok({otel}::set_logger_with(\n{indent}            log4rs::Logger::new(config),\n{indent}            |logger| logger.max_log_level(),\n{indent}        )?)\n{indent}    }})"
-            );
-            let (start, end) = (
-                edits.offset(file, setup.site.start),
-                edits.offset(file, setup.site.end),
-            );
-            edits.replace(file, start, end, call);
-            Ok(Some(format!(
-                "`{otel}::set_logger_with(..)` with the logger `{}` builds (the same console, and its records exported)",
-                setup.site.call
-            )))
-        }
-        Kind::OwnLogger => {
-            let text = &program.files[file].text;
-            let start = edits.offset(file, setup.site.start);
-            let paren = start
-                + text[start..]
-                    .find('(')
-                    .ok_or("in a form cargo-otel does not recognize")?;
-            let function_name = setup.site.name.clone();
-            edits.replace(file, start, paren, format!("{otel}::{function_name}"));
-            Ok(Some(format!(
-                "`{otel}::{function_name}` in place of `log::{function_name}` at `{shown}` (your logger, and its records exported)"
-            )))
-        }
+        Kind::Log4rs => set_log4rs_logger(cx, edits, setup).map(Some),
+        Kind::OwnLogger => pass_through_own_logger(cx, edits, setup).map(Some),
         Kind::LogLogger => {
             Err("with a `log` logger cargo-otel cannot pass records through".to_owned())
         }
         Kind::Elsewhere => Err("in another crate, which cargo-otel cannot see into".to_owned()),
     }
+}
+
+/// What a site's edit needs to know about where it is.
+struct Place {
+    file: usize,
+    module: usize,
+    /// How code there names the generated module.
+    otel: String,
+    line: usize,
+    /// `file:line`, for the report.
+    shown: String,
+}
+
+impl Place {
+    fn of(cx: &Context<'_>, setup: &Setup) -> Self {
+        let program = cx.program;
+        let module = program.functions[setup.function].module;
+        let line = setup.site.start.line;
+        Self {
+            file: program.file_of(setup.function),
+            module,
+            otel: cx.otel_path(module),
+            line,
+            shown: program.at(setup.function, line),
+        }
+    }
+}
+
+/// Where the setup's call starts and ends in its file, as byte offsets.
+fn call_span(edits: &mut Edits<'_>, file: usize, setup: &Setup) -> (usize, usize) {
+    (
+        edits.offset(file, setup.site.start),
+        edits.offset(file, setup.site.end),
+    )
+}
+
+const UNRECOGNIZED: &str = "in a form cargo-otel does not recognize";
+
+/// A `registry()` or `fmt()` chain set up in place: the layers go into it.
+fn layers_in_chain(
+    cx: &Context<'_>,
+    edits: &mut Edits<'_>,
+    setup: &Setup,
+) -> Result<String, String> {
+    let program = cx.program;
+    let Place {
+        file,
+        module,
+        otel,
+        shown,
+        ..
+    } = Place::of(cx, setup);
+    let dot = setup.site.layer_at.ok_or(UNRECOGNIZED)?;
+    let (method, finish) = match setup.site.kind {
+        Kind::Registry => {
+            let chain = program.operand(setup).ok_or(UNRECOGNIZED)?;
+            (layers_for(program, setup.function, &chain), "")
+        }
+        Kind::FmtSubscriber => ("fmt_layers", ""),
+        _ => ("fmt_layers", ".finish()"),
+    };
+    let with = format!(".with({otel}::{method}())");
+    let whole = program
+        .expr_at(setup.function, setup.site.start, setup.site.end)
+        .ok_or(UNRECOGNIZED)?;
+    let calls: Vec<&str> = [finish, with.as_str()]
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .collect();
+    edits.insert_into_chain(file, &whole, dot, &calls);
+    edits.import(module, &[&SUBSCRIBER_EXT, &SUBSCRIBER_INIT_EXT]);
+    Ok(format!(
+        "`.with({otel}::{method}())` in the subscriber set up at `{shown}`"
+    ))
+}
+
+/// A subscriber built elsewhere (a variable, a parameter, a function of
+/// the crate): the layers go where it is built, and `main` must start the
+/// providers before that.
+fn layers_where_built(
+    cx: &Context<'_>,
+    edits: &mut Edits<'_>,
+    setup: &Setup,
+    runs_at: &mut Vec<(FnId, LineColumn)>,
+) -> Result<String, String> {
+    let program = cx.program;
+    let origin = program.subscriber_origin(setup).ok_or(
+        "with a subscriber cargo-otel cannot trace back to a `registry()` or `fmt()` chain",
+    )?;
+    if origin.typed {
+        return Err(
+            "with a subscriber of a declared type, which added layers would change".to_owned(),
+        );
+    }
+    let method = match built_from(&origin.expr) {
+        Some(Built::Fmt) => "fmt_layers",
+        _ => layers_for(program, origin.function, &origin.expr),
+    };
+    let origin_module = program.functions[origin.function].module;
+    let origin_file = program.file_of(origin.function);
+    let otel = cx.otel_path(origin_module);
+    let with = format!(".with({otel}::{method}())");
+    edits.insert_into_chain(origin_file, &origin.expr, origin.end, &[&with]);
+    edits.import(origin_module, &[&SUBSCRIBER_EXT]);
+    runs_at.push((origin.function, origin.start));
+    let built_at = program.at(origin.function, origin.start.line);
+    Ok(format!(
+        "`.with({otel}::{method}())` where the subscriber is built, at `{built_at}`"
+    ))
+}
+
+/// `fmt::init()` becomes the module's `install_fmt(..)`: the same console.
+fn install_fmt(cx: &Context<'_>, edits: &mut Edits<'_>, setup: &Setup) -> String {
+    let Place { file, otel, .. } = Place::of(cx, setup);
+    let replacement = match setup.site.name.as_str() {
+        "try_init" => "try_install_fmt",
+        _ => "install_fmt",
+    };
+    let filter = cx.fmt_default_filter;
+    let call = format!("{otel}::{replacement}({filter:?})");
+    let (start, end) = call_span(edits, file, setup);
+    edits.replace(file, start, end, call.clone());
+    format!(
+        "`{call}` in place of `{}` (the same console output)",
+        setup.site.call
+    )
+}
+
+/// env_logger, pretty_env_logger, fern, simplelog: the logger is installed
+/// through the module, which passes every record on and exports it.
+fn install_log_console(
+    cx: &Context<'_>,
+    edits: &mut Edits<'_>,
+    setup: &Setup,
+) -> Result<String, String> {
+    let program = cx.program;
+    let Place {
+        file, otel, line, ..
+    } = Place::of(cx, setup);
+    let (install, args, suffix) = log_console(program, setup).ok_or(UNRECOGNIZED)?;
+    let indent = edits.index(file).indentation(line);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let callee = format!("{otel}::{install}");
+    let call = edits::call(setup.site.start.column, &indent, &callee, &args, suffix);
+    let (start, end) = call_span(edits, file, setup);
+    if call.ends_with(&format!("\n{indent})")) {
+        // After a call laid out one argument per line, the rest of
+        // the chain (`.unwrap()`) continues at the statement's indent.
+        for (from, to) in chain_indents(&program.files[file].text, end) {
+            edits.replace(file, from, to, indent.clone());
+        }
+    }
+    edits.replace(file, start, end, call);
+    Ok(format!(
+        "`{callee}(..)` in place of `{}` (the same console, and its records exported)",
+        setup.site.call
+    ))
+}
+
+/// log4rs: the logger its config file builds, set through the module.
+fn set_log4rs_logger(
+    cx: &Context<'_>,
+    edits: &mut Edits<'_>,
+    setup: &Setup,
+) -> Result<String, String> {
+    let Place {
+        file, otel, line, ..
+    } = Place::of(cx, setup);
+    let arguments = call_arguments(cx.program, setup).ok_or(UNRECOGNIZED)?;
+    let indent = edits.index(file).indentation(line);
+    let call = format!(
+        "log4rs::config::load_config_file({arguments})\n{indent}    .and_then(|config| {{\n{indent}        Ok({otel}::set_logger_with(\n{indent}            log4rs::Logger::new(config),\n{indent}            |logger| logger.max_log_level(),\n{indent}        )?)\n{indent}    }})"
+    );
+    let (start, end) = call_span(edits, file, setup);
+    edits.replace(file, start, end, call);
+    Ok(format!(
+        "`{otel}::set_logger_with(..)` with the logger `{}` builds (the same console, and its records exported)",
+        setup.site.call
+    ))
+}
+
+/// A program's own `log::Log`: `log::set_logger` becomes the module's,
+/// which passes every record to it.
+fn pass_through_own_logger(
+    cx: &Context<'_>,
+    edits: &mut Edits<'_>,
+    setup: &Setup,
+) -> Result<String, String> {
+    let Place {
+        file, otel, shown, ..
+    } = Place::of(cx, setup);
+    let text = &cx.program.files[file].text;
+    let start = edits.offset(file, setup.site.start);
+    let paren = start + text[start..].find('(').ok_or(UNRECOGNIZED)?;
+    let function_name = setup.site.name.clone();
+    edits.replace(file, start, paren, format!("{otel}::{function_name}"));
+    Ok(format!(
+        "`{otel}::{function_name}` in place of `log::{function_name}` at `{shown}` (your logger, and its records exported)"
+    ))
 }
 
 /// `layers` for a chain without a global filter (the module's own, `info`

@@ -13,7 +13,7 @@ use syn::{
 };
 
 use super::{edits::apply, locate::LineIndex};
-use crate::analysis::{called_path, parse};
+use crate::analysis::{main_fn, parse};
 
 /// The functions that returned a `Result` and now return the guard.
 const INIT_FUNCTIONS: [&str; 4] = ["init", "init_fmt", "init_without_console", "init_providers"];
@@ -122,11 +122,7 @@ fn is_init_expr(expr: &Expr) -> bool {
 
 /// `otel::init()`, `crate::otel::init_providers()`, `demo::otel::init_fmt(..)`.
 fn is_init(call: &ExprCall) -> bool {
-    let segments = called_path(call).unwrap_or_default();
-    match segments.as_slice() {
-        [.., module, function] => module == "otel" && INIT_FUNCTIONS.contains(&function.as_str()),
-        _ => false,
-    }
+    main_fn::init_function(call).is_some_and(|function| INIT_FUNCTIONS.contains(&function.as_str()))
 }
 
 #[cfg(test)]

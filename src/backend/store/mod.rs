@@ -7,7 +7,7 @@
 //! bytes as well: past the byte cap, the oldest entries of whichever signal
 //! holds the most bytes go first. A service is known for as long as some
 //! record of it is held. Every ingest bumps a version that pages poll for
-//! live updates.
+//! live updates, and that [`Store::wait_until`] waits on.
 
 mod bound;
 mod metrics;
@@ -19,7 +19,8 @@ mod tests;
 
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Condvar, Mutex, MutexGuard},
+    time::{Duration, Instant},
 };
 
 use opentelemetry_proto::tonic::{
@@ -47,6 +48,8 @@ use metrics::{Evicted, SeriesStore};
 #[derive(Debug, Clone)]
 pub struct Store {
     inner: Arc<Mutex<Inner>>,
+    /// Signalled after every update.
+    changed: Arc<Condvar>,
 }
 
 impl Default for Store {
@@ -112,6 +115,7 @@ impl Store {
         };
         Self {
             inner: Arc::new(Mutex::new(inner)),
+            changed: Arc::new(Condvar::new()),
         }
     }
 
@@ -331,10 +335,34 @@ impl Store {
         self.lock().series.query(query)
     }
 
+    /// Waits until `done` holds for the store, checking again after each
+    /// update, for at most `timeout`; returns whether it held. For callers
+    /// off the async runtime (tests, tools) that wait for telemetry to arrive.
+    pub fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = self.lock().version;
+            if done(self) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            let inner = self.lock();
+            // An update between `done` and here has moved the version on.
+            let _ = self
+                .changed
+                .wait_timeout_while(inner, left, |inner| inner.version == seen);
+        }
+    }
+
     fn update(&self, change: impl FnOnce(&mut Inner)) {
         let mut inner = self.lock();
         change(&mut inner);
         inner.version += 1;
+        drop(inner);
+        self.changed.notify_all();
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

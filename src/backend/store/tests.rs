@@ -429,3 +429,17 @@ fn a_log_record_is_found_by_its_id_with_its_resource_while_held() {
     assert_eq!(listed.iter().map(|l| l.id).collect::<Vec<_>>(), [2, 1]);
     assert!(store.log(3).is_none());
 }
+
+#[test]
+fn waiting_ends_when_an_export_brings_what_is_waited_for() {
+    let store = Store::default();
+    let arrives = |store: &Store| !store.traces(&TraceQuery::default()).is_empty();
+    assert!(!store.wait_until(Duration::from_millis(20), arrives));
+    let writer = store.clone();
+    let export = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        writer.ingest_traces(traces("late", vec![span(1, 1, None, "work")]));
+    });
+    assert!(store.wait_until(Duration::from_secs(10), arrives));
+    export.join().unwrap();
+}

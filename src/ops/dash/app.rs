@@ -6,11 +6,10 @@ use std::{ffi::OsString, path::Path, process::ExitStatus, time::Duration};
 use anyhow::Context as _;
 use tokio::{
     process::{Child, Command},
-    signal::unix::{SignalKind, signal},
     time::{Instant, sleep_until},
 };
 
-use crate::Shell;
+use crate::{Shell, signals::StopSignals};
 
 /// Aspire's development settings: export every second instead of every 5 s
 /// (spans), 1 s (logs) and 60 s (metrics), and sample everything.
@@ -91,7 +90,7 @@ pub(super) fn command(
 pub(super) async fn run(mut command: Command, shell: &Shell) -> anyhow::Result<ExitStatus> {
     // Watching before the spawn: a signal in between would otherwise kill
     // dash (SIGTERM's default action) and orphan the program.
-    let mut signals = Signals::new()?;
+    let mut signals = StopSignals::new()?;
     let mut child = command.spawn().context("failed to start the program")?;
     let mut grace = Grace::default();
     loop {
@@ -125,33 +124,6 @@ pub(super) fn announce_stop(shell: &Shell, what: &str) {
         "Stopping",
         format!("{what} (up to {grace} s to flush its telemetry; Ctrl-C again kills it)"),
     );
-}
-
-/// Ctrl-C, SIGTERM and SIGHUP, as one stream of requests to stop.
-/// SIGHUP too (a closed terminal): once dash watches for signals, tokio
-/// replaces their default action, so an unwatched one would be ignored.
-pub(super) struct Signals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-    hangup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    pub(super) fn new() -> anyhow::Result<Self> {
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt()).context("failed to watch for Ctrl-C")?,
-            terminate: signal(SignalKind::terminate()).context("failed to watch for SIGTERM")?,
-            hangup: signal(SignalKind::hangup()).context("failed to watch for SIGHUP")?,
-        })
-    }
-
-    pub(super) async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-            _ = self.hangup.recv() => {}
-        }
-    }
 }
 
 /// When to pass SIGINT on and when to kill, after a request to stop.

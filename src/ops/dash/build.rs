@@ -54,27 +54,11 @@ pub(super) fn build(
     quiet: bool,
     cargo_pid: &AtomicU32,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let mut command = Command::new(cargo());
-    command
-        .arg("build")
-        .arg("--message-format=json-render-diagnostics")
-        .arg("--manifest-path")
-        .arg(manifest);
-    let mut wanted = Vec::new();
-    for program in programs {
-        let (kind, name) = program.kind_and_name()?;
-        let flag = if kind == TargetKind::Bin {
-            "--bin"
-        } else {
-            "--example"
-        };
-        command.args(["-p", &program.package, flag, name]);
-        wanted.push((kind, name));
-    }
-    command.args(flag_args(flags));
-    if quiet {
-        command.arg("--quiet");
-    }
+    let wanted = programs
+        .iter()
+        .map(Program::kind_and_name)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut command = build_command(manifest, programs, &wanted, flags, quiet);
     // JSON messages on stdout for us; progress and rendered diagnostics on
     // stderr for the user, as `cargo run` shows them.
     let mut child = command
@@ -84,6 +68,59 @@ pub(super) fn build(
         .context("failed to run `cargo build`")?;
     cargo_pid.store(child.id(), Ordering::SeqCst);
     let stdout = child.stdout.take().expect("stdout is piped");
+    let executables = executables_built(stdout, &wanted)?;
+    let status = child.wait().context("failed to wait for `cargo build`")?;
+    cargo_pid.store(0, Ordering::SeqCst);
+    if !status.success() {
+        let names: Vec<String> = wanted.iter().map(|(_, name)| format!("`{name}`")).collect();
+        bail!(
+            "could not build {} (cargo's errors are above)",
+            names.join(", ")
+        );
+    }
+    executables
+        .into_iter()
+        .zip(&wanted)
+        .map(|(executable, (_, name))| {
+            executable.with_context(|| format!("`cargo build` reported no executable for `{name}`"))
+        })
+        .collect()
+}
+
+/// `cargo build` of each program (`-p package --bin name`) with the flags.
+fn build_command(
+    manifest: &Path,
+    programs: &[Program],
+    wanted: &[(TargetKind, &str)],
+    flags: &BuildFlags,
+    quiet: bool,
+) -> Command {
+    let mut command = crate::cargo::command();
+    command
+        .arg("build")
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--manifest-path")
+        .arg(manifest);
+    for (program, (kind, name)) in programs.iter().zip(wanted) {
+        let flag = if *kind == TargetKind::Bin {
+            "--bin"
+        } else {
+            "--example"
+        };
+        command.args(["-p", &program.package, flag, name]);
+    }
+    command.args(flag_args(flags));
+    if quiet {
+        command.arg("--quiet");
+    }
+    command
+}
+
+/// The executable of each `wanted` target, from cargo's JSON messages.
+fn executables_built(
+    stdout: impl std::io::Read,
+    wanted: &[(TargetKind, &str)],
+) -> anyhow::Result<Vec<Option<PathBuf>>> {
     let mut executables: Vec<Option<PathBuf>> = vec![None; wanted.len()];
     for message in Message::parse_stream(BufReader::new(stdout)) {
         let message = message.context("failed to read cargo's build messages")?;
@@ -96,22 +133,7 @@ pub(super) fn build(
             }
         }
     }
-    let status = child.wait().context("failed to wait for `cargo build`")?;
-    cargo_pid.store(0, Ordering::SeqCst);
-    let names = || {
-        let names: Vec<String> = wanted.iter().map(|(_, name)| format!("`{name}`")).collect();
-        names.join(", ")
-    };
-    if !status.success() {
-        bail!("could not build {} (cargo's errors are above)", names());
-    }
-    executables
-        .into_iter()
-        .zip(&wanted)
-        .map(|(executable, (_, name))| {
-            executable.with_context(|| format!("`cargo build` reported no executable for `{name}`"))
-        })
-        .collect()
+    Ok(executables)
 }
 
 fn flag_args(flags: &BuildFlags) -> Vec<OsString> {
@@ -130,9 +152,4 @@ fn flag_args(flags: &BuildFlags) -> Vec<OsString> {
         args.push("--no-default-features".into());
     }
     args
-}
-
-/// The cargo that ran us (`cargo otel` sets `CARGO`), else the one on PATH.
-fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }

@@ -4,8 +4,10 @@
 use crate::{
     Shell,
     docker::{self, Daemon, Dashboard, DashboardSpec, container, image},
+    ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::Project,
-    receiver::API_KEY_HEADER,
+    secret::API_KEY_HEADER,
+    signals::StopSignals,
 };
 
 use super::DashOptions;
@@ -31,13 +33,9 @@ fn spec(options: &DashOptions, project: &Project) -> DashboardSpec {
         workspace_root: project.workspace_root.display().to_string(),
         application_name: workspace.unwrap_or_else(|| project.package_name.clone()),
         anonymous: options.anonymous,
-        ui_port: options.ui_port.unwrap_or(crate::backend::DEFAULT_UI_PORT),
-        grpc_port: options
-            .grpc_port
-            .unwrap_or(crate::backend::DEFAULT_GRPC_PORT),
-        http_port: options
-            .http_port
-            .unwrap_or(crate::backend::DEFAULT_HTTP_PORT),
+        ui_port: options.ui_port.unwrap_or(DEFAULT_UI_PORT),
+        grpc_port: options.grpc_port.unwrap_or(DEFAULT_GRPC_PORT),
+        http_port: options.http_port.unwrap_or(DEFAULT_HTTP_PORT),
     }
 }
 
@@ -59,7 +57,7 @@ pub(super) async fn start(
     );
     let spec = spec(options, project);
     // SIGTERM too: it would otherwise kill dash and leave the container.
-    let mut signals = super::app::Signals::new()?;
+    let mut signals = StopSignals::new()?;
     let startup = async {
         image::ensure(&daemon.client, &spec.image, options.pull, shell).await?;
         container::up(&daemon.client, &spec, shell).await

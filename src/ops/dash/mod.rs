@@ -23,9 +23,11 @@ pub use build::BuildFlags;
 
 use crate::{
     Shell,
-    backend::{self, Backend, BackendConfig, Feed, ports},
+    backend::{Backend, BackendConfig, Feed, Settings, save},
     docker, paths,
+    ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::{self, Project, Selection},
+    signals::StopSignals,
 };
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,8 @@ pub struct DashOptions {
     pub grpc_port: Option<u16>,
     pub http_port: Option<u16>,
     pub ui_port: Option<u16>,
+    /// The built-in dashboard's settings (the container has its own).
+    pub settings: Settings,
     pub app_args: Vec<OsString>,
 }
 
@@ -158,14 +162,7 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
     }
     let docker = choose_backend(shell, options).await?;
     if options.detach {
-        let Some(daemon) = docker else {
-            anyhow::bail!(
-                "`--detach` needs the Docker backend: the built-in one lives as long as `cargo otel dash`\nhelp: run `cargo otel serve` in another terminal instead"
-            );
-        };
-        return docker_backend::detach(shell, options, project, &daemon)
-            .await
-            .map(|()| 0);
+        return detach(shell, options, project, docker).await.map(|()| 0);
     }
     if !options.is_multi() && project.target.program().is_none() {
         anyhow::bail!(
@@ -176,13 +173,65 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
     }
     // The build and the dashboard start at the same time.
     let mut build = spawn_build(shell, options, projects);
-    let started = match docker {
-        Some(daemon) => match docker_backend::start(shell, options, project, daemon).await {
-            Ok(Some(started)) => Some(started),
-            Ok(None) => {
-                build.cancel();
-                return Ok(INTERRUPTED);
-            }
+    let dashboard = match start_dashboard(shell, options, project, docker).await {
+        Ok(Some(dashboard)) => dashboard,
+        Ok(None) => {
+            build.cancel();
+            return Ok(INTERRUPTED);
+        }
+        Err(error) => {
+            build.cancel();
+            return Err(error);
+        }
+    };
+    shell.status("Dashboard", shell.link(&dashboard.login_url()));
+    if options.open {
+        open_browser(shell, &dashboard.login_url());
+    }
+    let Some(built) = wait_for_build(shell, &mut build).await? else {
+        dashboard.stop_early(shell, options.keep).await;
+        return Ok(INTERRUPTED);
+    };
+    let ran = match built {
+        Ok(executables) => run_programs(shell, options, projects, executables, &dashboard).await,
+        Err(error) => Err(error),
+    };
+    let (exited, code) = match ran {
+        Ok(ran) => ran,
+        Err(error) => return dashboard.abandon(shell, options.keep, error).await,
+    };
+    report(shell, &exited, code, &dashboard);
+    dashboard.finish(shell, options.keep).await?;
+    Ok(code)
+}
+
+/// `--detach`: the container only, which needs Docker.
+async fn detach(
+    shell: &Shell,
+    options: &DashOptions,
+    project: &Project,
+    docker: Option<docker::Daemon>,
+) -> anyhow::Result<()> {
+    let Some(daemon) = docker else {
+        anyhow::bail!(
+            "`--detach` needs the Docker backend: the built-in one lives as long as `cargo otel dash`\nhelp: run `cargo otel serve` in another terminal instead"
+        );
+    };
+    docker_backend::detach(shell, options, project, &daemon).await
+}
+
+/// The container when Docker was chosen (when Docker was only preferred, the
+/// built-in dashboard if the container fails), else the built-in one;
+/// `None` when Ctrl-C came while the container started.
+async fn start_dashboard(
+    shell: &Shell,
+    options: &DashOptions,
+    project: &Project,
+    docker: Option<docker::Daemon>,
+) -> anyhow::Result<Option<Dashboard>> {
+    if let Some(daemon) = docker {
+        match docker_backend::start(shell, options, project, daemon).await {
+            Ok(started) => return Ok(started.map(Dashboard::Docker)),
             // Docker was only a preference: an image that cannot be pulled
             // (offline) or a broken daemon should not stop the program.
             Err(error) if options.backend == BackendChoice::Auto => {
@@ -193,31 +242,23 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
                     .unwrap_or_default()
                     .to_owned();
                 shell.warn(format!("{first}; using the built-in dashboard instead"));
-                None
             }
-            Err(error) => {
-                build.cancel();
-                return Err(error);
-            }
-        },
-        None => None,
-    };
-    let dashboard = match started {
-        Some(started) => Dashboard::Docker(started),
-        None => match start_backend(shell, project, options).await {
-            Ok(backend) => Dashboard::Local(backend),
-            Err(error) => {
-                build.cancel();
-                return Err(error);
-            }
-        },
-    };
-    shell.status("Dashboard", shell.link(&dashboard.login_url()));
-    if options.open {
-        open_browser(shell, &dashboard.login_url());
+            Err(error) => return Err(error),
+        }
     }
-    let mut signals = app::Signals::new()?;
-    let built = tokio::select! {
+    start_backend(shell, project, options)
+        .await
+        .map(|backend| Some(Dashboard::Local(backend)))
+}
+
+/// The build's outcome, or `None` when Ctrl-C came first (cargo is
+/// stopped, and nothing will run).
+async fn wait_for_build(
+    shell: &Shell,
+    build: &mut Build,
+) -> anyhow::Result<Option<anyhow::Result<Vec<PathBuf>>>> {
+    let mut signals = StopSignals::new()?;
+    tokio::select! {
         // A terminal's Ctrl-C reaches cargo too, which then fails: the
         // signal is the news, not the failed build.
         biased;
@@ -225,36 +266,36 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
             build.cancel();
             let _ = (&mut build.task).await;
             shell.status("Interrupted", "the build; nothing was run");
-            dashboard.stop_early(shell, options.keep).await;
-            return Ok(INTERRUPTED);
+            Ok(None)
         }
-        built = &mut build.task => built.context("the build task panicked")?,
-    };
-    let executables = match built {
-        Ok(executables) => executables,
-        Err(error) => return dashboard.abandon(shell, options.keep, error).await,
-    };
+        built = &mut build.task => Ok(Some(built.context("the build task panicked")?)),
+    }
+}
+
+/// Runs the program, or the programs side by side; returns what to report
+/// and the exit code.
+async fn run_programs(
+    shell: &Shell,
+    options: &DashOptions,
+    projects: &[Project],
+    executables: Vec<PathBuf>,
+    dashboard: &Dashboard,
+) -> anyhow::Result<(String, u8)> {
+    let project = &projects[0];
     let instance = instance_id(&project.workspace_root);
-    let ran = if options.is_multi() {
-        run_services(shell, options, projects, executables, &dashboard, &instance).await
+    if options.is_multi() {
+        run_services(shell, options, projects, executables, dashboard, &instance).await
     } else {
         run_one(
             shell,
             options,
             project,
             &executables[0],
-            &dashboard,
+            dashboard,
             &instance,
         )
         .await
-    };
-    let (exited, code) = match ran {
-        Ok(ran) => ran,
-        Err(error) => return dashboard.abandon(shell, options.keep, error).await,
-    };
-    report(shell, &exited, code, &dashboard);
-    dashboard.finish(shell, options.keep).await?;
-    Ok(code)
+    }
 }
 
 /// Runs the one program; returns what to report and the exit code.
@@ -362,7 +403,7 @@ impl Dashboard {
     /// `--keep`. A failure here is only worth a warning.
     async fn stop_early(self, shell: &Shell, keep: bool) {
         let cleanup = match self {
-            Self::Local(backend) => backend.stop().await.map(|_| ()),
+            Self::Local(backend) => stop_built_in(shell, backend).await,
             Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
         };
         if let Err(cleanup) = cleanup {
@@ -378,18 +419,26 @@ impl Dashboard {
             Self::Local(backend) => {
                 if keep || std::io::stdin().is_terminal() {
                     // Listening before the note, so a Ctrl-C right after it counts.
-                    let mut signals = app::Signals::new()?;
+                    let mut signals = StopSignals::new()?;
                     shell.note(format!(
                         "the dashboard keeps this run's telemetry until you press Ctrl-C: {}",
                         backend.login_url()
                     ));
                     signals.recv().await;
                 }
-                backend.stop().await.map(|_| ())
+                stop_built_in(shell, backend).await
             }
             Self::Docker(started) => docker_backend::finish(shell, started, keep).await,
         }
     }
+}
+
+/// Stops the built-in dashboard, and says where `--save` put what it received.
+async fn stop_built_in(shell: &Shell, backend: Backend) -> anyhow::Result<()> {
+    if let Some((path, lines)) = backend.stop().await? {
+        shell.status("Saved", save::describe(&path, lines));
+    }
+    Ok(())
 }
 
 /// `--backend docker` insists on Docker; without `--backend`, Docker is used
@@ -493,18 +542,16 @@ async fn start_backend(
         .workspace_root
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
-    let mut config = BackendConfig::loopback(&name.unwrap_or_else(|| project.package_name.clone()));
+    let name = name.unwrap_or_else(|| project.package_name.clone());
+    let mut config =
+        BackendConfig::loopback(&name).with_settings(&options.settings, options.anonymous)?;
     let port = |asked: Option<u16>, standard, purpose| match asked {
         Some(port) => SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
         None => free_or_default(shell, standard, purpose),
     };
-    config.grpc = port(options.grpc_port, backend::DEFAULT_GRPC_PORT, "OTLP/gRPC");
-    config.http = port(options.http_port, backend::DEFAULT_HTTP_PORT, "OTLP/HTTP");
-    config.ui = port(options.ui_port, backend::DEFAULT_UI_PORT, "dashboard");
-    if !options.anonymous {
-        config.browser_token = Some(crate::secret::generate()?);
-        config.api_key = Some(crate::secret::generate()?);
-    }
+    config.grpc = port(options.grpc_port, DEFAULT_GRPC_PORT, "OTLP/gRPC");
+    config.http = port(options.http_port, DEFAULT_HTTP_PORT, "OTLP/HTTP");
+    config.ui = port(options.ui_port, DEFAULT_UI_PORT, "dashboard");
     config.feed = Some(Feed::new(*shell));
     Backend::start(config).await
 }

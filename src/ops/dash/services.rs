@@ -28,8 +28,8 @@ use tokio::{
     time::{Instant, sleep_until},
 };
 
-use super::app::{self, Grace, Signals};
-use crate::Shell;
+use super::app::{self, Grace};
+use crate::{Shell, signals::StopSignals};
 
 /// How often exits and readiness are checked.
 const POLL: Duration = Duration::from_millis(50);
@@ -79,108 +79,167 @@ pub(super) async fn run(
     args: &[OsString],
     shell: &Shell,
 ) -> anyhow::Result<Outcome> {
-    let width = services.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let mut pending: VecDeque<(usize, Service)> = start_order(services).into();
-    let mut running: Vec<Running> = Vec::new();
-    let mut output: Vec<JoinHandle<()>> = Vec::new();
-    let mut waiting: Option<(usize, SocketAddr, Instant)> = None;
-    let mut first_failure: Option<u8> = None;
-    let mut signals = Signals::new()?;
-    let mut grace = Grace::default();
+    let mut supervisor = Supervisor::new(services)?;
     loop {
-        // Start what may start: everything up to the next service to wait for.
-        while waiting.is_none() && !grace.stopping() {
-            let Some((color, service)) = pending.pop_front() else {
-                break;
-            };
-            let started = spawn(
-                &service,
-                args,
-                shell,
-                Prefix::new(&service.name, width, color),
-            )?;
-            output.extend(started.1);
-            running.push(started.0);
-            if let Some(port) = service.wait_port {
-                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-                waiting = Some((running.len() - 1, addr, Instant::now() + READY_TIMEOUT));
-            }
-        }
-        if running.iter().all(|r| r.exit.is_some()) && (pending.is_empty() || grace.stopping()) {
+        supervisor.start_what_may_start(args, shell)?;
+        if supervisor.all_ended() {
             break;
         }
+        supervisor.next_event(shell).await;
+        supervisor.collect_exits(shell)?;
+        supervisor.check_readiness(shell).await;
+    }
+    Ok(supervisor.finish().await)
+}
+
+/// The services started and to start, and how the run is going.
+struct Supervisor {
+    width: usize,
+    pending: VecDeque<(usize, Service)>,
+    running: Vec<Running>,
+    output: Vec<JoinHandle<()>>,
+    /// The started service that the next ones wait for: its index, address
+    /// and deadline.
+    waiting: Option<(usize, SocketAddr, Instant)>,
+    first_failure: Option<u8>,
+    signals: StopSignals,
+    grace: Grace,
+}
+
+impl Supervisor {
+    fn new(services: Vec<Service>) -> anyhow::Result<Self> {
+        Ok(Self {
+            width: services.iter().map(|s| s.name.len()).max().unwrap_or(0),
+            pending: start_order(services).into(),
+            running: Vec::new(),
+            output: Vec::new(),
+            waiting: None,
+            first_failure: None,
+            signals: StopSignals::new()?,
+            grace: Grace::default(),
+        })
+    }
+
+    /// Starts everything up to the next service to wait for.
+    fn start_what_may_start(&mut self, args: &[OsString], shell: &Shell) -> anyhow::Result<()> {
+        while self.waiting.is_none() && !self.grace.stopping() {
+            let Some((color, service)) = self.pending.pop_front() else {
+                break;
+            };
+            let prefix = Prefix::new(&service.name, self.width, color);
+            let (running, output) = spawn(&service, args, shell, prefix)?;
+            self.output.extend(output);
+            self.running.push(running);
+            if let Some(port) = service.wait_port {
+                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                let deadline = Instant::now() + READY_TIMEOUT;
+                self.waiting = Some((self.running.len() - 1, addr, deadline));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every started program has exited, and none is left to start.
+    fn all_ended(&self) -> bool {
+        self.running.iter().all(|r| r.exit.is_some())
+            && (self.pending.is_empty() || self.grace.stopping())
+    }
+
+    /// A request to stop, the grace period's next step, or a poll's tick.
+    async fn next_event(&mut self, shell: &Shell) {
         tokio::select! {
-            () = signals.recv() => {
-                if grace.interrupted() {
+            () = self.signals.recv() => {
+                if self.grace.interrupted() {
                     app::announce_stop(shell, "the programs");
                 } else {
-                    kill_all(&mut running);
+                    kill_all(&mut self.running);
                 }
             }
-            () = sleep_until(grace.forward_at) => {
-                grace.forwarded();
-                interrupt_all(&running);
+            () = sleep_until(self.grace.forward_at) => {
+                self.grace.forwarded();
+                interrupt_all(&self.running);
             }
-            () = sleep_until(grace.kill_at) => {
+            () = sleep_until(self.grace.kill_at) => {
                 shell.warn("not every program exited in time; killing the rest");
-                grace.killed();
-                kill_all(&mut running);
+                self.grace.killed();
+                kill_all(&mut self.running);
             }
             () = tokio::time::sleep(POLL) => {}
         }
-        for service in &mut running {
-            if service.exit.is_none()
-                && let Some(status) = service
-                    .child
-                    .try_wait()
-                    .context("failed to wait for a program")?
-            {
-                let code = app::exit_code(status);
-                service.exit = Some(code);
-                report_exit(shell, &service.name, code, status);
-                if code != 0 && first_failure.is_none() {
-                    first_failure = Some(code);
-                    grace.stop_now();
-                }
+    }
+
+    /// Notes the programs that exited; the first failure stops the rest.
+    fn collect_exits(&mut self, shell: &Shell) -> anyhow::Result<()> {
+        for service in &mut self.running {
+            if service.exit.is_some() {
+                continue;
+            }
+            let Some(status) = service
+                .child
+                .try_wait()
+                .context("failed to wait for a program")?
+            else {
+                continue;
+            };
+            let code = app::exit_code(status);
+            service.exit = Some(code);
+            report_exit(shell, &service.name, code, status);
+            if code != 0 && self.first_failure.is_none() {
+                self.first_failure = Some(code);
+                self.grace.stop_now();
             }
         }
-        if let Some((index, addr, deadline)) = waiting {
-            let service = &running[index];
-            if service.exit.is_some() {
-                waiting = None;
-                // Ended by our own Ctrl-C: its exit code already counts.
-                if !grace.stopping() {
-                    first_failure.get_or_insert(1);
-                    grace.stop_now();
-                }
-            } else if accepts(addr).await {
-                shell.status(
-                    "Ready",
-                    format!("`{}` accepts connections on {addr}", service.name),
-                );
-                waiting = None;
-            } else if Instant::now() > deadline {
-                shell.failure_status(
-                    "Timeout",
-                    format!(
-                        "`{}` did not accept connections on {addr} within {} s; stopping",
-                        service.name,
-                        READY_TIMEOUT.as_secs()
-                    ),
-                );
-                waiting = None;
-                first_failure.get_or_insert(1);
-                grace.stop_now();
+        Ok(())
+    }
+
+    /// Whether the service waited for is ready, gone, or too late.
+    async fn check_readiness(&mut self, shell: &Shell) {
+        let Some((index, addr, deadline)) = self.waiting else {
+            return;
+        };
+        let service = &self.running[index];
+        if service.exit.is_some() {
+            self.waiting = None;
+            // Ended by our own Ctrl-C: its exit code already counts.
+            if !self.grace.stopping() {
+                self.fail();
             }
+        } else if accepts(addr).await {
+            shell.status(
+                "Ready",
+                format!("`{}` accepts connections on {addr}", service.name),
+            );
+            self.waiting = None;
+        } else if Instant::now() > deadline {
+            shell.failure_status(
+                "Timeout",
+                format!(
+                    "`{}` did not accept connections on {addr} within {} s; stopping",
+                    service.name,
+                    READY_TIMEOUT.as_secs()
+                ),
+            );
+            self.waiting = None;
+            self.fail();
         }
     }
-    drain(output).await;
-    let exits: Vec<(String, u8)> = running
-        .into_iter()
-        .map(|r| (r.name, r.exit.unwrap_or(1)))
-        .collect();
-    let code = first_failure.unwrap_or(0);
-    Ok(Outcome { exits, code })
+
+    /// Stops everything with code 1, unless a program failed with its own.
+    fn fail(&mut self) {
+        self.first_failure.get_or_insert(1);
+        self.grace.stop_now();
+    }
+
+    async fn finish(self) -> Outcome {
+        drain(self.output).await;
+        let exits: Vec<(String, u8)> = self
+            .running
+            .into_iter()
+            .map(|r| (r.name, r.exit.unwrap_or(1)))
+            .collect();
+        let code = self.first_failure.unwrap_or(0);
+        Outcome { exits, code }
+    }
 }
 
 /// Services with `--wait-port` first (in the order given), then the rest;

@@ -1,5 +1,6 @@
-//! The three OTLP/gRPC collector services (traces, metrics, logs) and the optional API-key
-//! check in front of them.
+//! The three OTLP/gRPC collector services (traces, metrics, logs), the
+//! optional API-key check in front of them, and the [`Sink`] they hand each
+//! export request to.
 
 use std::sync::Arc;
 
@@ -23,7 +24,16 @@ use tonic::{
     service::{Interceptor, interceptor::InterceptedService},
 };
 
-use super::{API_KEY_HEADER, Sink};
+use crate::secret::API_KEY_HEADER;
+
+/// Where received export requests go: the pipeline to the store, the
+/// terminal feed and the save file (OTLP/HTTP hands its requests over here
+/// too); the test receiver's unbounded store.
+pub trait Sink: Send + Sync + 'static {
+    fn traces(&self, request: ExportTraceServiceRequest);
+    fn metrics(&self, request: ExportMetricsServiceRequest);
+    fn logs(&self, request: ExportLogsServiceRequest);
+}
 
 /// Implements all three collector services by handing every request to one [`Sink`].
 #[derive(Clone)]

@@ -1,4 +1,6 @@
-//! Binding the backend's ports, and saying who holds one that is taken.
+//! Local ports: the standard ones of OTLP and the dashboard, binding one, and
+//! saying who holds one that is taken (the built-in dashboard, the container
+//! and doctor all ask).
 
 use std::{
     fs,
@@ -7,6 +9,11 @@ use std::{
 };
 
 use anyhow::Context as _;
+
+/// The ports the standard OTLP exporters and the Aspire dashboard use.
+pub const DEFAULT_GRPC_PORT: u16 = 4317;
+pub const DEFAULT_HTTP_PORT: u16 = 4318;
+pub const DEFAULT_UI_PORT: u16 = 18888;
 
 /// Binds `addr` for `purpose`; a busy port is an error naming its holder
 /// when Linux's `/proc` tells, and the flag that picks a free port instead.
