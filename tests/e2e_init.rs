@@ -1487,11 +1487,11 @@ fn init_keeps_the_locked_libc() {
 }
 
 /// A program whose committed `Cargo.lock` (tests/fixtures/e2e/stale-lock) holds tokio 1.34.0
-/// and tokio-util 0.7.4. Both meet what the stack's crates declare, yet tonic does not
-/// compile over them (tokio-stream 0.1.18 needs tokio 1.38, tonic `cancelled_owned` from
-/// tokio-util 0.7.5), and cargo keeps locked versions (seen on a real actix-web API). `init`
-/// raises the two in the lock: the program builds, its span and log record arrive, and
-/// `init` again changes nothing.
+/// and tokio-util 0.7.4. tokio-util 0.7.4 meets what tonic declares but lacks what it uses
+/// (`cancelled_owned`, 0.7.5), and cargo keeps it while adding the stack (seen on a real
+/// actix-web API); tokio cargo moves by itself. `init` raises tokio-util in the lock and leaves
+/// tokio to cargo: the program builds, its span and log record arrive, and `init` again
+/// changes nothing.
 #[test]
 fn a_stale_lock_is_raised_to_what_the_stack_compiles_with() {
     let scratch = tempfile::tempdir().expect("create a temporary directory");
@@ -1499,14 +1499,9 @@ fn a_stale_lock_is_raised_to_what_the_stack_compiles_with() {
     let fixture = support::repo_root().join("tests/fixtures/e2e/stale-lock");
     support::copy_tree(&fixture, &dir);
     let said = init_with(&dir, &[]);
-    for raised in [
-        "Updating tokio v1.34.0 -> v",
-        "Updating tokio-util v0.7.4 -> v",
-    ] {
-        assert!(said.contains(raised), "{said}");
-    }
+    assert!(said.contains("Updating tokio-util v0.7.4 -> v"), "{said}");
+    assert!(!said.contains("Updating tokio v"), "{said}");
     let lock = read(&dir.join("Cargo.lock"));
-    assert!(locked(&lock, "tokio") >= (1, 38, 0), "{lock}");
     assert!(locked(&lock, "tokio-util") >= (0, 7, 5), "{lock}");
 
     let target_dir = shared_target_dir();
@@ -1524,6 +1519,7 @@ fn a_stale_lock_is_raised_to_what_the_stack_compiles_with() {
         &run,
     );
     let built = read(&dir.join("Cargo.lock"));
+    assert!(locked(&built, "tokio") >= (1, 38, 0), "{built}");
     let again = init_with(&dir, &[]);
     assert!(again.contains("nothing to change"), "{again}");
     let after = read(&dir.join("Cargo.lock"));

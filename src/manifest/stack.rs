@@ -345,10 +345,11 @@ pub struct LockFloor {
 ///
 /// tokio first: once it is raised, tokio-util can go further.
 pub const LOCK_FLOORS: &[LockFloor] = &[
-    // tonic pulls in tokio-stream; over a tokio locked below 1.38 cargo
-    // picks tokio-stream 0.1.18, which declares `tokio = "1.15"` but calls
-    // `mpsc::Receiver::{capacity, max_capacity}` (new in tokio 1.38) and
-    // `is_closed`/`len` (1.37).
+    // tonic pulls in tokio-stream, whose 0.1.18 declares `tokio = "1.15"`
+    // but calls `mpsc::Receiver::{capacity, max_capacity}` (new in tokio
+    // 1.38). Cargo usually moves an older tokio itself for the stack; this
+    // is for a lock where something keeps it (tokio-stream 0.1.18 already
+    // locked over tokio 1.34 was seen).
     LockFloor {
         name: "tokio",
         version: "1.38.0",

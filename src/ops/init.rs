@@ -200,9 +200,10 @@ impl Plan {
     }
 
     /// Raises the packages `Cargo.lock` holds below a version the stack
-    /// needs ([`manifest::LOCK_FLOORS`]): cargo keeps a locked version that
-    /// meets a requirement, so the stack would not compile. Only those move;
-    /// without a lockfile, cargo picks new enough versions itself.
+    /// needs ([`manifest::LOCK_FLOORS`]) and cargo would keep (a locked
+    /// version that meets a requirement stays), so the stack would not
+    /// compile. Only those move; without a lockfile, cargo picks new enough
+    /// versions itself.
     fn lock_floors(&mut self, project: &Project) -> anyhow::Result<()> {
         let path = project.workspace_root.join("Cargo.lock");
         let shown = paths::display(&path, &project.workspace_root);
@@ -213,6 +214,10 @@ impl Plan {
             return Ok(()); // cargo reports it.
         };
         let below = lockfile::below_floors(&graph, manifest::LOCK_FLOORS);
+        if below.is_empty() {
+            return Ok(());
+        }
+        let below = self.still_below(project, below)?;
         if below.is_empty() {
             return Ok(());
         }
@@ -233,6 +238,32 @@ impl Plan {
             }
         }
         Ok(())
+    }
+
+    /// Of `below`, what the next build leaves below its floor: resolving
+    /// the plan's manifests, cargo moves some packages for the stack itself
+    /// (tokio, often). All of `below` if they do not resolve.
+    fn still_below(
+        &self,
+        project: &Project,
+        mut below: Vec<(&'static manifest::LockFloor, String)>,
+    ) -> anyhow::Result<Vec<(&'static manifest::LockFloor, String)>> {
+        let edits = self.manifest_edits();
+        if let Ok(resolved) = lockfile::resolve_with(&project.workspace_root, &edits) {
+            let still = lockfile::below_floors(&Graph::parse(&resolved)?, manifest::LOCK_FLOORS);
+            below.retain(|(floor, _)| still.iter().any(|(left, _)| left.name == floor.name));
+        }
+        Ok(below)
+    }
+
+    /// The manifests as the plan leaves them, by path.
+    fn manifest_edits(&self) -> Vec<(PathBuf, String)> {
+        self.changes
+            .changes()
+            .iter()
+            .filter(|change| change.path.ends_with("Cargo.toml"))
+            .map(|change| (change.path.clone(), change.after.clone()))
+            .collect()
     }
 
     fn report_raise(&mut self, shown: &str, raise: lockfile::Raise) {
