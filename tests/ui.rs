@@ -90,6 +90,7 @@ ui_cases! {
     lock_below_floor,
     lock_below_floor_dry_run,
     lock_held_below_floor,
+    lock_tokio_held_below_floor,
     renamed_dependency,
     invalid_toml,
     virtual_manifest_without_package,
