@@ -347,9 +347,9 @@ pub struct LockFloor {
 pub const LOCK_FLOORS: &[LockFloor] = &[
     // tonic pulls in tokio-stream, whose 0.1.18 declares `tokio = "1.15"`
     // but calls `mpsc::Receiver::{capacity, max_capacity}` (new in tokio
-    // 1.38). Cargo usually moves an older tokio itself for the stack; this
-    // is for a lock where something keeps it (tokio-stream 0.1.18 already
-    // locked over tokio 1.34 was seen).
+    // 1.38). Cargo usually moves an older tokio itself for the stack; where
+    // something holds tokio back (`tokio = "~1.34"`), it adds tokio-stream
+    // 0.1.18 over it instead.
     LockFloor {
         name: "tokio",
         version: "1.38.0",
