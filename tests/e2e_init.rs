@@ -1584,3 +1584,62 @@ fn init_keeps_the_locked_libc() {
         libc[0]
     );
 }
+
+/// A program whose committed `Cargo.lock` (tests/fixtures/e2e/stale-lock) holds tokio 1.34.0
+/// and tokio-util 0.7.4. tokio-util 0.7.4 meets what tonic declares but lacks what it uses
+/// (`cancelled_owned`, 0.7.5), and cargo keeps it while adding the stack (seen on a real
+/// actix-web API); tokio cargo moves by itself. `init` raises tokio-util in the lock and leaves
+/// tokio to cargo: the program builds, its span and log record arrive, and `init` again
+/// changes nothing.
+#[test]
+fn a_stale_lock_is_raised_to_what_the_stack_compiles_with() {
+    let scratch = tempfile::tempdir().expect("create a temporary directory");
+    let dir = scratch.path().join("stale-lock");
+    let fixture = support::repo_root().join("tests/fixtures/e2e/stale-lock");
+    support::copy_tree(&fixture, &dir);
+    let said = init_with(&dir, &[]);
+    assert!(said.contains("Updating tokio-util v0.7.4 -> v"), "{said}");
+    assert!(!said.contains("Updating tokio v"), "{said}");
+    let lock = read(&dir.join("Cargo.lock"));
+    assert!(locked(&lock, "tokio-util") >= (0, 7, 5), "{lock}");
+
+    let target_dir = shared_target_dir();
+    cargo_build(&dir, &target_dir, &[]);
+    let app = App::built(&target_dir.join("debug"), "stale-lock", "stale-lock");
+    let receiver = start_receiver(ReceiverConfig::loopback());
+    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    run.assert_success();
+    assert_eq!(run.stdout, "stale-lock done\n", "{run}");
+    assert_span_and_log(
+        &receiver,
+        "stale.work",
+        "stale-lock did its work",
+        "stale-lock",
+        &run,
+    );
+    let built = read(&dir.join("Cargo.lock"));
+    assert!(locked(&built, "tokio") >= (1, 38, 0), "{built}");
+    let again = init_with(&dir, &[]);
+    assert!(again.contains("nothing to change"), "{again}");
+    let after = read(&dir.join("Cargo.lock"));
+    assert!(after == built, "the second init moved the lock");
+}
+
+/// The one version of `name` in `lock`, as numbers.
+fn locked(lock: &str, name: &str) -> (u64, u64, u64) {
+    let versions: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|p| p.contains(&format!("name = \"{name}\"\n")))
+        .filter_map(|p| p.split("version = \"").nth(1)?.split('"').next())
+        .collect();
+    let [version] = versions[..] else {
+        panic!("not one {name} in the lock: {versions:?}");
+    };
+    let number = |part: Option<&str>| part.and_then(|p| p.parse().ok()).unwrap_or(0);
+    let mut parts = version.split('.');
+    (
+        number(parts.next()),
+        number(parts.next()),
+        number(parts.next()),
+    )
+}

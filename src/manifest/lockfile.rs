@@ -7,10 +7,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use toml_edit::DocumentMut;
 
-use super::PinnedDependency;
+use super::{LockFloor, PinnedDependency};
 
 /// One `[[package]]` of the lockfile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -180,8 +180,7 @@ impl Graph {
     }
 }
 
-/// Copies the workspace (without `target/` and `.git/`) to a temporary
-/// directory and lets cargo write a lockfile there.
+/// Lets cargo write a lockfile in a copy of the workspace.
 fn resolve_in_copy(workspace_root: &Path) -> anyhow::Result<String> {
     resolve_with(workspace_root, &[])
 }
@@ -195,43 +194,175 @@ pub(crate) fn resolve_with(
     workspace_root: &Path,
     edits: &[(PathBuf, String)],
 ) -> anyhow::Result<String> {
-    let temp = tempfile::tempdir().context("failed to create a temporary directory")?;
-    copy_sources(workspace_root, temp.path())?;
-    for (path, text) in edits {
-        let relative = path
-            .strip_prefix(workspace_root)
-            .with_context(|| format!("`{}` is outside the workspace", path.display()))?;
-        std::fs::write(temp.path().join(relative), text)
-            .with_context(|| format!("failed to write a copy of `{}`", path.display()))?;
-    }
-    anchor_path_dependencies(workspace_root, temp.path())?;
-    let locked = temp.path().join("Cargo.lock").is_file();
+    let copy = WorkspaceCopy::new(workspace_root, edits)?;
+    let args: &[&str] = match copy.lock_path().is_file() {
+        true => &["update", "--workspace"],
+        false => &["generate-lockfile"],
+    };
     // Offline first: the local index usually knows every crate already.
-    for offline in [true, false] {
+    if copy.cargo(args, true)?.is_err() {
+        copy.cargo(args, false)?.map_err(|stderr| {
+            anyhow::anyhow!("cargo could not resolve the dependencies: {stderr}")
+        })?;
+    }
+    copy.lock()
+}
+
+/// A locked package raised to its floor, or left below it.
+#[derive(Debug)]
+pub(crate) struct Raise {
+    pub(crate) floor: &'static LockFloor,
+    pub(crate) from: String,
+    /// `None`: cargo could not raise it without moving other locked
+    /// packages, or a requirement holds it back.
+    pub(crate) to: Option<String>,
+}
+
+/// The packages of `graph` locked below a floor, each with its version.
+pub(crate) fn below_floors(
+    graph: &Graph,
+    floors: &'static [LockFloor],
+) -> Vec<(&'static LockFloor, String)> {
+    floors
+        .iter()
+        .flat_map(|floor| {
+            graph
+                .versions(floor.name)
+                .into_iter()
+                .filter(|node| floor.is_below(&node.version))
+                .map(move |node| (floor, node.version.clone()))
+        })
+        .collect()
+}
+
+/// `lock` (the workspace's `Cargo.lock`) with each package of `below`
+/// raised in a temporary copy of the workspace: to the version cargo picks
+/// when only that package is updated, else to the floor itself, whichever
+/// moves no other locked package that something else uses (see
+/// [`moved_alone`]), so nothing else the program builds changes under it.
+pub(crate) fn raise(
+    workspace_root: &Path,
+    lock: &str,
+    below: &[(&'static LockFloor, String)],
+) -> anyhow::Result<(String, Vec<Raise>)> {
+    let copy = WorkspaceCopy::new(workspace_root, &[])?;
+    let mut lock = lock.to_owned();
+    let mut raises = Vec::new();
+    for (floor, from) in below {
+        let to = copy.raise(&lock, floor, from)?;
+        if to.is_some() {
+            lock = copy.lock()?;
+        }
+        raises.push(Raise {
+            floor,
+            from: from.clone(),
+            to,
+        });
+    }
+    Ok((lock, raises))
+}
+
+/// A copy of a workspace (without `target/` and `.git/`) in a temporary
+/// directory, where cargo may rewrite the lockfile.
+struct WorkspaceCopy {
+    dir: tempfile::TempDir,
+}
+
+impl WorkspaceCopy {
+    /// The workspace at `root` with `edits` (whole files, by path) in place.
+    fn new(root: &Path, edits: &[(PathBuf, String)]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir().context("failed to create a temporary directory")?;
+        copy_sources(root, dir.path())?;
+        for (path, text) in edits {
+            let relative = path
+                .strip_prefix(root)
+                .with_context(|| format!("`{}` is outside the workspace", path.display()))?;
+            std::fs::write(dir.path().join(relative), text)
+                .with_context(|| format!("failed to write a copy of `{}`", path.display()))?;
+        }
+        anchor_path_dependencies(root, dir.path())?;
+        Ok(Self { dir })
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.dir.path().join("Cargo.lock")
+    }
+
+    fn lock(&self) -> anyhow::Result<String> {
+        std::fs::read_to_string(self.lock_path()).context("cargo wrote no lockfile")
+    }
+
+    /// Runs cargo with `args` in the copy: `Err` holds what it printed when
+    /// it failed.
+    fn cargo(&self, args: &[&str], offline: bool) -> anyhow::Result<Result<(), String>> {
         let mut command = crate::cargo::command();
-        match locked {
-            true => command.args(["update", "--workspace"]),
-            false => command.arg("generate-lockfile"),
-        };
-        command.current_dir(temp.path());
+        command.args(args).current_dir(self.dir.path());
         if offline {
             command.arg("--offline");
         }
         let output = command
             .output()
             .context("failed to run cargo to resolve the dependencies")?;
-        if output.status.success() {
-            let lock = temp.path().join("Cargo.lock");
-            return std::fs::read_to_string(&lock).context("cargo wrote no lockfile");
-        }
-        if !offline {
-            bail!(
-                "cargo could not resolve the dependencies: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
+        match output.status.success() {
+            true => Ok(Ok(())),
+            false => Ok(Err(String::from_utf8_lossy(&output.stderr)
+                .trim()
+                .to_owned())),
         }
     }
-    unreachable!("the online attempt returns")
+
+    /// Raises `floor`'s package from `from` in the copy, whose lockfile is
+    /// set to `lock` before each try; the version it reached, if any did.
+    /// Offline first, even for the floor itself: a version in cargo's cache
+    /// needs no download, and asking the index takes long.
+    fn raise(&self, lock: &str, floor: &LockFloor, from: &str) -> anyhow::Result<Option<String>> {
+        let before = Graph::parse(lock)?;
+        let spec = format!("{}@{from}", floor.name);
+        let newest = ["update", "-p", &spec];
+        let lowest = ["update", "-p", &spec, "--precise", floor.version];
+        for offline in [true, false] {
+            for args in [&newest[..], &lowest[..]] {
+                std::fs::write(self.lock_path(), lock)
+                    .context("failed to write a copy of `Cargo.lock`")?;
+                if self.cargo(args, offline)?.is_err() {
+                    continue;
+                }
+                let after = Graph::parse(&self.lock()?)?;
+                if let Some(to) = moved_alone(&before, &after, floor) {
+                    return Ok(Some(to));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The version `floor`'s package reached from `before` to `after`, if it
+/// reached the floor and every other locked package that changed version is
+/// used only by packages that changed too (tokio's own macros may follow
+/// tokio; a libc other crates use may not). Packages may come and go.
+fn moved_alone(before: &Graph, after: &Graph, floor: &LockFloor) -> Option<String> {
+    let moved: Vec<&Node> = before
+        .edges
+        .keys()
+        .filter(|node| !after.edges.contains_key(*node) && after.node(&node.name).is_some())
+        .collect();
+    let used_elsewhere = moved.iter().any(|node| {
+        node.name != floor.name
+            && before
+                .edges
+                .iter()
+                .any(|(user, deps)| deps.contains(node) && !moved.contains(&user))
+    });
+    let reached = after
+        .versions(floor.name)
+        .into_iter()
+        .find(|node| !before.edges.contains_key(*node))?;
+    let still_below = after
+        .versions(floor.name)
+        .iter()
+        .any(|node| floor.is_below(&node.version));
+    (!used_elsewhere && !still_below).then(|| reached.version.clone())
 }
 
 /// Path dependencies that lead out of the workspace would point nowhere
@@ -397,6 +528,96 @@ version = "0.33.1"
         );
         let unused = ["old-instrumentation".to_owned()];
         assert!(graph.other_versions("app", &unused, otel).is_empty());
+    }
+
+    const FLOOR: LockFloor = LockFloor {
+        name: "tokio-util",
+        version: "0.7.5",
+        needed_by: "tonic 0.14.9",
+    };
+
+    fn lock_with_deps(packages: &[(&str, &str, &[&str])]) -> Graph {
+        let text: String = packages
+            .iter()
+            .map(|(name, version, deps)| {
+                let deps: Vec<String> = deps.iter().map(|d| format!("\"{d}\"")).collect();
+                format!(
+                    "[[package]]\nname = \"{name}\"\nversion = \"{version}\"\ndependencies = [{}]\n\n",
+                    deps.join(", ")
+                )
+            })
+            .collect();
+        Graph::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn only_the_series_below_a_floor_is_found() {
+        static FLOORS: [LockFloor; 1] = [FLOOR];
+        let graph = lock_with_deps(&[("tokio-util", "0.6.10", &[]), ("tokio-util", "0.7.4", &[])]);
+        let below = below_floors(&graph, &FLOORS);
+        assert_eq!(below.len(), 1);
+        assert_eq!(below[0].1, "0.7.4");
+        let raised = lock_with_deps(&[("tokio-util", "0.7.5", &[])]);
+        assert!(below_floors(&raised, &FLOORS).is_empty());
+    }
+
+    #[test]
+    fn a_raise_may_take_along_what_only_it_uses() {
+        let tokio = LockFloor {
+            name: "tokio",
+            version: "1.38.0",
+            needed_by: "tokio-stream 0.1.18",
+        };
+        let before = lock_with_deps(&[
+            ("app", "0.1.0", &["tokio", "libc"]),
+            ("tokio", "1.34.0", &["tokio-macros", "libc"]),
+            ("tokio-macros", "2.2.0", &[]),
+            ("libc", "0.2.150", &[]),
+        ]);
+        let macros_follow = lock_with_deps(&[
+            ("app", "0.1.0", &["tokio", "libc"]),
+            ("tokio", "1.38.0", &["tokio-macros", "libc"]),
+            ("tokio-macros", "2.3.0", &[]),
+            ("libc", "0.2.150", &[]),
+        ]);
+        assert_eq!(
+            moved_alone(&before, &macros_follow, &tokio).as_deref(),
+            Some("1.38.0")
+        );
+        let libc_follows = lock_with_deps(&[
+            ("app", "0.1.0", &["tokio", "libc"]),
+            ("tokio", "1.38.0", &["tokio-macros", "libc"]),
+            ("tokio-macros", "2.2.0", &[]),
+            ("libc", "0.2.191", &[]),
+        ]);
+        assert_eq!(moved_alone(&before, &libc_follows, &tokio), None);
+    }
+
+    #[test]
+    fn a_raise_that_moves_a_package_in_use_does_not_count() {
+        let before = lock_with_deps(&[
+            ("app", "0.1.0", &["tokio", "tokio-util"]),
+            ("tokio", "1.38.0", &[]),
+            ("tokio-util", "0.7.4", &["tokio", "old"]),
+            ("old", "1.0.0", &[]),
+        ]);
+        let alone = lock_with_deps(&[
+            ("app", "0.1.0", &["tokio", "tokio-util"]),
+            ("tokio", "1.38.0", &[]),
+            ("tokio-util", "0.7.11", &["tokio", "new"]),
+            ("new", "1.0.0", &[]),
+        ]);
+        assert_eq!(
+            moved_alone(&before, &alone, &FLOOR).as_deref(),
+            Some("0.7.11")
+        );
+        let tokio_too = lock_with_deps(&[
+            ("app", "0.1.0", &["tokio", "tokio-util"]),
+            ("tokio", "1.54.1", &[]),
+            ("tokio-util", "0.7.20", &["tokio"]),
+        ]);
+        assert_eq!(moved_alone(&before, &tokio_too, &FLOOR), None);
+        assert_eq!(moved_alone(&before, &before, &FLOOR), None);
     }
 
     #[test]

@@ -327,6 +327,61 @@ pub const STACK: &[PinnedDependency] = &[
     },
 ];
 
+/// A package the stack reaches whose requirement, as a crate of the stack
+/// declares it, accepts versions that crate does not compile with. Cargo
+/// keeps a program's locked version when it meets the requirement, so
+/// `init` raises a lock below the floor (and only such a lock).
+#[derive(Debug)]
+pub struct LockFloor {
+    pub name: &'static str,
+    /// The oldest version that compiles; older ones of its series are raised.
+    pub version: &'static str,
+    /// The crate of the stack that needs it, as `init` names it.
+    pub needed_by: &'static str,
+}
+
+/// Found by building the stack over a program locked at the oldest versions
+/// the stack's requirements allow, and bisecting each failure.
+///
+/// tokio first: once it is raised, tokio-util can go further.
+pub const LOCK_FLOORS: &[LockFloor] = &[
+    // tonic pulls in tokio-stream, whose 0.1.18 declares `tokio = "1.15"`
+    // but calls `mpsc::Receiver::{capacity, max_capacity}` (new in tokio
+    // 1.38). Cargo usually moves an older tokio itself for the stack; where
+    // something holds tokio back (`tokio = "~1.34"`), it adds tokio-stream
+    // 0.1.18 over it instead.
+    LockFloor {
+        name: "tokio",
+        version: "1.38.0",
+        needed_by: "tokio-stream 0.1.18",
+    },
+    // tonic 0.14.9 (the exporter's gRPC transport) declares
+    // `tokio-util = "0.7"` but uses `sync::WaitForCancellationFutureOwned`
+    // and `CancellationToken::cancelled_owned`, both new in 0.7.5.
+    LockFloor {
+        name: "tokio-util",
+        version: "0.7.5",
+        needed_by: "tonic 0.14.9",
+    },
+];
+
+impl LockFloor {
+    /// Whether `locked` is in this floor's series (`0.7.x` for `0.7.5`) and
+    /// below the floor: a version of another series is another package to
+    /// cargo, which the stack does not use.
+    pub fn is_below(&self, locked: &str) -> bool {
+        let floor = semver::Version::parse(self.version).expect("floors are valid versions");
+        let Ok(locked) = semver::Version::parse(locked) else {
+            return false;
+        };
+        let series = |v: &semver::Version| match v.major {
+            0 => (0, v.minor),
+            major => (major, 0),
+        };
+        series(&locked) == series(&floor) && locked < floor
+    }
+}
+
 impl PinnedDependency {
     /// Whether a requirement the user already has can stand in for ours:
     /// cargo picks one version for both when they are semver-compatible.
@@ -419,6 +474,19 @@ mod tests {
             tokio.missing_features(&["macros".into()], true),
             ["rt-multi-thread"]
         );
+    }
+
+    #[test]
+    fn a_floor_holds_back_only_its_own_series() {
+        let floor = LockFloor {
+            name: "tokio-util",
+            version: "0.7.5",
+            needed_by: "tonic",
+        };
+        assert!(floor.is_below("0.7.0") && floor.is_below("0.7.4"));
+        for not in ["0.7.5", "0.7.20", "0.6.10", "0.8.0", "not a version"] {
+            assert!(!floor.is_below(not), "{not}");
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
         plan.report.print(shell);
         if !plan.wired {
             // The lines to add were printed: nothing is instrumented yet.
-            finish(shell, &project, &cwd, plan.wired, &plan.untraced);
+            finish(shell, &project, &cwd, &plan);
             return Ok(());
         }
         let name = &project.package_name;
@@ -75,7 +75,7 @@ pub fn run(shell: &Shell, options: &InitOptions) -> anyhow::Result<()> {
     apply(&plan.changes)?;
     // Reported once written, so a failed write leaves no "Adding ..." lines behind.
     plan.report.print(shell);
-    finish(shell, &project, &cwd, plan.wired, &plan.untraced);
+    finish(shell, &project, &cwd, &plan);
     Ok(())
 }
 
@@ -88,6 +88,9 @@ struct Plan {
     wired: bool,
     /// Servers whose requests stay untraced (the user was told what to add).
     untraced: Vec<&'static str>,
+    /// Packages `Cargo.lock` keeps below what the stack compiles with (the
+    /// user was told how to find what holds them).
+    held: Vec<&'static str>,
     /// The frameworks found, whose instrumentation is added.
     frameworks: Vec<Framework>,
     /// Whether the module gets the server span around a hyper service.
@@ -113,6 +116,7 @@ impl Plan {
             report: Report::default(),
             wired: true,
             untraced: Vec::new(),
+            held: Vec::new(),
             frameworks: Vec::new(),
             hyper_service: false,
             log: false,
@@ -138,6 +142,7 @@ impl Plan {
             ));
         }
         plan.dependencies(project, force)?;
+        plan.lock_floors(project)?;
         plan.module(project, force)?;
         plan.wiring(project, &program)?;
         plan.compose_file(project, force)?;
@@ -196,6 +201,92 @@ impl Plan {
             self.changes.edit(manifest.file, after);
         }
         Ok(())
+    }
+
+    /// Raises the packages `Cargo.lock` holds below a version the stack
+    /// needs ([`manifest::LOCK_FLOORS`]) and cargo would keep (a locked
+    /// version that meets a requirement stays), so the stack would not
+    /// compile. Only those move; without a lockfile, cargo picks new enough
+    /// versions itself.
+    fn lock_floors(&mut self, project: &Project) -> anyhow::Result<()> {
+        let path = project.workspace_root.join("Cargo.lock");
+        let shown = paths::display(&path, &project.workspace_root);
+        let Some(file) = TextFile::read_if_present(&path, &shown)? else {
+            return Ok(());
+        };
+        let Ok(graph) = Graph::parse(file.text()) else {
+            return Ok(()); // cargo reports it.
+        };
+        let below = lockfile::below_floors(&graph, manifest::LOCK_FLOORS);
+        if below.is_empty() {
+            return Ok(());
+        }
+        let below = self.still_below(project, below)?;
+        if below.is_empty() {
+            return Ok(());
+        }
+        match lockfile::raise(&project.workspace_root, file.text(), &below) {
+            Ok((lock, raises)) => {
+                for raise in raises {
+                    self.report_raise(&shown, raise);
+                }
+                self.changes.edit(file, lock);
+            }
+            Err(error) => {
+                for (floor, from) in below {
+                    self.held.push(floor.name);
+                    let why = format!("{error:#}");
+                    self.report
+                        .warn(stuck_below_floor(&shown, floor, &from, &why));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Of `below`, what the next build leaves below its floor: resolving
+    /// the plan's manifests, cargo moves some packages for the stack itself
+    /// (tokio, often). All of `below` if they do not resolve.
+    fn still_below(
+        &self,
+        project: &Project,
+        mut below: Vec<(&'static manifest::LockFloor, String)>,
+    ) -> anyhow::Result<Vec<(&'static manifest::LockFloor, String)>> {
+        let edits = self.manifest_edits();
+        if let Ok(resolved) = lockfile::resolve_with(&project.workspace_root, &edits) {
+            let still = lockfile::below_floors(&Graph::parse(&resolved)?, manifest::LOCK_FLOORS);
+            below.retain(|(floor, _)| still.iter().any(|(left, _)| left.name == floor.name));
+        }
+        Ok(below)
+    }
+
+    /// The manifests as the plan leaves them, by path.
+    fn manifest_edits(&self) -> Vec<(PathBuf, String)> {
+        self.changes
+            .changes()
+            .iter()
+            .filter(|change| change.path.ends_with("Cargo.toml"))
+            .map(|change| (change.path.clone(), change.after.clone()))
+            .collect()
+    }
+
+    fn report_raise(&mut self, shown: &str, raise: lockfile::Raise) {
+        let lockfile::Raise { floor, from, to } = raise;
+        match to {
+            Some(to) => self.report.status(
+                "Updating",
+                format!(
+                    "{} v{from} -> v{to} ({} needs {})",
+                    floor.name, floor.needed_by, floor.version
+                ),
+            ),
+            None => {
+                self.held.push(floor.name);
+                let why = "cargo could not raise it alone";
+                self.report
+                    .warn(stuck_below_floor(shown, floor, &from, why));
+            }
+        }
     }
 
     fn report_dependencies(&mut self, changes: &[DependencyChange]) {
@@ -356,6 +447,18 @@ impl Plan {
         self.changes.write(path, existing, generated);
         Ok(())
     }
+}
+
+/// A package `Cargo.lock` keeps below `floor`, `why`, and how to find what
+/// holds it.
+fn stuck_below_floor(shown: &str, floor: &manifest::LockFloor, from: &str, why: &str) -> String {
+    let (name, version) = (floor.name, floor.version);
+    format!(
+        "`{shown}` keeps {name} v{from}, older than the {version} that {} needs, so the build \
+         fails until it moves: {why}\n\
+         help: `cargo update -p {name}@{from} --precise {version}` names what holds it back",
+        floor.needed_by
+    )
 }
 
 /// `--force` upgraded crates: before anything is written, the edited
@@ -519,14 +622,20 @@ impl Report {
     }
 }
 
-fn finish(shell: &Shell, project: &Project, cwd: &Path, wired: bool, untraced: &[&str]) {
+fn finish(shell: &Shell, project: &Project, cwd: &Path, plan: &Plan) {
     let name = &project.package_name;
-    let runs_init = wired && !matches!(project.target, Target::Lib { .. });
+    let untraced = &plan.untraced;
+    let runs_init = plan.wired && !matches!(project.target, Target::Lib { .. });
     let program = match &project.target {
         Target::Example { name: example, .. } => format!("example `{example}` of `{name}`"),
         _ => format!("`{name}`"),
     };
-    let message = if runs_init && untraced.is_empty() {
+    let message = if runs_init && !plan.held.is_empty() {
+        format!(
+            "{program} exports traces, metrics and logs over OTLP/gRPC once `Cargo.lock` lets {} move",
+            plan.held.join(" and ")
+        )
+    } else if runs_init && untraced.is_empty() {
         format!("{program} now exports traces, metrics and logs over OTLP/gRPC")
     } else if runs_init {
         format!(
