@@ -12,7 +12,7 @@ pub use stamp::Provenance;
 use crate::{detect::Framework, manifest::STACK};
 
 /// Bumped whenever a template's output changes, so stamps show which one wrote a file.
-pub const TEMPLATE_VERSION: u32 = 3;
+pub const TEMPLATE_VERSION: u32 = 4;
 
 const OTEL_MODULE: (&str, &str) = ("otel.rs", include_str!("../../templates/otel.rs.hbs"));
 /// The framework pieces, appended to the module when the framework is used,
