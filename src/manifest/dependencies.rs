@@ -230,14 +230,17 @@ impl fmt::Display for Conflict {
     }
 }
 
-/// Adds every crate of [`STACK`] to `member`'s `[dependencies]`. See
+/// Adds the crates of [`STACK`] a module with or without `exit_hooks`
+/// needs (see [`super::stack_for`]) to `member`'s `[dependencies]`. See
 /// [`add_dependencies`].
 pub fn add_stack(
     member: &mut LocalManifest,
     workspace: Option<&mut LocalManifest>,
+    exit_hooks: bool,
     force: bool,
 ) -> anyhow::Result<Vec<DependencyChange>> {
-    add_dependencies(member, workspace, STACK.iter(), Home::Dependencies, force)
+    let stack = super::stack_for(exit_hooks);
+    add_dependencies(member, workspace, stack, Home::Dependencies, force)
 }
 
 /// Adds the pinned crates (the stack plus the instrumentation for the
@@ -1170,7 +1173,7 @@ mod tests {
     #[test]
     fn fresh_package_gets_the_whole_stack_in_order() {
         let mut m = manifest("[package]\nname = \"demo\"\n\n[dependencies]\n");
-        let changes = add_stack(&mut m, None, false).unwrap();
+        let changes = add_stack(&mut m, None, true, false).unwrap();
         assert_eq!(changes.len(), STACK.len());
         let text = m.contents();
         assert!(text.contains("tracing = \"0.1.44\"\n"), "{text}");
@@ -1190,7 +1193,7 @@ mod tests {
     fn existing_compatible_dependency_only_gains_features() {
         let mut m =
             manifest("[dependencies]\ntokio = { version = \"1\", features = [\"macros\"] } # rt\n");
-        add_stack(&mut m, None, false).unwrap();
+        add_stack(&mut m, None, true, false).unwrap();
         let text = m.contents();
         assert!(
             text.contains(
@@ -1203,7 +1206,7 @@ mod tests {
     #[test]
     fn incompatible_versions_are_listed_and_force_upgrades_them() {
         let text = "[dependencies]\nopentelemetry = \"0.30\"\ntracing-opentelemetry = { version = \"0.31\" }\n";
-        let error = add_stack(&mut manifest(text), None, false)
+        let error = add_stack(&mut manifest(text), None, true, false)
             .unwrap_err()
             .to_string();
         assert!(
@@ -1215,7 +1218,7 @@ mod tests {
             "{error}"
         );
         let mut m = manifest(text);
-        add_stack(&mut m, None, true).unwrap();
+        add_stack(&mut m, None, true, true).unwrap();
         assert!(
             m.contents().contains("\nopentelemetry = \"0.33.1\"\n"),
             "{}",
@@ -1230,7 +1233,7 @@ mod tests {
         );
         let mut member =
             manifest("[package]\nname = \"app\"\n\n[dependencies]\ntokio.workspace = true\n");
-        add_stack(&mut member, Some(&mut root), false).unwrap();
+        add_stack(&mut member, Some(&mut root), true, false).unwrap();
         let (root, member) = (root.contents(), member.contents());
         assert!(
             root.contains("opentelemetry = { version = \"0.33.1\", default-features = false"),
@@ -1249,7 +1252,7 @@ mod tests {
     #[test]
     fn sorted_tables_stay_sorted() {
         let mut m = manifest("[dependencies]\naaa = \"1\"\nzzz = \"1\"\n");
-        add_stack(&mut m, None, false).unwrap();
+        add_stack(&mut m, None, true, false).unwrap();
         let text = m.contents();
         let keys: Vec<&str> = text
             .lines()
@@ -1265,7 +1268,7 @@ mod tests {
     fn target_specific_versions_are_checked_and_forced_there() {
         let text =
             "[dependencies]\n\n[target.'cfg(unix)'.dependencies]\nopentelemetry = \"0.20\"\n";
-        let error = add_stack(&mut manifest(text), None, false)
+        let error = add_stack(&mut manifest(text), None, true, false)
             .unwrap_err()
             .to_string();
         assert!(
@@ -1273,7 +1276,7 @@ mod tests {
             "{error}"
         );
         let mut m = manifest(text);
-        add_stack(&mut m, None, true).unwrap();
+        add_stack(&mut m, None, true, true).unwrap();
         let text = m.contents();
         assert!(
             text.contains("[target.'cfg(unix)'.dependencies]\nopentelemetry = \"0.33.1\"\n"),
@@ -1297,7 +1300,7 @@ mod tests {
             let text = format!(
                 "[{table}]\notel = {{ package = \"opentelemetry\", version = \"0.33\" }}\n"
             );
-            let error = add_stack(&mut manifest(&text), None, false)
+            let error = add_stack(&mut manifest(&text), None, true, false)
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -1308,7 +1311,7 @@ mod tests {
         // Another version, in a table a binary does not link: cargo keeps them apart.
         let text =
             "[dev-dependencies]\nold = { package = \"opentelemetry\", version = \"0.20\" }\n";
-        add_stack(&mut manifest(text), None, false).unwrap();
+        add_stack(&mut manifest(text), None, true, false).unwrap();
     }
 
     #[test]
@@ -1316,7 +1319,7 @@ mod tests {
         let text = "[dependencies]\ntracing-subscriber = { version = \"0.3\", optional = true }\n\n\
                     [features]\nlogging = [\"dep:tracing-subscriber\"]\n";
         let mut m = manifest(text);
-        let changes = add_stack(&mut m, None, false).unwrap();
+        let changes = add_stack(&mut m, None, true, false).unwrap();
         let text = m.contents();
         assert!(
             text.contains("tracing-subscriber = { version = \"0.3\", optional = true }"),
@@ -1337,14 +1340,14 @@ mod tests {
             "{changes:?}"
         );
         // Again: nothing more to do.
-        assert!(add_stack(&mut m, None, false).unwrap().is_empty());
+        assert!(add_stack(&mut m, None, true, false).unwrap().is_empty());
     }
 
     #[test]
     fn an_old_optional_dependency_off_by_default_is_kept_with_a_warning() {
         let text = "[dependencies]\nopentelemetry = { version = \"0.20\", optional = true }\n\n\
                     [features]\notel = [\"dep:opentelemetry\"]\n";
-        let changes = add_stack(&mut manifest(text), None, false).unwrap();
+        let changes = add_stack(&mut manifest(text), None, true, false).unwrap();
         let warning = optional_kept_warning(&changes).unwrap();
         assert!(
             warning.contains("opentelemetry = \"0.20\" in [dependencies]")
@@ -1353,7 +1356,7 @@ mod tests {
         );
         // Turned on by default, it is the program's: a conflict.
         let on = text.replace("[features]\n", "[features]\ndefault = [\"otel\"]\n");
-        assert!(add_stack(&mut manifest(&on), None, false).is_err());
+        assert!(add_stack(&mut manifest(&on), None, true, false).is_err());
     }
 
     #[test]
@@ -1390,7 +1393,7 @@ mod tests {
     fn force_drops_features_the_new_version_does_not_have() {
         let text = "[dependencies]\nopentelemetry = { version = \"0.20\", features = [\"rt-tokio\", \"trace\"] }\n";
         let mut m = manifest(text);
-        let changes = add_stack(&mut m, None, true).unwrap();
+        let changes = add_stack(&mut m, None, true, true).unwrap();
         assert!(
             m.contents()
                 .contains("\nopentelemetry = { version = \"0.33.1\", features = [\"trace\"] }\n"),

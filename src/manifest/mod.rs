@@ -15,7 +15,7 @@ pub use dependencies::{
     Declared, DependencyChange, Home, add_dependencies, add_stack, declared, not_linked,
     optional_kept_warning,
 };
-pub use stack::{LOCK_FLOORS, LockFloor, PinnedDependency, STACK};
+pub use stack::{LOCK_FLOORS, LockFloor, PinnedDependency, STACK, stack_for};
 
 /// A manifest as read from disk, with the edits made to it so far.
 #[derive(Debug)]

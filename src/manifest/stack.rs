@@ -28,6 +28,17 @@ pub struct PinnedDependency {
 
 const OTEL: &str = "0.33.1";
 
+/// The crate only the module's exit hooks use (see [`STACK`]).
+const EXIT_HOOKS_CRATE: &str = "libc";
+
+/// The crates of [`STACK`] a module needs: all of them, but the exit hooks'
+/// crate for a module without them (a crate that forbids `unsafe_code`).
+pub fn stack_for(exit_hooks: bool) -> impl Iterator<Item = &'static PinnedDependency> {
+    STACK
+        .iter()
+        .filter(move |d| exit_hooks || d.name != EXIT_HOOKS_CRATE)
+}
+
 /// tracing-opentelemetry's minor version is always opentelemetry's plus one.
 pub const STACK: &[PinnedDependency] = &[
     PinnedDependency {
@@ -494,5 +505,15 @@ mod tests {
         let otel = semver::Version::parse(pinned("opentelemetry").version).unwrap();
         let bridge = semver::Version::parse(pinned("tracing-opentelemetry").version).unwrap();
         assert_eq!(bridge.minor, otel.minor + 1);
+    }
+
+    /// `init` and `doctor --fix` add the same crates: libc only where the
+    /// module has its exit hooks.
+    #[test]
+    fn libc_only_for_the_exit_hooks() {
+        assert_eq!(stack_for(true).count(), STACK.len());
+        let without: Vec<&str> = stack_for(false).map(|d| d.name).collect();
+        assert_eq!(without.len(), STACK.len() - 1);
+        assert!(!without.contains(&"libc"), "{without:?}");
     }
 }

@@ -225,7 +225,9 @@ impl FixPlan {
             true => Some(LocalManifest::load(&project.workspace_manifest)?),
             false => None,
         };
-        for change in manifest::add_stack(&mut member, workspace.as_mut(), true)? {
+        // Without libc where the module has no exit hooks, as `init` does.
+        let exit_hooks = !codegen::forbids_unsafe_code(&project.root_text());
+        for change in manifest::add_stack(&mut member, workspace.as_mut(), exit_hooks, true)? {
             let (verb, message) = change.status();
             self.lines.push((verb, message));
         }

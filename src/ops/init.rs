@@ -173,11 +173,7 @@ impl Plan {
             false => None,
         };
         let log = self.log.then_some(&LOG);
-        // libc is only for the exit hooks.
-        let exit_hooks = self.exit_hooks;
-        let pinned = manifest::STACK
-            .iter()
-            .filter(|d| exit_hooks || d.name != "libc")
+        let pinned = manifest::stack_for(self.exit_hooks)
             .chain(detect::dependencies(&self.frameworks))
             .chain(log);
         let home = match project.target {
