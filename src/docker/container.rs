@@ -50,9 +50,9 @@ const READY_MAX_PAUSE: Duration = Duration::from_millis(250);
 /// `docker stop` grace before the daemon kills the dashboard.
 const STOP_GRACE_SECS: i32 = 5;
 
-/// What the dashboard container should be.
+/// What the Aspire dashboard container should be.
 #[derive(Debug, Clone)]
-pub struct DashboardSpec {
+pub struct AspireSpec {
     pub image: String,
     pub workspace_root: String,
     pub application_name: String,
@@ -63,7 +63,7 @@ pub struct DashboardSpec {
     pub http_port: u16,
 }
 
-impl DashboardSpec {
+impl AspireSpec {
     /// One container per workspace.
     pub fn container_name(&self) -> String {
         format!(
@@ -91,9 +91,10 @@ pub fn container_name(workspace_root: &str) -> String {
     )
 }
 
-/// A running, ready dashboard.
+/// The Aspire dashboard container, running and ready (the built-in
+/// dashboard is `crate::backend`).
 #[derive(Debug, Clone)]
-pub struct Dashboard {
+pub struct AspireContainer {
     pub id: String,
     pub name: String,
     pub ui_port: u16,
@@ -104,7 +105,7 @@ pub struct Dashboard {
     pub reused: bool,
 }
 
-impl Dashboard {
+impl AspireContainer {
     pub fn login_url(&self) -> String {
         match &self.browser_token {
             Some(token) => format!("http://localhost:{}/login?t={token}", self.ui_port),
@@ -119,7 +120,11 @@ impl Dashboard {
 
 /// Reuses our container when it has the same configuration, replaces it
 /// when not, creates one when there is none; then waits until it is ready.
-pub async fn up(docker: &Docker, spec: &DashboardSpec, shell: &Shell) -> anyhow::Result<Dashboard> {
+pub async fn up(
+    docker: &Docker,
+    spec: &AspireSpec,
+    shell: &Shell,
+) -> anyhow::Result<AspireContainer> {
     let name = spec.container_name();
     let existing = inspect(docker, &name).await?;
     let (id, reused) = match existing {
@@ -185,7 +190,7 @@ pub async fn remove(docker: &Docker, id: &str) -> anyhow::Result<()> {
 }
 
 /// Our container for this workspace, if there is one (for `--stop`).
-pub async fn find_ours(docker: &Docker, spec: &DashboardSpec) -> anyhow::Result<Option<String>> {
+pub async fn find_ours(docker: &Docker, spec: &AspireSpec) -> anyhow::Result<Option<String>> {
     let name = spec.container_name();
     Ok(inspect(docker, &name).await?.filter(is_ours).map(|_| name))
 }
@@ -223,7 +228,7 @@ pub fn is_ours(info: &ContainerInspectResponse) -> bool {
 
 async fn create(
     docker: &Docker,
-    spec: &DashboardSpec,
+    spec: &AspireSpec,
     name: &str,
     shell: &Shell,
 ) -> anyhow::Result<String> {
@@ -253,7 +258,7 @@ async fn create(
 }
 
 fn create_body(
-    spec: &DashboardSpec,
+    spec: &AspireSpec,
     secrets: Option<&(String, String)>,
     shell: &Shell,
 ) -> ContainerCreateBody {
@@ -331,7 +336,7 @@ fn describe(
     info: &ContainerInspectResponse,
     name: &str,
     reused: bool,
-) -> anyhow::Result<Dashboard> {
+) -> anyhow::Result<AspireContainer> {
     let ports = info
         .network_settings
         .as_ref()
@@ -359,7 +364,7 @@ fn describe(
             .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
             .map(str::to_owned)
     };
-    Ok(Dashboard {
+    Ok(AspireContainer {
         id: info.id.clone().unwrap_or_else(|| name.to_owned()),
         name: name.to_owned(),
         ui_port: host_port(UI)?,
@@ -374,7 +379,7 @@ fn describe(
 /// Ready = `/health` answers 200 on the UI port and an OTLP/gRPC export is
 /// accepted. A TCP connect alone proves nothing: docker-proxy accepts
 /// connections before the dashboard inside listens.
-async fn wait_ready(docker: &Docker, dashboard: &Dashboard) -> anyhow::Result<()> {
+async fn wait_ready(docker: &Docker, dashboard: &AspireContainer) -> anyhow::Result<()> {
     let deadline = Instant::now() + READY_TIMEOUT;
     // Short first pauses: a warm image answers within a few hundred
     // milliseconds, and every one waited here delays the program's start.
@@ -424,7 +429,7 @@ pub async fn http_ok(port: u16, path: &str) -> bool {
 }
 
 /// An empty export, as the program's first one will be, with its key.
-async fn otlp_accepts(dashboard: &Dashboard) -> bool {
+async fn otlp_accepts(dashboard: &AspireContainer) -> bool {
     use opentelemetry_proto::tonic::collector::trace::v1::{
         ExportTraceServiceRequest, trace_service_client::TraceServiceClient,
     };

@@ -5,7 +5,7 @@ pub mod container;
 pub mod discover;
 pub mod image;
 
-pub use container::{Dashboard, DashboardSpec};
+pub use container::{AspireContainer, AspireSpec};
 pub use discover::Daemon;
 pub use image::PullPolicy;
 

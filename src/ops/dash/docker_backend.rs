@@ -3,7 +3,7 @@
 
 use crate::{
     Shell,
-    docker::{self, Daemon, Dashboard, DashboardSpec, container, image},
+    docker::{self, AspireContainer, AspireSpec, Daemon, container, image},
     ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::Project,
     secret::API_KEY_HEADER,
@@ -15,10 +15,10 @@ use super::DashOptions;
 /// A ready dashboard container, with the daemon that runs it.
 pub(super) struct Started {
     daemon: Daemon,
-    pub(super) dashboard: Dashboard,
+    pub(super) dashboard: AspireContainer,
 }
 
-fn spec(options: &DashOptions, project: &Project) -> DashboardSpec {
+fn spec(options: &DashOptions, project: &Project) -> AspireSpec {
     let image = options
         .image
         .as_deref()
@@ -28,7 +28,7 @@ fn spec(options: &DashOptions, project: &Project) -> DashboardSpec {
         .workspace_root
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
-    DashboardSpec {
+    AspireSpec {
         image: image.to_owned(),
         workspace_root: project.workspace_root.display().to_string(),
         application_name: workspace.unwrap_or_else(|| project.package_name.clone()),
@@ -75,7 +75,7 @@ pub(super) async fn start(
 }
 
 /// What the program needs to export to the container.
-pub(super) fn env(dashboard: &Dashboard) -> Vec<(&'static str, String)> {
+pub(super) fn env(dashboard: &AspireContainer) -> Vec<(&'static str, String)> {
     let endpoint = dashboard.grpc_endpoint();
     let mut env = vec![
         ("OTLP_GRPC_ENDPOINT", endpoint.clone()),
