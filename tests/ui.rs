@@ -91,6 +91,7 @@ ui_cases! {
     compatible_dependencies_gain_features,
     lock_below_floor,
     lock_below_floor_dry_run,
+    lock_below_floor_tower_layer,
     lock_held_below_floor,
     lock_tokio_held_below_floor,
     renamed_dependency,

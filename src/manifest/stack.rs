@@ -374,6 +374,15 @@ pub const LOCK_FLOORS: &[LockFloor] = &[
         version: "0.7.5",
         needed_by: "tonic 0.14.9",
     },
+    // tonic 0.14.9 asks for `tower = "0.5"`. Over a tower-layer locked at
+    // 0.3.2, cargo picks tower 0.5.0, which declares `tower-layer = "0.3.1"`
+    // but calls `Identity::new` in its `const fn ServiceBuilder::new`: const
+    // only from tower-layer 0.3.3 (seen on a real TCP server's old lock).
+    LockFloor {
+        name: "tower-layer",
+        version: "0.3.3",
+        needed_by: "tower 0.5",
+    },
 ];
 
 impl LockFloor {

@@ -1,0 +1,7 @@
+mod otel;
+
+fn main() {
+    let _otel = otel::init();
+    let _run = otel::run_span();
+    println!("demo");
+}
