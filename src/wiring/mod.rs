@@ -164,7 +164,7 @@ fn start_in_main(
         text
     };
     let main_file = &program.files[program.file_of(program.main.expect("checked"))].shown;
-    let mut split = None;
+    let split;
     match setup::plan(cx, edits) {
         setup::Plan::Nothing => {
             let text = statements("init");
@@ -193,7 +193,18 @@ fn start_in_main(
             notes,
         } => {
             let text = statements(init);
-            if entry::before_statement_of_main(edits, program, leads_to_setup, &text).is_none() {
+            // Before `main`'s first statement is where a plain start goes too:
+            // the body can move into `main_body` the same way.
+            let body_fn = (options.main_result && starts_main(program, leads_to_setup))
+                .then(|| split_body_fn(program))
+                .flatten();
+            let split_placed = body_fn.and_then(|body_fn| {
+                entry::at_start_of_split_main(edits, program, &text, &main_otel, body_fn)
+            });
+            split = body_fn.filter(|_| split_placed.is_some());
+            if split.is_none()
+                && entry::before_statement_of_main(edits, program, leads_to_setup, &text).is_none()
+            {
                 let reason = format!(
                     "the statement of `main` that sets up logging, at `{main_file}:{}`, shares a line with a brace of `main`",
                     leads_to_setup.line
@@ -217,6 +228,13 @@ fn start_in_main(
         ));
     }
     None
+}
+
+/// Whether `at` is in the first statement of `main`'s body.
+fn starts_main(program: &Program, at: proc_macro2::LineColumn) -> bool {
+    use syn::spanned::Spanned as _;
+    let first = program.main_fn().and_then(|main| main.block.stmts.first());
+    first.is_some_and(|s| s.span().start() <= at && at <= s.span().end())
 }
 
 /// The function `main`'s body moves into when `main` returns a `Result`

@@ -332,7 +332,7 @@ fn registry_chain_gets_the_layers_and_the_providers_before_it() {
         "use tracing_subscriber::prelude::*;\n\nfn main() -> anyhow::Result<()> {\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .try_init()?;\n    Ok(())\n}\n",
     );
     assert!(
-        out.ends_with("fn main() -> anyhow::Result<()> {\n    let _otel = otel::init_providers();\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .with(otel::layers())\n        .try_init()?;\n    Ok(())\n}\n"),
+        out.ends_with("fn main() -> anyhow::Result<()> {\n    let _otel = otel::init_providers();\n    otel::main_result(main_body())\n}\n\nfn main_body() -> anyhow::Result<()> {\n    tracing_subscriber::registry()\n        .with(tracing_subscriber::fmt::layer())\n        .with(otel::layers())\n        .try_init()?;\n    Ok(())\n}\n"),
         "{out}"
     );
     assert_eq!(edited(&out), out, "a second run changes nothing");
@@ -443,7 +443,7 @@ fn log_loggers_are_installed_through_the_module() {
         ));
         assert!(
             out.contains(&format!(
-                "    let _otel = otel::init_providers();\n    {replaced}\n"
+                "    let _otel = otel::init_providers();\n    otel::main_result(main_body())\n}}\n\nfn main_body() -> anyhow::Result<()> {{\n    {replaced}\n"
             )),
             "{setup}: {out}"
         );

@@ -7,6 +7,10 @@ mod otel;
 fn main() -> anyhow::Result<()> {
     let _otel = otel::init_providers();
     let _run = otel::run_span();
+    otel::main_result(main_body())
+}
+
+fn main_body() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::from_default_env())
         .with_target(false)
