@@ -329,15 +329,7 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
     );
     let telemetry = receiver.snapshot();
     let span = telemetry.find_span("error-main").expect("checked");
-    let status = span.span.status.as_ref().expect("a status");
-    assert_eq!(status.code, 2, "status Error: {status:?}");
-    assert_eq!(status.message, MESSAGE);
-    let event = span
-        .span
-        .events
-        .iter()
-        .find(|e| e.name == "exception")
-        .unwrap_or_else(|| panic!("no exception event: {:?}", span.span.events));
+    let event = failed_with(span.span, MESSAGE);
     let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
     assert_eq!(
         attribute("exception.type"),
@@ -561,15 +553,7 @@ fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
     );
     let telemetry = receiver.snapshot();
     let span = telemetry.find_span(case.span).expect("checked");
-    let status = span.span.status.as_ref().expect("a status");
-    assert_eq!(status.code, 2, "status Error: {status:?}");
-    assert_eq!(status.message, case.message);
-    let event = span
-        .span
-        .events
-        .iter()
-        .find(|e| e.name == "exception")
-        .unwrap_or_else(|| panic!("no exception event: {:?}", span.span.events));
+    let event = failed_with(span.span, case.message);
     let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
     assert_eq!(attribute("exception.type"), "panic");
     assert_eq!(attribute("exception.message"), case.message);
@@ -611,6 +595,21 @@ fn assert_frames(stacktrace: &str, function: &str) {
         "{function} near the top of\n{stacktrace}"
     );
     assert!(!stacktrace.contains("force_capture"), "{stacktrace}");
+}
+
+/// The span's `exception` event, the span's status being Error with `message`.
+#[track_caller]
+fn failed_with<'a>(
+    span: &'a opentelemetry_proto::tonic::trace::v1::Span,
+    message: &str,
+) -> &'a opentelemetry_proto::tonic::trace::v1::span::Event {
+    let status = span.status.as_ref().expect("a status");
+    assert_eq!(status.code, 2, "status Error: {status:?}");
+    assert_eq!(status.message, message);
+    span.events
+        .iter()
+        .find(|e| e.name == "exception")
+        .unwrap_or_else(|| panic!("no exception event: {:?}", span.events))
 }
 
 fn is_error(record: &opentelemetry_proto::tonic::logs::v1::LogRecord) -> bool {
