@@ -1072,7 +1072,7 @@ struct Shape {
     log: &'static str,
 }
 
-const SHAPES: [Shape; 9] = [
+const SHAPES: [Shape; 10] = [
     Shape {
         package: "layout",
         init: &[],
@@ -1128,6 +1128,14 @@ const SHAPES: [Shape; 9] = [
         example: false,
         span: "GET",
         log: "hyper-service answered",
+    },
+    Shape {
+        package: "subcommands",
+        init: &[],
+        program: "subcommands",
+        example: false,
+        span: "subcommands",
+        log: "subcommands built the book",
     },
     Shape {
         package: "no-unsafe",
@@ -1310,6 +1318,22 @@ fn int_attribute(span: &cargo_otel::receiver::SpanView<'_>, key: &str) -> Option
         Value::IntValue(value) => Some(*value),
         _ => None,
     }
+}
+
+/// A command-line program with a server among its subcommands (hyper in its dependencies,
+/// `serve` beside `build`): its runs are commands, so a `build` that opens no span of its own
+/// still exports a span for the run, with what it logs inside.
+#[test]
+fn a_program_with_a_serve_subcommand_gets_a_span_for_its_run() {
+    let shapes = shapes();
+    let said = &shapes.init_output["subcommands"];
+    assert!(said.contains("a span for the run"), "{said}");
+    let shape = shape("subcommands");
+    let receiver = assert_shape_exports(shape);
+    let telemetry = receiver.snapshot();
+    let run = telemetry.find_span(shape.span).expect("checked above");
+    let record = telemetry.find_log(shape.log).expect("checked above");
+    assert_eq!(record.record.span_id, run.span.span_id, "logged in the run");
 }
 
 /// An older OpenTelemetry, one of it under `[target.'cfg(unix)'.dependencies]`: `init`

@@ -13,6 +13,7 @@ mod flow;
 mod hyper;
 pub mod installs;
 pub mod main_fn;
+mod serving;
 mod setups;
 mod tree;
 
@@ -298,17 +299,18 @@ impl Program {
     /// Whether the code `main` reaches listens for connections itself (a
     /// server is told by its framework too; see `init`).
     pub fn listens(&self) -> bool {
-        self.reached_code(|_, body, _| {
-            [
-                "TcpListener :: bind",
-                "UdpSocket :: bind",
-                "HttpServer :: new",
-                "Server :: builder",
-                ":: serve (",
-            ]
-            .iter()
-            .any(|word| body.contains(word))
-        })
+        self.main
+            .is_some_and(|main| serving::serving(self).leads_to_listening.contains(&main))
+    }
+
+    /// Whether `main` listens only in a branch whose other branches do not
+    /// (a `serve` subcommand beside `build`, as mdBook has): a command-line
+    /// program whose other runs are commands.
+    pub fn serves_in_a_subcommand(&self) -> bool {
+        let Some(main) = self.main else { return false };
+        let serving = serving::serving(self);
+        serving.leads_to_listening.contains(&main)
+            && !serving.listens_unconditionally.contains(&main)
     }
 
     /// Whether `test` holds for a reached function: with its body's tokens

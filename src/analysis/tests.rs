@@ -257,3 +257,47 @@ fn spans_and_tracing_of_the_programs_own() {
     assert!(traced.uses_tracing() && traced.creates_spans());
     let _ = Path::new("");
 }
+
+/// `(listens, serves_in_a_subcommand)` of a program whose `main.rs` is `main`
+/// with `serve.rs` beside it.
+fn serving_of(main: &str) -> (bool, bool) {
+    let program = program(&[
+        ("src/main.rs", main),
+        (
+            "src/serve.rs",
+            "pub async fn run() {\n    let l = tokio::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();\n    axum::serve(l, app()).await.unwrap();\n}\npub fn tls() { actix_web::HttpServer::new(app).run(); }\n",
+        ),
+    ]);
+    (program.listens(), program.serves_in_a_subcommand())
+}
+
+#[test]
+fn a_server_listens_on_every_run() {
+    for main in [
+        "mod serve;\nasync fn main() { serve::run().await }\n",
+        // The run's result handled in a branch is still every run.
+        "mod serve;\nasync fn main() { if let Err(e) = start().await { eprintln!(\"{e}\"); } }\nasync fn start() -> Result<(), ()> { serve::run().await; Ok(()) }\n",
+        // Plain or TLS: both branches serve.
+        "mod serve;\nasync fn main() { if tls() { serve::tls() } else { serve::run().await } }\n",
+        // Listening inside a macro syn leaves unparsed.
+        "async fn main() { tokio::select! { _ = axum::serve(l, app) => {} } }\n",
+        "async fn main() { let l = match TcpListener::bind(a) { Ok(l) => l, Err(_) => return }; }\n",
+    ] {
+        assert_eq!(serving_of(main), (true, false), "{main}");
+    }
+}
+
+#[test]
+fn a_command_line_program_with_a_serve_subcommand_serves_in_a_subcommand() {
+    for main in [
+        "mod serve;\nasync fn main() { match cmd() { Cmd::Serve => serve::run().await, Cmd::Build => build() } }\n",
+        "mod serve;\nfn main() { run(args()) }\nfn run(a: Args) { if a.serve { block_on(serve::run()) } }\n",
+        "mod serve;\nfn main() { match arg() { Some(\"serve\") => { if tls() { serve::tls() } else { block_on(serve::run()) } } _ => build() } }\n",
+    ] {
+        assert_eq!(serving_of(main), (true, true), "{main}");
+    }
+    assert_eq!(
+        serving_of("mod serve;\nfn main() { build() }\n"),
+        (false, false)
+    );
+}

@@ -154,7 +154,9 @@ fn start_in_main(
     if let Some(piece) = merged_without_start(program) {
         return Some(start_by_hand(cx, piece));
     }
-    let run_span = !options.server && !program.creates_spans() && !program.listens();
+    // A server's requests are traces of their own; a command's run is one.
+    let run_span = !program.creates_spans()
+        && (program.serves_in_a_subcommand() || !options.server && !program.listens());
     let main_otel = cx.otel_path(program.root);
     let statements = |init: &str| {
         let mut text = format!("let _otel = {main_otel}::{init}(){};\n", cx.try_suffix);
