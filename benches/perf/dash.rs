@@ -10,7 +10,7 @@
 //! handler then prints the wall-clock time: that is "first span accepted".
 //! That the span really arrived is checked too: the local backend's feed
 //! line for it (on the stderr of `dash`/`serve`), and, for the Docker
-//! stand-in image (`tests/docker_support`), no export error from the program.
+//! stand-in image (`tests/testsuite/support/docker`), no export error from the program.
 //! No container runs at the start of a run.
 //!
 //! Warm: the crate is built. Cold: the crate's own code is rebuilt
@@ -29,7 +29,7 @@ use std::{
 use bollard::Docker;
 
 use crate::{
-    Settings, docker_support,
+    Settings,
     report::{Row, Target},
     support, work,
 };
@@ -51,7 +51,7 @@ pub(crate) fn run(settings: &Settings) -> Vec<Row> {
     let bench = Bench {
         workspace: work::pipeline_workspace(),
         target_dir: work::work_dir("dash-target"),
-        image: docker_support::docker().map(|docker| stand_in(&docker)),
+        image: support::docker::docker().map(|docker| stand_in(&docker)),
     };
     bench.build();
     let mut rows = Vec::new();
@@ -123,13 +123,13 @@ pub(crate) fn run(settings: &Settings) -> Vec<Row> {
 /// label: the tests remove stand-ins of other builds with their label, and
 /// another checkout's tests may run meanwhile on a shared daemon.
 fn stand_in(docker: &Docker) -> String {
-    let binary = docker_support::stand_in_binary();
+    let binary = support::docker::stand_in_binary();
     let bytes = std::fs::read(binary)
         .unwrap_or_else(|e| panic!("failed to read {}: {e}", binary.display()));
     let image = "cargo-otel-bench/aspire-stand-in:latest";
     // The previous run's image, which would be left untagged otherwise.
-    docker_support::remove_image(docker, image);
-    docker_support::import(docker, &bytes, image, "dev.cargo-otel.bench=1");
+    support::docker::remove_image(docker, image);
+    support::docker::import(docker, &bytes, image, "dev.cargo-otel.bench=1");
     image.to_owned()
 }
 

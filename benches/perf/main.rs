@@ -26,13 +26,16 @@
 
 mod build;
 mod dash;
-#[path = "../../tests/docker_support/mod.rs"]
-mod docker_support;
 mod ingest;
 mod init;
 mod pipeline;
 mod report;
-#[path = "../../tests/support/mod.rs"]
+#[path = "../../tests/testsuite/support/mod.rs"]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "the benches use a few of the integration tests' helpers"
+)]
 mod support;
 mod work;
 

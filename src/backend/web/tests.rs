@@ -80,7 +80,7 @@ fn each_server_names_its_own_cookie() {
     );
 }
 
-/// What `/assets/` serves is the whole directory (`tests/web_ui.rs` fetches
+/// What `/assets/` serves is the whole directory (`tests/testsuite/web_ui.rs` fetches
 /// every file on disk); only the extensions below have a content type.
 #[test]
 fn assets_are_typed_by_extension() {

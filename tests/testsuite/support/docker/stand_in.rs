@@ -34,8 +34,6 @@ const RECIPE: &str = "stand-in v1";
 pub(crate) struct StandIn {
     /// `cargo-otel-test/aspire-stand-in:<hash of the binary>`.
     pub(crate) image: String,
-    /// `sha256:…`.
-    pub(crate) id: String,
     /// The static binary inside it.
     pub(crate) binary: PathBuf,
 }
@@ -65,13 +63,8 @@ pub(crate) fn stand_in_image(docker: &Docker) -> &'static StandIn {
             );
         }
         remove_older_stand_ins(docker, &image);
-        let id = block_on(docker.inspect_image(&image))
-            .unwrap_or_else(|e| panic!("inspect `{image}`: {e}"))
-            .id
-            .unwrap_or_default();
         StandIn {
             image,
-            id,
             binary: binary.to_owned(),
         }
     })

@@ -3,8 +3,6 @@
 //! (what a snapshot tree cannot hold; byte order marks, line ends, foreign
 //! `otel` modules and unreadable files are `tests/ui` cases).
 
-mod support;
-
 use std::{
     fs,
     os::unix::{
@@ -14,6 +12,8 @@ use std::{
     path::Path,
     process::Output,
 };
+
+use crate::support;
 
 const MANIFEST: &str =
     "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";

@@ -15,8 +15,6 @@
     reason = "tests print where their screenshots are and why they skip"
 )]
 
-mod support;
-
 use std::{
     env, fs,
     net::{Ipv4Addr, SocketAddr},
@@ -30,6 +28,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use crate::support::http::{HttpResponse, http};
 use axum::{
     Router,
     extract::{Request, State},
@@ -59,7 +58,6 @@ use opentelemetry_proto::tonic::{
     },
 };
 use prost::Message as _;
-use support::http::{HttpResponse, http};
 use tokio::runtime::Runtime;
 
 const TOKEN: &str = "web-ui-test-token-5f1c2a";

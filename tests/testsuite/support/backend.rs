@@ -1,8 +1,6 @@
 //! Helpers for the backend tests: a real `cargo otel serve` process, OTLP/HTTP
-//! posts on the shared raw HTTP/1.1 client (`tests/support/http.rs`), a gRPC
+//! posts on the shared raw HTTP/1.1 client ([`super::http`]), a gRPC
 //! client that sends arbitrary bytes, and builders for OTLP requests.
-
-#![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::{
     io::{self, BufRead as _, BufReader},
@@ -37,7 +35,7 @@ use tonic::{
     transport::Channel,
 };
 
-use crate::support::http::{HttpResponse, WebSession, http};
+use super::http::{HttpResponse, WebSession, http};
 
 /// How long any single wait in these tests may take before it fails.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
@@ -211,7 +209,7 @@ impl Drop for Serve {
 /// `cargo otel serve --grpc-port 0 --http-port 0 --ui-port 0`, hermetic,
 /// in `dir`.
 pub(crate) fn serve_command(dir: &Path) -> Command {
-    let mut command = crate::support::cargo_otel(dir);
+    let mut command = super::cargo_otel(dir);
     command.args([
         "serve",
         "--grpc-port",

@@ -1,8 +1,9 @@
-//! Helpers shared by the integration tests: hermetic commands, fixture copies
-//! and a raw HTTP/1.1 client ([`http`]).
+//! Helpers shared by the integration tests: hermetic commands, fixture copies,
+//! a raw HTTP/1.1 client ([`http`]), a real `cargo otel serve` ([`backend`])
+//! and a Docker daemon's test images and containers ([`docker`]).
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-
+pub(crate) mod backend;
+pub(crate) mod docker;
 pub(crate) mod http;
 pub(crate) mod program;
 pub(crate) mod tls;

@@ -2,7 +2,7 @@
 //! collector serves on loopback, a client certificate for mutual TLS, and a
 //! second CA that signed neither, written as PEM files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use cargo_otel::receiver::ReceiverTls;
 use rcgen::{
@@ -58,10 +58,6 @@ impl Pki {
             key: self.server.1.clone(),
             client_ca: mutual.then(|| self.ca_pem.clone()),
         }
-    }
-
-    pub(crate) fn dir(&self) -> &Path {
-        self._dir.path()
     }
 }
 

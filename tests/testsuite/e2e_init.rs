@@ -12,8 +12,6 @@
 //! The crates are built once per test run into one shared `CARGO_TARGET_DIR`, so the
 //! OpenTelemetry stack is compiled once (about a minute on 2 cores; seconds afterwards).
 
-mod support;
-
 use std::{
     env, fs,
     io::Read,
@@ -32,6 +30,8 @@ use cargo_otel::{
     },
     receiver::{OtlpReceiver, PointValue, ReceiverConfig, Telemetry},
 };
+
+use crate::support;
 
 /// How long telemetry may take to show up after the program has exited. It has normally all
 /// arrived already (the guard waits for the exports), so this only absorbs scheduling noise.

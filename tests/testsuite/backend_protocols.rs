@@ -5,15 +5,13 @@
 //! Most tests run a [`Backend`] in this process (its store and web API are at
 //! hand); the flood and the busy port run the real `cargo otel serve`.
 
-mod backend_support;
-mod support;
-
 use std::net::SocketAddr;
 
-use backend_support::{
+use crate::support::backend::{
     GRPC_LOGS, GRPC_METRICS, GRPC_TRACES, Serve, Unread, channel, counter, eventually, grpc_raw,
     logs, otlp_post, sigint, trace_id, traces, with_key,
 };
+use crate::support::http::{Framing, HttpResponse, WebSession, http, http_framed};
 use cargo_otel::backend::{
     Backend, BackendConfig,
     model::{Counts, LogEntry, MetricSeries, Summary, TraceDetail, TraceSummary},
@@ -30,9 +28,10 @@ use proptest::{
     test_runner::{Config, TestCaseError, TestRunner},
 };
 use prost::Message as _;
-use support::http::{Framing, HttpResponse, WebSession, http, http_framed};
 use tokio::runtime::Runtime;
 use tonic::Code;
+
+use crate::support;
 
 const API_KEY: &str = "test-api-key-0123456789";
 const BROWSER_TOKEN: &str = "test-browser-token";

@@ -12,9 +12,6 @@
     reason = "the floods report the memory they took"
 )]
 
-mod backend_support;
-mod support;
-
 use std::{
     io::{BufRead as _, BufReader, Read as _, Write as _},
     net::{SocketAddr, TcpStream},
@@ -22,10 +19,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use backend_support::{
+use crate::support::backend::{
     GRPC_TRACES, KillOnDrop, Serve, Unread, channel, eventually, otlp_post, resource,
     serve_command, sigint, string, trace_id, traces, with_key,
 };
+use crate::support::http::{HttpResponse, WebSession, http, raw};
 use cargo_otel::backend::{Backend, BackendConfig, model::Summary};
 use opentelemetry_proto::tonic::{
     collector::{
@@ -37,9 +35,10 @@ use opentelemetry_proto::tonic::{
     trace::v1::{ResourceSpans, ScopeSpans, Span, Status, status::StatusCode},
 };
 use prost::Message as _;
-use support::http::{HttpResponse, WebSession, http, raw};
 use tokio::runtime::Runtime;
 use tonic::{Code, codec::CompressionEncoding};
+
+use crate::support;
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -618,7 +617,7 @@ fn gzip_is_accepted_over_http_and_grpc_and_a_bomb_is_refused() {
         grpc.ready().await.unwrap();
         let path = tonic::codegen::http::uri::PathAndQuery::from_static(GRPC_TRACES);
         let request = tonic::Request::new(zeros);
-        grpc.unary(request, path, backend_support::RawCodec)
+        grpc.unary(request, path, support::backend::RawCodec)
             .await
             .expect_err("refused")
     });

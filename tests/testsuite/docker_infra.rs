@@ -1,4 +1,4 @@
-//! The Docker test infrastructure itself (`tests/docker_support`), against
+//! The Docker test infrastructure itself (`support::docker`), against
 //! the real daemon: the stand-in image behaves like the Aspire dashboard
 //! container (ports, `Dashboard__*` settings, `/health`, OTLP API key, web
 //! API), and the local registry serves a multi-layer copy of it for a real
@@ -12,18 +12,17 @@
     reason = "the tests report timings and why they skip"
 )]
 
-mod docker_support;
-mod support;
-
 use std::time::{Duration, Instant};
 
-use docker_support::{
+use crate::support::docker::{
     Cleanup, DASHBOARD_PORTS, PATIENCE, TEST_LABEL, container_logs, docker, image_exists,
     inspect_container, local_registry, otlp_json_log, otlp_json_trace, post_otlp_json,
     published_ports, pull_image, push_to, run_dashboard_container, split_reference, stand_in_image,
     wait_healthy,
 };
-use support::http::{WebSession, http};
+use crate::support::http::{WebSession, http};
+
+use crate::support;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 const API_KEY: &str = "infra-test-api-key";
@@ -152,7 +151,7 @@ fn registry_serves_the_stand_in_for_a_real_pull() {
             .any(|m| m == &format!("Status: Downloaded newer image for {reference}")),
         "{messages:?}"
     );
-    let image = docker_support::block_on(docker.inspect_image(&reference)).expect("inspect");
+    let image = support::docker::block_on(docker.inspect_image(&reference)).expect("inspect");
     let labels = image.config.and_then(|c| c.labels).unwrap_or_default();
     assert_eq!(labels.get(TEST_LABEL).map(String::as_str), Some("1"));
 

@@ -19,14 +19,14 @@
 //! Run with `SNAPSHOTS=overwrite` to
 //! rewrite `out/`, `stdout` and `stderr` from what the binary does.
 
-mod support;
-
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
 };
 
 use cargo_otel::{codegen::Pieces, detect::Framework};
+
+use crate::support;
 
 /// `[generated: otel.rs]`, or with framework pieces `[generated: otel.rs +axum]`.
 const GENERATED_MARKER_START: &str = "[generated: otel.rs";

@@ -2,9 +2,9 @@
 //! crate whose CI runs `cargo fmt --check` stays green after `init`, in
 //! either rustfmt style edition, with or without framework pieces.
 
-mod support;
-
 use cargo_otel::{codegen::Pieces, detect::Framework};
+
+use crate::support;
 
 #[test]
 fn generated_module_is_rustfmt_clean_in_every_edition() {

@@ -3,10 +3,6 @@
 //! OTLP/gRPC into our receiver, and for each check one case that triggers
 //! it and one where it passes, asserted by id and status in `--format json`.
 
-mod backend_support;
-mod docker_support;
-mod support;
-
 use std::{
     io::{Read as _, Write as _},
     net::{Ipv4Addr, TcpListener},
@@ -21,6 +17,8 @@ use cargo_otel::{
     secret::API_KEY_HEADER,
 };
 use serde_json::Value;
+
+use crate::support;
 
 /// A fixture from `tests/fixtures/doctor/<name>` in a temporary directory,
 /// with the module this version generates at `src/otel.rs`.
@@ -865,7 +863,7 @@ fn ports_held_by_others_and_by_the_local_backend() {
 
     // The real local backend holds its ports: that is ours.
     let dir = tempfile::tempdir().unwrap();
-    let serve = backend_support::Serve::start(dir.path(), &[]);
+    let serve = support::backend::Serve::start(dir.path(), &[]);
     let grpc: u16 = serve
         .grpc_endpoint()
         .rsplit(':')
@@ -921,10 +919,10 @@ fn container_name(fixture: &Fixture) -> String {
 
 #[test]
 fn image_and_container_checks_against_the_real_daemon() {
-    let Some(docker) = docker_support::docker() else {
+    let Some(docker) = support::docker::docker() else {
         return;
     };
-    let present = docker_support::stand_in_image(&docker).image.clone();
+    let present = support::docker::stand_in_image(&docker).image.clone();
     let fixture = Fixture::new("healthy");
     let skip = ["--skip", "round-trip"];
     let (report, _) = doctor(&fixture.root, &[], &skip);
@@ -938,7 +936,7 @@ fn image_and_container_checks_against_the_real_daemon() {
     // A container of ours for this workspace that is not running, then one
     // under our name that is not ours.
     let name = container_name(&fixture);
-    let mut cleanup = docker_support::Cleanup::new(&docker);
+    let mut cleanup = support::docker::Cleanup::new(&docker);
     cleanup.container(&name);
     for (ours, expected) in [
         (true, "exists but is created"),
@@ -946,7 +944,7 @@ fn image_and_container_checks_against_the_real_daemon() {
     ] {
         create_container(&docker, &name, &present, ours);
         let (report, _) = doctor(&fixture.root, &[], &skip);
-        docker_support::remove_container(&docker, &name);
+        support::docker::remove_container(&docker, &name);
         assert_status(&report, "OTEL032", "warning");
         assert!(finding(&report, "OTEL032").contains(expected), "{report:#}");
     }
@@ -956,13 +954,13 @@ fn image_and_container_checks_against_the_real_daemon() {
 /// with what it prints exported, every backend and round-trip check passes.
 #[test]
 fn a_detached_dashboard_is_healthy_and_accepts_the_round_trip() {
-    let Some(docker) = docker_support::docker() else {
+    let Some(docker) = support::docker::docker() else {
         return;
     };
-    let image = docker_support::stand_in_image(&docker).image.clone();
+    let image = support::docker::stand_in_image(&docker).image.clone();
     let fixture = Fixture::new("healthy");
     with_image(&fixture, &image);
-    let mut cleanup = docker_support::Cleanup::new(&docker);
+    let mut cleanup = support::docker::Cleanup::new(&docker);
     cleanup.container(&container_name(&fixture));
     let dash = support::cargo_otel(&fixture.root)
         .args(["dash", "--detach", "--print-env", "--pull", "never"])
@@ -1001,7 +999,7 @@ fn a_detached_dashboard_is_healthy_and_accepts_the_round_trip() {
 
 /// Creates (does not start) a container labelled as the tests' own.
 fn create_container(docker: &bollard::Docker, name: &str, image: &str, ours: bool) {
-    let mut labels = docker_support::test_labels("container");
+    let mut labels = support::docker::test_labels("container");
     if ours {
         labels.insert(
             cargo_otel::docker::container::MANAGED_BY.to_owned(),
@@ -1016,5 +1014,5 @@ fn create_container(docker: &bollard::Docker, name: &str, image: &str, ours: boo
     let options = bollard::query_parameters::CreateContainerOptionsBuilder::default()
         .name(name)
         .build();
-    docker_support::block_on(docker.create_container(Some(options), body)).unwrap();
+    support::docker::block_on(docker.create_container(Some(options), body)).unwrap();
 }

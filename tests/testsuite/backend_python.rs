@@ -9,9 +9,6 @@
 
 #![expect(clippy::print_stdout, reason = "says why the test was skipped")]
 
-mod backend_support;
-mod support;
-
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
@@ -19,8 +16,10 @@ use std::{
     time::Duration,
 };
 
-use backend_support::{PATIENCE, Serve, eventually};
+use crate::support::backend::{PATIENCE, Serve, eventually};
 use cargo_otel::backend::model::{LogEntry, MetricSeries, TraceDetail, TraceSummary};
+
+use crate::support;
 
 /// Pinned, and released together (the exporter requires the SDK of its own version).
 const REQUIREMENTS: [&str; 2] = [

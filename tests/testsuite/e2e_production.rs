@@ -19,8 +19,6 @@
 //! Everything builds into the target directory the other end-to-end tests
 //! share, with the same tokio features, so the stack is compiled once.
 
-mod support;
-
 use std::{
     collections::BTreeMap,
     io::{BufRead as _, BufReader, Write as _},
@@ -30,11 +28,13 @@ use std::{
     time::Duration,
 };
 
-use cargo_otel::receiver::{OtlpReceiver, ReceiverConfig, Telemetry, string_attribute};
-use support::{
+use crate::support::{
     program::{self, Run, Running},
     tls::Pki,
 };
+use cargo_otel::receiver::{OtlpReceiver, ReceiverConfig, Telemetry, string_attribute};
+
+use crate::support;
 
 /// How long telemetry may take to show up after the program has exited.
 const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(10);

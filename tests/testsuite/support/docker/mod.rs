@@ -9,7 +9,7 @@
 //!   throw-away `docker-registry` on 127.0.0.1, so pulls are real pulls;
 //! * inspection and clean-up by name and label, [`pull_image`], and helpers
 //!   for the stand-in's `/health` and OTLP/HTTP on the shared raw HTTP/1.1
-//!   client (`tests/support/http.rs`).
+//!   client ([`super::http`]).
 //!
 //! Every helper is synchronous and runs bollard on a runtime of its own (see
 //! [`block_on`]), so it works from a plain `#[test]` and inside a
@@ -20,11 +20,6 @@
 //! `docker rm -f $(docker ps -aq -f label=dev.cargo-otel.test)` and
 //! `docker rmi -f $(docker images -q -f label=dev.cargo-otel.test)`.
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-#![allow(
-    unused_imports,
-    reason = "re-exports; each test binary uses a different subset"
-)]
 #![allow(
     clippy::print_stdout,
     reason = "skips and timings are reported on stdout, as in the other suites"
@@ -60,13 +55,15 @@ use bollard::{
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use tokio::runtime::{Handle, Runtime};
 
+#[allow(
+    unused_imports,
+    reason = "for the benches' own stand-in (benches/perf/dash.rs)"
+)]
+pub(crate) use self::stand_in::{import, stand_in_binary};
 pub(crate) use self::{
     http::{otlp_json_log, otlp_json_trace, post_otlp_json, wait_healthy},
-    registry::{PUSHED_REPOSITORY, PUSHED_TAG, Registry, local_registry, push_to},
-    stand_in::{
-        DASHBOARD_PORTS, ENTRYPOINT, STAND_IN_REPOSITORY, StandIn, import, stand_in_binary,
-        stand_in_image,
-    },
+    registry::{local_registry, push_to},
+    stand_in::{DASHBOARD_PORTS, ENTRYPOINT, StandIn, stand_in_image},
 };
 
 /// Set (to anything) to make a missing daemon or registry binary a failure
@@ -77,8 +74,6 @@ pub(crate) const REQUIRE_DOCKER: &str = "CARGO_OTEL_REQUIRE_DOCKER";
 pub(crate) const TEST_LABEL: &str = "dev.cargo-otel.test";
 /// What the helper made it for: `stand-in`, `registry` or `container`.
 pub(crate) const ROLE_LABEL: &str = "dev.cargo-otel.test.role";
-/// A `label` filter matching everything the helpers create.
-pub(crate) const TEST_LABEL_FILTER: &str = "dev.cargo-otel.test=1";
 /// `<hostname>:<pid>` of the test process that created a container or image
 /// (not on the shared stand-in): what a killed test run left behind is
 /// removed by the next [`docker`] call on the same machine.
@@ -97,7 +92,7 @@ fn runtime() -> &'static Runtime {
             .thread_name("docker-support")
             .enable_all()
             .build()
-            .expect("failed to start the docker_support runtime")
+            .expect("failed to start the Docker helpers' runtime")
     })
 }
 
@@ -256,21 +251,6 @@ pub(crate) fn containers_labelled(docker: &Docker, label: &str) -> Vec<Container
         .unwrap_or_else(|e| panic!("list containers labelled `{label}`: {e}"))
 }
 
-/// The container named exactly `name` (Docker's `name` filter matches
-/// substrings, so the names are compared here).
-pub(crate) fn container_named(docker: &Docker, name: &str) -> Option<ContainerSummary> {
-    let filters = HashMap::from([("name", vec![name])]);
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let wanted = format!("/{name}");
-    block_on(docker.list_containers(Some(options)))
-        .unwrap_or_else(|e| panic!("list containers named `{name}`: {e}"))
-        .into_iter()
-        .find(|c| c.names.iter().flatten().any(|n| *n == wanted))
-}
-
 /// The host addresses of a running container's published ports, by container
 /// port. Panics unless every binding, requested and actual, is on 127.0.0.1
 /// (and is the only binding of its port).
@@ -387,15 +367,6 @@ pub(crate) fn remove_container(docker: &Docker, name_or_id: &str) -> bool {
     }
 }
 
-/// Removes every container with `label`; returns how many.
-pub(crate) fn remove_containers_labelled(docker: &Docker, label: &str) -> usize {
-    containers_labelled(docker, label)
-        .iter()
-        .filter_map(|c| c.id.as_deref())
-        .filter(|id| remove_container(docker, id))
-        .count()
-}
-
 // ---------------------------------------------------------------------------
 // Images
 
@@ -431,27 +402,12 @@ pub(crate) fn remove_image(docker: &Docker, reference: &str) -> bool {
     }
 }
 
-/// Removes every image with `label` (containers using them first); returns
-/// how many images went. `TEST_LABEL` includes the shared stand-in, which
-/// other tests of the same process may still be using: prefer [`ROLE_LABEL`]
-/// filters such as `dev.cargo-otel.test.role=registry`. Containers inherit
-/// their image's labels, so label filters match containers of test images too.
-pub(crate) fn remove_images_labelled(docker: &Docker, label: &str) -> usize {
-    remove_containers_labelled(docker, label);
-    images_labelled(docker, label)
-        .iter()
-        .filter(|image| remove_image(docker, &image.id))
-        .count()
-}
-
 /// Removes what a test registered, when it ends, even by a panic: containers
-/// by name, images by reference, containers and images by label.
+/// by name, images by reference.
 pub(crate) struct Cleanup {
     docker: Docker,
     containers: Vec<String>,
     images: Vec<String>,
-    container_labels: Vec<String>,
-    image_labels: Vec<String>,
 }
 
 impl Cleanup {
@@ -460,8 +416,6 @@ impl Cleanup {
             docker: docker.clone(),
             containers: Vec::new(),
             images: Vec::new(),
-            container_labels: Vec::new(),
-            image_labels: Vec::new(),
         }
     }
 
@@ -474,16 +428,6 @@ impl Cleanup {
         self.images.push(reference.to_owned());
         self
     }
-
-    pub(crate) fn containers_labelled(&mut self, label: &str) -> &mut Self {
-        self.container_labels.push(label.to_owned());
-        self
-    }
-
-    pub(crate) fn images_labelled(&mut self, label: &str) -> &mut Self {
-        self.image_labels.push(label.to_owned());
-        self
-    }
 }
 
 impl Drop for Cleanup {
@@ -494,14 +438,8 @@ impl Drop for Cleanup {
             for name in &self.containers {
                 remove_container(docker, name);
             }
-            for label in &self.container_labels {
-                remove_containers_labelled(docker, label);
-            }
             for reference in &self.images {
                 remove_image(docker, reference);
-            }
-            for label in &self.image_labels {
-                remove_images_labelled(docker, label);
             }
         }));
     }

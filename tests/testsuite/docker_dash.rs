@@ -1,6 +1,6 @@
 //! `cargo otel dash` against a real Docker daemon, with the stand-in for the
 //! Aspire dashboard image (this crate's own backend in `--aspire-compat`
-//! mode, `FROM scratch`; see `tests/docker_support`). The program is the
+//! mode, `FROM scratch`; see `support::docker`). The program is the
 //! `demo-multi` fixture after a real `cargo otel init`, built by `dash`
 //! itself into one shared target directory.
 //!
@@ -10,9 +10,6 @@
 
 #![allow(clippy::print_stdout, reason = "tests report timings and skips")]
 
-mod docker_support;
-mod support;
-
 use std::{
     net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
@@ -20,12 +17,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use bollard::Docker;
-use docker_support::{
+use crate::support::docker::{
     PATIENCE, container_exists, docker, inspect_container, local_registry, post_otlp_json,
     published_ports, push_to, remove_container, stand_in_image,
 };
-use support::http::WebSession;
+use crate::support::http::WebSession;
+use bollard::Docker;
+
+use crate::support;
 
 const SPAN: &str = "e2e.work";
 /// Tests run in parallel: every dashboard on ports of the daemon's choosing.
@@ -170,7 +169,7 @@ struct RemoveImage<'d>(&'d Docker, String);
 
 impl Drop for RemoveImage<'_> {
     fn drop(&mut self) {
-        docker_support::remove_image(self.0, &self.1);
+        support::docker::remove_image(self.0, &self.1);
     }
 }
 

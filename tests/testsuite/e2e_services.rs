@@ -16,9 +16,6 @@
 
 #![allow(clippy::print_stdout, reason = "the merged output is shown on failure")]
 
-mod docker_support;
-mod support;
-
 use std::{
     io::{BufRead as _, BufReader, Read as _},
     net::{SocketAddr, TcpListener},
@@ -29,11 +26,13 @@ use std::{
     time::Duration,
 };
 
+use crate::support::http::WebSession;
 use cargo_otel::backend::{
     Backend, BackendConfig,
     model::{SpanDetail, TraceDetail, TraceQuery},
 };
-use support::http::WebSession;
+
+use crate::support;
 
 /// How long a whole `dash` run (build included) may take.
 const RUN_LIMIT: Duration = Duration::from_secs(900);
@@ -75,10 +74,10 @@ fn one_trace_spans_both_services_in_the_built_in_dashboard() {
 
 #[test]
 fn one_trace_spans_both_services_in_the_docker_stand_in() {
-    let Some(docker) = docker_support::docker() else {
+    let Some(docker) = support::docker::docker() else {
         return;
     };
-    let image = docker_support::stand_in_image(&docker).image.clone();
+    let image = support::docker::stand_in_image(&docker).image.clone();
     let services = services();
     let root = std::fs::canonicalize(&services.root).expect("the workspace root");
     let container = cargo_otel::docker::container::container_name(&root.display().to_string());
@@ -219,7 +218,7 @@ fn actix_web_exports_a_server_span_with_the_route() {
 
 /// front `GET /hello` (server) -> front `GET` (client) -> back `GET /work/{item}` (server).
 fn assert_connected_trace(session: &WebSession) {
-    session.wait_for(docker_support::PATIENCE, |s| s.held.spans >= 3);
+    session.wait_for(support::docker::PATIENCE, |s| s.held.spans >= 3);
     let traces = session.traces();
     let trace = traces
         .iter()
@@ -415,7 +414,7 @@ struct RemoveContainer<'d>(&'d bollard::Docker, String);
 
 impl Drop for RemoveContainer<'_> {
     fn drop(&mut self) {
-        docker_support::remove_container(self.0, &self.1);
+        support::docker::remove_container(self.0, &self.1);
     }
 }
 
