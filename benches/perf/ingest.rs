@@ -28,10 +28,7 @@ use crate::{
     Settings,
     report::{Row, Target},
 };
-use cargo_otel::{
-    backend::{Backend, BackendConfig, Caps, Sink},
-    receiver::serve_grpc,
-};
+use cargo_otel::backend::{Backend, BackendConfig, Caps, Sink, collector};
 use opentelemetry_proto::tonic::{
     collector::{
         logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
@@ -55,7 +52,7 @@ use tonic::{
     Request,
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
     codegen::http::uri::PathAndQuery,
-    transport::Channel,
+    transport::{Channel, Server, server::TcpIncoming},
 };
 
 const SPANS_PER_BATCH: u64 = 512;
@@ -198,12 +195,18 @@ fn ingest_run(receiver: Receiver, clients: usize, pool: &[Bytes]) -> f64 {
                 let shutdown = async move {
                     let _ = stopped.wait_for(|&stop| stop).await;
                 };
-                tokio::spawn(serve_grpc(
-                    listener,
-                    Arc::new(Discard),
-                    Some(API_KEY),
-                    shutdown,
-                ));
+                let (traces, metrics, logs) =
+                    collector::services(Arc::new(Discard), Some(API_KEY), true);
+                tokio::spawn(
+                    Server::builder()
+                        .add_service(traces)
+                        .add_service(metrics)
+                        .add_service(logs)
+                        .serve_with_incoming_shutdown(
+                            TcpIncoming::from(listener).with_nodelay(Some(true)),
+                            shutdown,
+                        ),
+                );
                 endpoint
             });
             (endpoint, Stop::Baseline(stop))

@@ -12,13 +12,13 @@ use std::{
     time::Duration,
 };
 
-use cargo_otel::{
-    receiver::{OtlpReceiver, ReceiverConfig},
-    secret::API_KEY_HEADER,
-};
+use cargo_otel::secret::API_KEY_HEADER;
 use serde_json::Value;
 
-use crate::support;
+use crate::support::{
+    self,
+    collector::{Collector, CollectorConfig},
+};
 
 /// A fixture from `tests/fixtures/doctor/<name>` in a temporary directory,
 /// with the module this version generates at `src/otel.rs`.
@@ -104,8 +104,8 @@ fn finding(report: &Value, id: &str) -> String {
 }
 
 /// A receiver that accepts everything, for runs that are not about the round trip.
-fn receiver() -> OtlpReceiver {
-    OtlpReceiver::start(ReceiverConfig::loopback()).unwrap()
+fn receiver() -> Collector {
+    Collector::start(CollectorConfig::loopback())
 }
 
 /// Runs `doctor --fix` against an accepting receiver.
@@ -154,7 +154,7 @@ fn a_healthy_crate_passes_every_project_environment_and_round_trip_check() {
             && t.find_metric("cargo_otel.doctor.round_trips").is_some()
             && t.find_log("cargo otel doctor: round trip").is_some()
     });
-    assert!(arrived, "{:?}", receiver.snapshot());
+    assert!(arrived, "{:?}", receiver.held());
     // Doctor writes nothing.
     assert!(!fixture.path("compose.otel.yaml").exists());
 }
@@ -308,7 +308,7 @@ fn the_repaired_crate_builds_and_exports() {
     let arrived = receiver.wait_until(Duration::from_secs(5), |t| {
         t.find_log("repaired by doctor").is_some()
     });
-    assert!(arrived, "{:?}", receiver.snapshot());
+    assert!(arrived, "{:?}", receiver.held());
 }
 
 #[test]
@@ -428,7 +428,7 @@ fn tls_files_are_checked_and_the_round_trip_uses_them() {
     let fixture = Fixture::new("healthy");
     let pki = support::tls::Pki::new();
     let tls = pki.server(false);
-    let receiver = OtlpReceiver::start(ReceiverConfig::loopback().with_tls(tls)).unwrap();
+    let receiver = Collector::start(CollectorConfig::loopback().with_tls(tls));
     let endpoint = receiver.endpoint();
     let path = |p: &Path| p.display().to_string();
     let (ca, other_ca) = (path(&pki.ca), path(&pki.other_ca));
@@ -746,7 +746,7 @@ fn environment_variables_that_stop_telemetry() {
 #[test]
 fn round_trip_to_a_receiver_that_demands_an_api_key() {
     let fixture = Fixture::new("healthy");
-    let receiver = OtlpReceiver::start(ReceiverConfig::loopback().with_api_key("sesame")).unwrap();
+    let receiver = Collector::start(CollectorConfig::loopback().with_api_key("sesame"));
     let endpoint = receiver.endpoint();
     let (report, output) = doctor(&fixture.root, &[("OTLP_GRPC_ENDPOINT", &endpoint)], &[]);
     for id in ["OTEL040", "OTEL041", "OTEL042"] {

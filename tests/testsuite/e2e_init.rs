@@ -23,15 +23,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cargo_otel::{
-    backend::{
-        Backend, BackendConfig,
-        model::{LogQuery, MetricQuery, TraceQuery},
-    },
-    receiver::{OtlpReceiver, PointValue, ReceiverConfig, Telemetry},
+use cargo_otel::backend::{
+    Backend, BackendConfig, Held, SpanRecord,
+    model::{LogQuery, MetricQuery, TraceQuery},
 };
 
-use crate::support;
+use crate::support::{
+    self,
+    collector::{Collector, CollectorConfig},
+};
 
 /// How long telemetry may take to show up after the program has exited. It has normally all
 /// arrived already (the guard waits for the exports), so this only absorbs scheduling noise.
@@ -83,7 +83,7 @@ fn sync_main_exits_promptly_without_receiver() {
 #[test]
 fn api_key_from_otel_exporter_otlp_headers_is_accepted() {
     let app = &apps().multi;
-    let receiver = start_receiver(ReceiverConfig::loopback().with_api_key(API_KEY));
+    let receiver = start_receiver(CollectorConfig::loopback().with_api_key(API_KEY));
     let headers = format!("x-otlp-api-key={API_KEY}");
     let run = app.run(&[
         ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
@@ -96,7 +96,7 @@ fn api_key_from_otel_exporter_otlp_headers_is_accepted() {
 #[test]
 fn wrong_api_key_is_rejected_and_the_program_still_exits_promptly() {
     let app = &apps().current;
-    let receiver = start_receiver(ReceiverConfig::loopback().with_api_key(API_KEY));
+    let receiver = start_receiver(CollectorConfig::loopback().with_api_key(API_KEY));
     let run = app.run(&[
         ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
         ("OTEL_EXPORTER_OTLP_HEADERS", "x-otlp-api-key=not-the-key"),
@@ -108,7 +108,7 @@ fn wrong_api_key_is_rejected_and_the_program_still_exits_promptly() {
         run.elapsed
     );
     assert!(
-        receiver.snapshot().is_empty(),
+        receiver.held().is_empty(),
         "rejected telemetry was stored\n{run}"
     );
 }
@@ -258,7 +258,7 @@ fn a_member_with_byte_order_marks_and_crlf_keeps_them() {
 // Assertions
 
 fn assert_exports_arrive(app: &App) {
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let run = app.run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
     run.assert_success();
     assert!(
@@ -270,14 +270,14 @@ fn assert_exports_arrive(app: &App) {
 
 /// A span, a log record inside it and the counter, all from `app`'s service, with the log
 /// record pointing at the span.
-fn assert_all_signals_correlated(receiver: &OtlpReceiver, app: &App, run: &Run) {
-    let complete = |t: &Telemetry| {
+fn assert_all_signals_correlated(receiver: &Collector, app: &App, run: &Run) {
+    let complete = |t: &Held| {
         t.find_span(SPAN_NAME).is_some()
             && t.find_log(LOG_BODY).is_some()
             && t.find_metric(COUNTER_NAME).is_some()
     };
     let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, complete);
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     assert!(
         arrived,
         "incomplete telemetry: {}\n{run}",
@@ -286,14 +286,14 @@ fn assert_all_signals_correlated(receiver: &OtlpReceiver, app: &App, run: &Run) 
 
     let service = Some(app.package);
     let span = telemetry.find_span(SPAN_NAME).expect("checked above");
-    assert_eq!(span.service_name(), service, "span's service.name");
+    assert_eq!(Some(&*span.service), service, "span's service.name");
     assert_eq!(
         span.span.kind, 2,
         "otel.kind = \"server\" -> SPAN_KIND_SERVER"
     );
 
     let log = telemetry.find_log(LOG_BODY).expect("checked above");
-    assert_eq!(log.service_name(), service, "log's service.name");
+    assert_eq!(Some(&*log.service), service, "log's service.name");
     assert_eq!(
         log.record.trace_id, span.span.trace_id,
         "log carries the span's trace id"
@@ -304,10 +304,14 @@ fn assert_all_signals_correlated(receiver: &OtlpReceiver, app: &App, run: &Run) 
     );
 
     let counter = telemetry.find_metric(COUNTER_NAME).expect("checked above");
-    assert_eq!(counter.service_name(), service, "metric's service.name");
     assert_eq!(
-        counter.points(),
-        [PointValue::Int(3)],
+        Some(counter.service.as_str()),
+        service,
+        "metric's service.name"
+    );
+    assert_eq!(
+        latest_values(&telemetry, COUNTER_NAME),
+        [3.0],
         "{COUNTER_NAME} data points"
     );
 }
@@ -323,8 +327,8 @@ fn assert_exits_promptly_without_receiver(app: &App) {
     );
 }
 
-fn start_receiver(config: ReceiverConfig) -> OtlpReceiver {
-    OtlpReceiver::start(config).expect("start the OTLP receiver")
+fn start_receiver(config: CollectorConfig) -> Collector {
+    Collector::start(config)
 }
 
 /// An address that was free a moment ago: bound, read and released again.
@@ -334,20 +338,30 @@ fn unused_loopback_port() -> std::net::SocketAddr {
 }
 
 /// One line per signal, for failure messages.
-fn summary(t: &Telemetry) -> String {
+fn summary(t: &Held) -> String {
     let spans: Vec<_> = t
-        .spans()
-        .map(|v| (v.span.name.as_str(), v.service_name()))
+        .spans
+        .iter()
+        .map(|v| (v.span.name.as_str(), &*v.service))
         .collect();
     let logs: Vec<_> = t
-        .log_records()
-        .map(|v| (v.body_text(), v.service_name()))
+        .logs
+        .iter()
+        .map(|v| (v.body_text(), &*v.service))
         .collect();
     let metrics: Vec<_> = t
-        .metrics()
-        .map(|v| (v.metric.name.as_str(), v.points()))
+        .metrics
+        .iter()
+        .map(|v| (v.name.as_str(), v.latest))
         .collect();
     format!("\n  spans: {spans:?}\n  logs: {logs:?}\n  metrics: {metrics:?}")
+}
+
+/// The current value of every series of the metric called `name` (one per
+/// attribute set).
+fn latest_values(t: &Held, name: &str) -> Vec<f64> {
+    let series = t.metrics.iter().filter(|series| series.name == name);
+    series.map(|series| series.latest).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -654,7 +668,7 @@ fn env_logger_without_rust_log_exports_info() {
     let merged = merged();
     let before = merged.before("env-logger").run(&[]);
     before.assert_success();
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let endpoint = receiver.endpoint();
     let after = merged
         .after("env-logger")
@@ -672,7 +686,7 @@ fn env_logger_without_rust_log_exports_info() {
     assert!(
         arrived,
         "no {from_log:?}: {}\n{after}",
-        summary(&receiver.snapshot())
+        summary(&receiver.held())
     );
 }
 
@@ -682,7 +696,7 @@ fn env_logger_without_rust_log_exports_info() {
 #[test]
 fn setup_in_the_library_keeps_its_console_and_exports() {
     assert_merged("telemetry-lib", MERGE_SPAN, MERGE_LOG, &[]);
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let endpoint = receiver.endpoint();
     let run = merged()
         .after("telemetry-lib")
@@ -723,7 +737,7 @@ fn log_only_cli_keeps_its_console_and_stdout_and_exports_its_run() {
     let merged = merged();
     let before = merged.before("log-cli").run(&[]);
     before.assert_success();
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let endpoint = receiver.endpoint();
     let after = merged
         .after("log-cli")
@@ -751,7 +765,7 @@ fn cli_stdout_is_byte_identical_with_and_without_receiver() {
     before.assert_success();
     assert!(before.stdout.contains("gamma"), "{before}");
 
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let endpoint = receiver.endpoint();
     let up = merged
         .after("cli")
@@ -879,7 +893,7 @@ fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
         "{before}"
     );
 
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let endpoint = receiver.endpoint();
     let mut env_after = env.to_vec();
     env_after.push(("OTLP_GRPC_ENDPOINT", &endpoint));
@@ -899,20 +913,20 @@ fn service_of(bin: &str) -> &str {
 }
 
 /// `span` and `log` arrive from `service`, the log record inside the span's trace.
-fn assert_span_and_log(receiver: &OtlpReceiver, span: &str, log: &str, service: &str, run: &Run) {
+fn assert_span_and_log(receiver: &Collector, span: &str, log: &str, service: &str, run: &Run) {
     let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
         t.find_span(span).is_some() && t.find_log(log).is_some()
     });
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     assert!(
         arrived,
         "incomplete telemetry: {}\n{run}",
         summary(&telemetry)
     );
     let exported_span = telemetry.find_span(span).expect("checked above");
-    assert_eq!(exported_span.service_name(), Some(service), "{run}");
+    assert_eq!(&*exported_span.service, service, "{run}");
     let record = telemetry.find_log(log).expect("checked above");
-    assert_eq!(record.service_name(), Some(service), "{run}");
+    assert_eq!(&*record.service, service, "{run}");
     assert_eq!(
         record.record.trace_id, exported_span.span.trace_id,
         "the log record carries its span's trace id"
@@ -1223,7 +1237,7 @@ fn a_framework_from_a_path_gets_routed_request_spans() {
     );
     let shape = shape("routed");
     let receiver = assert_shape_exports(shape);
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     let span = telemetry.find_span(shape.span).expect("checked above");
     assert_eq!(span.attribute("http.route"), Some("/items/{id}"));
     assert_eq!(span.attribute("http.request.method"), Some("GET"));
@@ -1254,10 +1268,11 @@ fn a_hyper_service_gets_server_spans() {
     );
     let shape = shape("hyper-service");
     let receiver = assert_shape_exports(shape);
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     let request = |path: &str| {
         let span = telemetry
-            .spans()
+            .spans
+            .iter()
             .find(|s| s.span.name == "GET" && s.attribute("url.path") == Some(path));
         span.unwrap_or_else(|| panic!("no span for {path}: {}", summary(&telemetry)))
     };
@@ -1271,7 +1286,7 @@ fn a_hyper_service_gets_server_spans() {
     assert_eq!(traced.span.kind, 2, "SPAN_KIND_SERVER");
     assert_eq!(traced.attribute("http.request.method"), Some("GET"));
     assert_eq!(
-        int_attribute(&traced, "http.response.status_code"),
+        int_attribute(traced, "http.response.status_code"),
         Some(200)
     );
     assert_eq!(
@@ -1282,7 +1297,7 @@ fn a_hyper_service_gets_server_spans() {
     let failed = request("/fail");
     assert!(failed.span.parent_span_id.is_empty(), "a root span");
     assert_eq!(
-        int_attribute(&failed, "http.response.status_code"),
+        int_attribute(failed, "http.response.status_code"),
         Some(500)
     );
     assert_eq!(
@@ -1303,7 +1318,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn int_attribute(span: &cargo_otel::receiver::SpanView<'_>, key: &str) -> Option<i64> {
+fn int_attribute(span: &SpanRecord, key: &str) -> Option<i64> {
     use opentelemetry_proto::tonic::common::v1::any_value::Value;
     let value = span.span.attributes.iter().find(|kv| kv.key == key)?;
     match value.value.as_ref()?.value.as_ref()? {
@@ -1370,9 +1385,9 @@ fn init_again_changes_nothing_for_any_shape() {
 /// Runs the program before and after `init` with the default environment: the same exit
 /// code, stdout and console, and its span and log record at the receiver, from its own
 /// service. Returns the receiver.
-fn assert_shape_exports(shape: &Shape) -> OtlpReceiver {
+fn assert_shape_exports(shape: &Shape) -> Collector {
     let shapes = shapes();
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let endpoint = receiver.endpoint();
     let after = shapes
         .after(shape)
@@ -1606,7 +1621,7 @@ fn a_stale_lock_is_raised_to_what_the_stack_compiles_with() {
     let target_dir = shared_target_dir();
     cargo_build(&dir, &target_dir, &[]);
     let app = App::built(&target_dir.join("debug"), "stale-lock", "stale-lock");
-    let receiver = start_receiver(ReceiverConfig::loopback());
+    let receiver = start_receiver(CollectorConfig::loopback());
     let run = app.run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
     run.assert_success();
     assert_eq!(run.stdout, "stale-lock done\n", "{run}");

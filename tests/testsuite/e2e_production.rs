@@ -28,13 +28,14 @@ use std::{
     time::Duration,
 };
 
+use cargo_otel::backend::{Held, store::string_attribute};
+
 use crate::support::{
+    self,
+    collector::{Collector, CollectorConfig},
     program::{self, Run, Running},
     tls::Pki,
 };
-use cargo_otel::receiver::{OtlpReceiver, ReceiverConfig, Telemetry, string_attribute};
-
-use crate::support;
 
 /// How long telemetry may take to show up after the program has exited.
 const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,7 +50,7 @@ const WARNING: &str = "warning: OpenTelemetry: ";
 #[test]
 fn a_tls_collector_gets_spans_metrics_and_logs_over_https() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
+    let receiver = receiver(CollectorConfig::loopback().with_tls(pki.server(false)));
     let endpoint = receiver.endpoint();
     assert!(endpoint.starts_with("https://"), "{endpoint}");
     let run = after("all-signals").run(&[
@@ -62,7 +63,7 @@ fn a_tls_collector_gets_spans_metrics_and_logs_over_https() {
 #[test]
 fn per_signal_certificate_variables_and_mutual_tls() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(true)));
+    let receiver = receiver(CollectorConfig::loopback().with_tls(pki.server(true)));
     let endpoint = receiver.endpoint();
     let mut env = vec![("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), endpoint)];
     for signal in ["TRACES", "METRICS", "LOGS"] {
@@ -83,20 +84,20 @@ fn per_signal_certificate_variables_and_mutual_tls() {
 #[test]
 fn a_collector_that_requires_a_client_certificate_refuses_a_program_without_one() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(true)));
+    let receiver = receiver(CollectorConfig::loopback().with_tls(pki.server(true)));
     let run = cli_against(&[
         ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.ca)),
     ]);
     assert_unchanged_and_named_once(&run, "could not export");
     assert!(run.stderr.contains("CLIENT_CERTIFICATE"), "{run}");
-    assert!(receiver.snapshot().is_empty(), "{run}");
+    assert!(receiver.held().is_empty(), "{run}");
 }
 
 #[test]
 fn a_wrong_ca_fails_the_export_with_a_clear_warning_and_exit_code_0() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
+    let receiver = receiver(CollectorConfig::loopback().with_tls(pki.server(false)));
     let run = cli_against(&[
         ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.other_ca)),
@@ -105,14 +106,14 @@ fn a_wrong_ca_fails_the_export_with_a_clear_warning_and_exit_code_0() {
     for expected in ["UnknownIssuer", "set OTEL_EXPORTER_OTLP_CERTIFICATE"] {
         assert!(run.stderr.contains(expected), "{expected:?} in\n{run}");
     }
-    assert!(receiver.snapshot().is_empty(), "{run}");
+    assert!(receiver.held().is_empty(), "{run}");
 }
 
 /// The public roots do not know the test's CA either.
 #[test]
 fn otlp_grpc_endpoint_https_without_a_ca_is_named_once() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
+    let receiver = receiver(CollectorConfig::loopback().with_tls(pki.server(false)));
     let run = cli_against(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
     assert_unchanged_and_named_once(&run, "UnknownIssuer");
 }
@@ -120,7 +121,7 @@ fn otlp_grpc_endpoint_https_without_a_ca_is_named_once() {
 /// A receiver that refuses gzip proves the exports were compressed.
 #[test]
 fn gzip_compression_reaches_a_collector_that_takes_it() {
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let env = [
         ("OTLP_GRPC_ENDPOINT", receiver.endpoint()),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip".to_owned()),
@@ -129,13 +130,13 @@ fn gzip_compression_reaches_a_collector_that_takes_it() {
     let run = after("all-signals").run(&env);
     assert_all_signals(&receiver, &run);
 
-    let refusing = self::receiver(ReceiverConfig::loopback().without_gzip());
+    let refusing = self::receiver(CollectorConfig::loopback().without_gzip());
     let run = cli_against(&[
         ("OTLP_GRPC_ENDPOINT", &refusing.endpoint()),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
     ]);
     assert_unchanged_and_named_once(&run, "could not export");
-    assert!(refusing.snapshot().is_empty(), "{run}");
+    assert!(refusing.held().is_empty(), "{run}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ fn gzip_compression_reaches_a_collector_that_takes_it() {
 
 #[test]
 fn an_https_endpoint_in_front_of_a_plaintext_collector() {
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let https = receiver.endpoint().replace("http://", "https://");
     let run = cli_against(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &https)]);
     assert_unchanged_and_named_once(&run, "could not export");
@@ -151,7 +152,7 @@ fn an_https_endpoint_in_front_of_a_plaintext_collector() {
 
 #[test]
 fn a_schemeless_endpoint() {
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let schemeless = receiver.endpoint().replace("http://", "");
     let run = cli_against(&[("OTLP_GRPC_ENDPOINT", &schemeless)]);
     assert_unchanged_and_named_once(&run, "[OTEL020]");
@@ -174,7 +175,7 @@ fn an_unparsable_url() {
 #[test]
 fn a_missing_ca_file() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
+    let receiver = receiver(CollectorConfig::loopback().with_tls(pki.server(false)));
     let missing = pki.ca.with_file_name("no-such-ca.pem");
     let run = cli_against(&[
         ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
@@ -194,7 +195,7 @@ fn malformed_settings_are_named_once_and_the_rest_is_exported() {
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli", "[OTEL029]"),
         ("OTEL_EXPORTER_OTLP_INSECURE", "yes", "[OTEL020]"),
     ] {
-        let receiver = receiver(ReceiverConfig::loopback());
+        let receiver = receiver(CollectorConfig::loopback());
         let run = cli_against(&[
             ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
             (variable, value),
@@ -235,7 +236,7 @@ fn process_exit_in_main_flushes_first() {
 #[test]
 fn process_exit_in_a_helper_inside_a_span_flushes_first() {
     let receiver = assert_exit_flushes("exit-helper", "exit.work", "exit work done");
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     assert!(
         telemetry.find_log("giving up").is_some(),
         "the log written in the exiting span"
@@ -310,7 +311,7 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
     assert_eq!(before.status.code(), Some(1), "{before}");
     assert_eq!(before.stderr.trim_end(), PRINTED, "{before}");
     let disabled = after("error-main").run(&[("OTEL_SDK_DISABLED", "true")]);
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let run = after("error-main").run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
     assert_eq!(run.status.to_string(), before.status.to_string(), "{run}");
     assert_eq!(run.stdout, before.stdout, "{run}");
@@ -320,16 +321,16 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
     assert!(run.elapsed < EXIT_LIMIT, "took {:?}\n{run}", run.elapsed);
 
     let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
-        t.find_span("error-main").is_some() && t.log_records().any(|l| is_error(l.record))
+        t.find_span("error-main").is_some() && t.logs.iter().any(|l| is_error(&l.record))
     });
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&receiver.held())
     );
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     let span = telemetry.find_span("error-main").expect("checked");
-    let event = failed_with(span.span, MESSAGE);
+    let event = failed_with(&span.span, MESSAGE);
     let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
     assert_eq!(
         attribute("exception.type"),
@@ -338,8 +339,9 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
     assert_eq!(attribute("exception.message"), MESSAGE);
 
     let log = telemetry
-        .log_records()
-        .find(|l| is_error(l.record))
+        .logs
+        .iter()
+        .find(|l| is_error(&l.record))
         .expect("checked");
     assert_eq!(
         log.record.trace_id, span.span.trace_id,
@@ -364,7 +366,7 @@ fn a_panic_with_panic_abort_is_recorded_and_flushed_before_the_abort() {
         message: "abort boom",
         thread: "main",
     });
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     let outer = telemetry
         .find_span("abort.main")
         .expect("the outer span ended too");
@@ -406,7 +408,7 @@ fn sigterm_stops_a_server_without_handling_as_before_after_flushing() {
 fn an_ignored_signal_stays_ignored() {
     use std::os::unix::process::CommandExt as _;
 
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let mut command = program::command(
         &after("server").binary,
         &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
@@ -437,7 +439,7 @@ fn an_ignored_signal_stays_ignored() {
 #[cfg(unix)]
 #[test]
 fn a_program_that_handles_ctrl_c_itself_keeps_its_graceful_path() {
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let server = Running::start(program::command(
         &after("graceful").binary,
         &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
@@ -458,7 +460,7 @@ fn a_program_that_handles_ctrl_c_itself_keeps_its_graceful_path() {
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
-fn assert_all_signals(receiver: &OtlpReceiver, run: &Run) {
+fn assert_all_signals(receiver: &Collector, run: &Run) {
     assert!(run.status.success(), "{run}");
     assert!(!run.stderr.contains(WARNING), "{run}");
     let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
@@ -469,9 +471,9 @@ fn assert_all_signals(receiver: &OtlpReceiver, run: &Run) {
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&receiver.held())
     );
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     let span = telemetry.find_span("all.work").expect("checked");
     let log = telemetry.find_log("all work done").expect("checked");
     assert_eq!(
@@ -505,9 +507,9 @@ fn assert_unchanged_and_named_once(run: &Run, needle: &str) {
 
 /// The exit code of the build before `init`, and what came before the exit
 /// at the collector.
-fn assert_exit_flushes(bin: &str, span: &str, log: &str) -> OtlpReceiver {
+fn assert_exit_flushes(bin: &str, span: &str, log: &str) -> Collector {
     let before = before(bin).run(&[]);
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let run = after(bin).run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
     assert_eq!(run.status.code(), before.status.code(), "{run}");
     assert_eq!(run.stdout, before.stdout, "{run}");
@@ -531,10 +533,10 @@ struct Panicked {
 /// whose stack trace names the panicking function, and an ERROR log record
 /// in its trace with the same attributes. The program prints what it printed
 /// with telemetry off, and ends as it did before `init`.
-fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
+fn assert_panic_recorded(case: &Panicked) -> Collector {
     let before = before(case.bin).run(&[]);
     let disabled = after(case.bin).run(&[("OTEL_SDK_DISABLED", "true")]);
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let run = after(case.bin).run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
     assert_eq!(run.status.to_string(), before.status.to_string(), "{run}");
     assert_eq!(run.stdout, before.stdout, "{run}");
@@ -544,16 +546,16 @@ fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
     assert!(run.elapsed < EXIT_LIMIT, "took {:?}\n{run}", run.elapsed);
 
     let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
-        t.find_span(case.span).is_some() && t.log_records().any(|l| is_error(l.record))
+        t.find_span(case.span).is_some() && t.logs.iter().any(|l| is_error(&l.record))
     });
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&receiver.held())
     );
-    let telemetry = receiver.snapshot();
+    let telemetry = receiver.held();
     let span = telemetry.find_span(case.span).expect("checked");
-    let event = failed_with(span.span, case.message);
+    let event = failed_with(&span.span, case.message);
     let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
     assert_eq!(attribute("exception.type"), "panic");
     assert_eq!(attribute("exception.message"), case.message);
@@ -563,8 +565,9 @@ fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
     assert_frames(stacktrace, case.function);
 
     let log = telemetry
-        .log_records()
-        .find(|l| is_error(l.record))
+        .logs
+        .iter()
+        .find(|l| is_error(&l.record))
         .expect("checked");
     assert_eq!(
         log.record.trace_id, span.span.trace_id,
@@ -647,7 +650,7 @@ fn assert_stopped_by(signal: i32) {
     let before = before.wait();
     assert_eq!(signal_of(&before), Some(signal), "{before}");
 
-    let receiver = receiver(ReceiverConfig::loopback());
+    let receiver = receiver(CollectorConfig::loopback());
     let server = Running::start(program::command(
         &after("server").binary,
         &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
@@ -661,21 +664,22 @@ fn assert_stopped_by(signal: i32) {
     assert_arrived(&receiver, "server.request", "request handled", &run);
 }
 
-fn assert_arrived(receiver: &OtlpReceiver, span: &str, log: &str, run: &Run) {
+fn assert_arrived(receiver: &Collector, span: &str, log: &str, run: &Run) {
     let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
         t.find_span(span).is_some() && t.find_log(log).is_some()
     });
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&receiver.held())
     );
 }
 
-fn summary(t: &Telemetry) -> (Vec<String>, Vec<String>) {
-    let spans = t.spans().map(|v| v.span.name.clone()).collect();
+fn summary(t: &Held) -> (Vec<String>, Vec<String>) {
+    let spans = t.spans.iter().map(|v| v.span.name.clone()).collect();
     let logs = t
-        .log_records()
+        .logs
+        .iter()
         .map(|v| v.body_text().unwrap_or_default().to_owned())
         .collect();
     (spans, logs)
@@ -684,8 +688,8 @@ fn summary(t: &Telemetry) -> (Vec<String>, Vec<String>) {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn receiver(config: ReceiverConfig) -> OtlpReceiver {
-    OtlpReceiver::start(config).expect("start the OTLP receiver")
+fn receiver(config: CollectorConfig) -> Collector {
+    Collector::start(config)
 }
 
 fn path(path: &Path) -> &str {
