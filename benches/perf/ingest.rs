@@ -27,6 +27,7 @@ use std::{
 use crate::{
     Settings,
     report::{Row, Target},
+    support,
 };
 use cargo_otel::backend::{Backend, BackendConfig, Caps, Sink, collector};
 use opentelemetry_proto::tonic::{
@@ -369,21 +370,9 @@ struct Flood {
 /// twice the log cap and twice the metric point cap. `quiet` turns its
 /// terminal feed off (`--quiet`).
 fn flood_serve(pool: &[Bytes], quiet: bool) -> Flood {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-otel"))
-        .args([
-            "otel",
-            "serve",
-            "--grpc-port",
-            "0",
-            "--http-port",
-            "0",
-            "--ui-port",
-            "0",
-            "--api-key",
-            API_KEY,
-        ])
+    let mut child = support::backend::serve_command(&std::env::temp_dir())
+        .args(["--api-key", API_KEY])
         .args(quiet.then_some("--quiet"))
-        .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -964,7 +964,7 @@ fn a_detached_dashboard_is_healthy_and_accepts_the_round_trip() {
     cleanup.container(&container_name(&fixture));
     let dash = support::cargo_otel(&fixture.root)
         .args(["dash", "--detach", "--print-env", "--pull", "never"])
-        .args(["--ui-port", "0", "--grpc-port", "0", "--http-port", "0"])
+        .args(support::backend::FREE_PORTS)
         .output()
         .unwrap();
     assert!(

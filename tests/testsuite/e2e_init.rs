@@ -198,7 +198,7 @@ fn dash_local(args: &[&std::ffi::OsStr]) -> (std::process::Output, String) {
     let output = support::output_one_build_at_a_time(
         support::cargo_otel(&apps.standalone)
             .args(["dash", "--backend", "local"])
-            .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+            .args(support::backend::FREE_PORTS)
             .args(args)
             .env("CARGO_TARGET_DIR", &apps.target_dir)
             .stdin(Stdio::null()),
@@ -227,7 +227,7 @@ fn dash_stops_at_once_when_the_build_fails() {
     .unwrap();
     let output = support::cargo_otel(root)
         .args(["dash", "--backend", "local", "--keep"])
-        .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+        .args(support::backend::FREE_PORTS)
         .env("CARGO_TARGET_DIR", root.join("target"))
         .stdin(Stdio::null())
         .output()
