@@ -1,6 +1,7 @@
 //! End to end: `cargo otel init` instruments plain crates (fixtures under
 //! `tests/fixtures/e2e/`), they are built, and the resulting programs export their traces,
-//! metrics and logs to an in-process OTLP/gRPC receiver when they exit normally.
+//! metrics and logs to the backend's OTLP/gRPC collector and store, in process, when they exit
+//! normally.
 //!
 //! Covered: a standalone crate with a multi-thread Tokio `main`; a workspace with a plain
 //! `fn main` member (saved with byte order marks and CRLF line ends) and a current-thread
@@ -83,22 +84,22 @@ fn sync_main_exits_promptly_without_receiver() {
 #[test]
 fn api_key_from_otel_exporter_otlp_headers_is_accepted() {
     let app = &apps().multi;
-    let receiver = start_receiver(CollectorConfig::loopback().with_api_key(API_KEY));
+    let collector = start_collector(CollectorConfig::loopback().with_api_key(API_KEY));
     let headers = format!("x-otlp-api-key={API_KEY}");
     let run = app.run(&[
-        ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_HEADERS", &headers),
     ]);
     run.assert_success();
-    assert_all_signals_correlated(&receiver, app, &run);
+    assert_all_signals_correlated(&collector, app, &run);
 }
 
 #[test]
 fn wrong_api_key_is_rejected_and_the_program_still_exits_promptly() {
     let app = &apps().current;
-    let receiver = start_receiver(CollectorConfig::loopback().with_api_key(API_KEY));
+    let collector = start_collector(CollectorConfig::loopback().with_api_key(API_KEY));
     let run = app.run(&[
-        ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_HEADERS", "x-otlp-api-key=not-the-key"),
     ]);
     run.assert_success();
@@ -108,7 +109,7 @@ fn wrong_api_key_is_rejected_and_the_program_still_exits_promptly() {
         run.elapsed
     );
     assert!(
-        receiver.held().is_empty(),
+        collector.held().is_empty(),
         "rejected telemetry was stored\n{run}"
     );
 }
@@ -258,26 +259,26 @@ fn a_member_with_byte_order_marks_and_crlf_keeps_them() {
 // Assertions
 
 fn assert_exports_arrive(app: &App) {
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = start_collector(CollectorConfig::loopback());
+    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     run.assert_success();
     assert!(
         run.stdout.contains(&app.stdout_line),
         "missing stdout line\n{run}"
     );
-    assert_all_signals_correlated(&receiver, app, &run);
+    assert_all_signals_correlated(&collector, app, &run);
 }
 
 /// A span, a log record inside it and the counter, all from `app`'s service, with the log
 /// record pointing at the span.
-fn assert_all_signals_correlated(receiver: &Collector, app: &App, run: &Run) {
+fn assert_all_signals_correlated(collector: &Collector, app: &App, run: &Run) {
     let complete = |t: &Held| {
         t.find_span(SPAN_NAME).is_some()
             && t.find_log(LOG_BODY).is_some()
             && t.find_metric(COUNTER_NAME).is_some()
     };
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, complete);
-    let telemetry = receiver.held();
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, complete);
+    let telemetry = collector.held();
     assert!(
         arrived,
         "incomplete telemetry: {}\n{run}",
@@ -327,7 +328,7 @@ fn assert_exits_promptly_without_receiver(app: &App) {
     );
 }
 
-fn start_receiver(config: CollectorConfig) -> Collector {
+fn start_collector(config: CollectorConfig) -> Collector {
     Collector::start(config)
 }
 
@@ -668,8 +669,8 @@ fn env_logger_without_rust_log_exports_info() {
     let merged = merged();
     let before = merged.before("env-logger").run(&[]);
     before.assert_success();
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let after = merged
         .after("env-logger")
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
@@ -679,14 +680,14 @@ fn env_logger_without_rust_log_exports_info() {
         console(&before),
         "before:\n{before}\nafter:\n{after}"
     );
-    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, "env-logger", &after);
+    assert_span_and_log(&collector, MERGE_SPAN, MERGE_LOG, "env-logger", &after);
     // Logged before the span: a record of its own.
     let from_log = "env_logger still formats this line";
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| t.find_log(from_log).is_some());
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| t.find_log(from_log).is_some());
     assert!(
         arrived,
         "no {from_log:?}: {}\n{after}",
-        summary(&receiver.held())
+        summary(&collector.held())
     );
 }
 
@@ -696,13 +697,13 @@ fn env_logger_without_rust_log_exports_info() {
 #[test]
 fn setup_in_the_library_keeps_its_console_and_exports() {
     assert_merged("telemetry-lib", MERGE_SPAN, MERGE_LOG, &[]);
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let run = merged()
         .after("telemetry-lib")
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
     assert_span_and_log(
-        &receiver,
+        &collector,
         MERGE_SPAN,
         "a `log` record, through LogTracer",
         service_of("telemetry-lib"),
@@ -737,16 +738,16 @@ fn log_only_cli_keeps_its_console_and_stdout_and_exports_its_run() {
     let merged = merged();
     let before = merged.before("log-cli").run(&[]);
     before.assert_success();
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let after = merged
         .after("log-cli")
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
     after.assert_success();
     assert_eq!(after.stdout, before.stdout, "stdout changed\n{after}");
     assert_eq!(after.stderr, before.stderr, "console changed\n{after}");
-    assert_span_and_log(&receiver, "log-cli", MERGE_LOG, "log-cli", &after);
-    assert_span_and_log(&receiver, "log-cli", "counting rows", "log-cli", &after);
+    assert_span_and_log(&collector, "log-cli", MERGE_LOG, "log-cli", &after);
+    assert_span_and_log(&collector, "log-cli", "counting rows", "log-cli", &after);
 }
 
 /// Class 5: a program's own `log::Log`, installed from another module: its console, and
@@ -756,7 +757,7 @@ fn own_logger_keeps_its_console_and_exports() {
     assert_merged("own-logger", "own-logger", MERGE_LOG, &[]);
 }
 
-/// A CLI's stdout is its product: byte for byte the same after `init`, whether the receiver is
+/// A CLI's stdout is its product: byte for byte the same after `init`, whether the collector is
 /// up or nothing listens.
 #[test]
 fn cli_stdout_is_byte_identical_with_and_without_receiver() {
@@ -765,17 +766,17 @@ fn cli_stdout_is_byte_identical_with_and_without_receiver() {
     before.assert_success();
     assert!(before.stdout.contains("gamma"), "{before}");
 
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let up = merged
         .after("cli")
         .run(&[("RUST_LOG", "debug"), ("OTLP_GRPC_ENDPOINT", &endpoint)]);
     up.assert_success();
     assert_eq!(
         up.stdout, before.stdout,
-        "stdout changed with the receiver up\n{up}"
+        "stdout changed with the collector up\n{up}"
     );
-    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, "cli", &up);
+    assert_span_and_log(&collector, MERGE_SPAN, MERGE_LOG, "cli", &up);
 
     let nowhere = format!("http://{}", unused_loopback_port());
     let down = merged
@@ -883,7 +884,7 @@ const MERGED_BINS: [&str; 13] = [
 ];
 
 /// Before and after `init`: the same console (timestamps aside) on both streams, and after,
-/// the span with its log record at the receiver.
+/// the span with its log record at the collector.
 fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
     let merged = merged();
     let before = merged.before(bin).run(env);
@@ -893,14 +894,14 @@ fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
         "{before}"
     );
 
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let mut env_after = env.to_vec();
     env_after.push(("OTLP_GRPC_ENDPOINT", &endpoint));
     let after = merged.after(bin).run(&env_after);
     after.assert_success();
     assert_same_console(&before, &after);
-    assert_span_and_log(&receiver, span, log, service_of(bin), &after);
+    assert_span_and_log(&collector, span, log, service_of(bin), &after);
 }
 
 /// The `service.name` a merged program reports: its binary's, or the
@@ -913,11 +914,11 @@ fn service_of(bin: &str) -> &str {
 }
 
 /// `span` and `log` arrive from `service`, the log record inside the span's trace.
-fn assert_span_and_log(receiver: &Collector, span: &str, log: &str, service: &str, run: &Run) {
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
+fn assert_span_and_log(collector: &Collector, span: &str, log: &str, service: &str, run: &Run) {
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| {
         t.find_span(span).is_some() && t.find_log(log).is_some()
     });
-    let telemetry = receiver.held();
+    let telemetry = collector.held();
     assert!(
         arrived,
         "incomplete telemetry: {}\n{run}",
@@ -1236,15 +1237,15 @@ fn a_framework_from_a_path_gets_routed_request_spans() {
         shapes.init_output["routed"]
     );
     let shape = shape("routed");
-    let receiver = assert_shape_exports(shape);
-    let telemetry = receiver.held();
+    let collector = assert_shape_exports(shape);
+    let telemetry = collector.held();
     let span = telemetry.find_span(shape.span).expect("checked above");
     assert_eq!(span.attribute("http.route"), Some("/items/{id}"));
     assert_eq!(span.attribute("http.request.method"), Some("GET"));
     assert_eq!(span.span.kind, 2, "SPAN_KIND_SERVER");
     // The request span is not a `tracing` span: the console with `RUST_LOG` is unchanged too.
     let before = shapes.before(shape).run(&[("RUST_LOG", "info")]);
-    let endpoint = receiver.endpoint();
+    let endpoint = collector.endpoint();
     let after = shapes
         .after(shape)
         .run(&[("RUST_LOG", "info"), ("OTLP_GRPC_ENDPOINT", &endpoint)]);
@@ -1267,8 +1268,8 @@ fn a_hyper_service_gets_server_spans() {
         "{said}"
     );
     let shape = shape("hyper-service");
-    let receiver = assert_shape_exports(shape);
-    let telemetry = receiver.held();
+    let collector = assert_shape_exports(shape);
+    let telemetry = collector.held();
     let request = |path: &str| {
         let span = telemetry
             .spans
@@ -1383,12 +1384,12 @@ fn init_again_changes_nothing_for_any_shape() {
 }
 
 /// Runs the program before and after `init` with the default environment: the same exit
-/// code, stdout and console, and its span and log record at the receiver, from its own
-/// service. Returns the receiver.
+/// code, stdout and console, and its span and log record at the collector, from its own
+/// service. Returns the collector.
 fn assert_shape_exports(shape: &Shape) -> Collector {
     let shapes = shapes();
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let after = shapes
         .after(shape)
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
@@ -1403,8 +1404,8 @@ fn assert_shape_exports(shape: &Shape) -> Collector {
             assert_same_console(&before, &after);
         }
     }
-    assert_span_and_log(&receiver, shape.span, shape.log, shape.program, &after);
-    receiver
+    assert_span_and_log(&collector, shape.span, shape.log, shape.program, &after);
+    collector
 }
 
 struct Shapes {
@@ -1621,12 +1622,12 @@ fn a_stale_lock_is_raised_to_what_the_stack_compiles_with() {
     let target_dir = shared_target_dir();
     cargo_build(&dir, &target_dir, &[]);
     let app = App::built(&target_dir.join("debug"), "stale-lock", "stale-lock");
-    let receiver = start_receiver(CollectorConfig::loopback());
-    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = start_collector(CollectorConfig::loopback());
+    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     run.assert_success();
     assert_eq!(run.stdout, "stale-lock done\n", "{run}");
     assert_span_and_log(
-        &receiver,
+        &collector,
         "stale.work",
         "stale-lock did its work",
         "stale-lock",
