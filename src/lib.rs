@@ -24,7 +24,6 @@ pub mod ops;
 pub mod paths;
 pub mod ports;
 pub mod project;
-pub mod receiver;
 pub mod secret;
 pub mod shell;
 pub mod signals;

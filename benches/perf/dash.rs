@@ -38,7 +38,6 @@ const PACKAGE: &str = "bench-generated";
 const SPAN: &str = "first span";
 /// Longest a run may take before the benchmark gives up.
 const PATIENCE: Duration = Duration::from_secs(300);
-const ANY_PORT: [&str; 6] = ["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"];
 
 struct Bench<'a> {
     workspace: &'a Path,
@@ -189,7 +188,7 @@ impl Bench<'_> {
         let mut child = self
             .cargo_otel()
             .args(["dash", "-p", PACKAGE, "--backend", "local"])
-            .args(ANY_PORT)
+            .args(support::backend::FREE_PORTS)
             .args(["--", "first-span"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -211,7 +210,7 @@ impl Bench<'_> {
         let mut serve = self
             .cargo_otel()
             .arg("serve")
-            .args(ANY_PORT)
+            .args(support::backend::FREE_PORTS)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -232,7 +231,7 @@ impl Bench<'_> {
         let started = SystemTime::now();
         let output = work::checked(
             self.docker_dash_command(image)
-                .args(ANY_PORT)
+                .args(support::backend::FREE_PORTS)
                 .args(["--", "first-span"])
                 .stdin(Stdio::null()),
         );
@@ -246,7 +245,7 @@ impl Bench<'_> {
         let output = work::checked(
             self.docker_dash_command(image)
                 .args(["--detach", "--print-env"])
-                .args(ANY_PORT)
+                .args(support::backend::FREE_PORTS)
                 .stdin(Stdio::null()),
         );
         let env = exports(&output.stdout[..]);

@@ -27,11 +27,9 @@ use std::{
 use crate::{
     Settings,
     report::{Row, Target},
+    support,
 };
-use cargo_otel::{
-    backend::{Backend, BackendConfig, Caps, Sink},
-    receiver::serve_grpc,
-};
+use cargo_otel::backend::{Backend, BackendConfig, Caps, Sink, collector};
 use opentelemetry_proto::tonic::{
     collector::{
         logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
@@ -55,7 +53,7 @@ use tonic::{
     Request,
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
     codegen::http::uri::PathAndQuery,
-    transport::Channel,
+    transport::{Channel, Server, server::TcpIncoming},
 };
 
 const SPANS_PER_BATCH: u64 = 512;
@@ -198,12 +196,18 @@ fn ingest_run(receiver: Receiver, clients: usize, pool: &[Bytes]) -> f64 {
                 let shutdown = async move {
                     let _ = stopped.wait_for(|&stop| stop).await;
                 };
-                tokio::spawn(serve_grpc(
-                    listener,
-                    Arc::new(Discard),
-                    Some(API_KEY),
-                    shutdown,
-                ));
+                let (traces, metrics, logs) =
+                    collector::services(Arc::new(Discard), Some(API_KEY), true);
+                tokio::spawn(
+                    Server::builder()
+                        .add_service(traces)
+                        .add_service(metrics)
+                        .add_service(logs)
+                        .serve_with_incoming_shutdown(
+                            TcpIncoming::from(listener).with_nodelay(Some(true)),
+                            shutdown,
+                        ),
+                );
                 endpoint
             });
             (endpoint, Stop::Baseline(stop))
@@ -366,21 +370,9 @@ struct Flood {
 /// twice the log cap and twice the metric point cap. `quiet` turns its
 /// terminal feed off (`--quiet`).
 fn flood_serve(pool: &[Bytes], quiet: bool) -> Flood {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-otel"))
-        .args([
-            "otel",
-            "serve",
-            "--grpc-port",
-            "0",
-            "--http-port",
-            "0",
-            "--ui-port",
-            "0",
-            "--api-key",
-            API_KEY,
-        ])
+    let mut child = support::backend::serve_command(&std::env::temp_dir())
+        .args(["--api-key", API_KEY])
         .args(quiet.then_some("--quiet"))
-        .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -28,7 +28,7 @@ use crate::secret::API_KEY_HEADER;
 
 /// Where received export requests go: the pipeline to the store, the
 /// terminal feed and the save file (OTLP/HTTP hands its requests over here
-/// too); the test receiver's unbounded store.
+/// too), or the [`Store`](super::Store) alone.
 pub trait Sink: Send + Sync + 'static {
     fn traces(&self, request: ExportTraceServiceRequest);
     fn metrics(&self, request: ExportMetricsServiceRequest);
@@ -37,7 +37,7 @@ pub trait Sink: Send + Sync + 'static {
 
 /// Implements all three collector services by handing every request to one [`Sink`].
 #[derive(Clone)]
-pub(crate) struct Collector {
+pub struct Collector {
     sink: Arc<dyn Sink>,
 }
 
@@ -85,13 +85,13 @@ impl LogsService for Collector {
 /// way the Aspire dashboard does in its `ApiKey` authentication mode. It runs on the request
 /// headers, before the message is decoded, so a rejected export is never stored.
 #[derive(Clone)]
-pub(crate) struct ApiKeyCheck {
+pub struct ApiKeyCheck {
     expected: Option<Arc<[u8]>>,
 }
 
 impl ApiKeyCheck {
     /// `None` accepts every request.
-    pub(crate) fn new(expected: Option<&str>) -> Self {
+    fn new(expected: Option<&str>) -> Self {
         Self {
             expected: expected.map(|key| Arc::from(key.as_bytes())),
         }
@@ -119,17 +119,16 @@ impl Interceptor for ApiKeyCheck {
     }
 }
 
-pub(crate) type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKeyCheck>;
-pub(crate) type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
-pub(crate) type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
+pub type Traces = InterceptedService<TraceServiceServer<Collector>, ApiKeyCheck>;
+pub type Metrics = InterceptedService<MetricsServiceServer<Collector>, ApiKeyCheck>;
+pub type Logs = InterceptedService<LogsServiceServer<Collector>, ApiKeyCheck>;
 
-/// The three services, wired to `sink` and guarded by `check`; taking
-/// gzip-compressed requests (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`) if `gzip`.
-pub(crate) fn services(
-    sink: Arc<dyn Sink>,
-    check: &ApiKeyCheck,
-    gzip: bool,
-) -> (Traces, Metrics, Logs) {
+/// The three services, wired to `sink` and requiring `api_key` if set;
+/// taking gzip-compressed requests (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`)
+/// if `gzip`. The backend serves them on its gRPC port; a test serves them
+/// where a collector of its own is wanted (over TLS, without gzip).
+pub fn services(sink: Arc<dyn Sink>, api_key: Option<&str>, gzip: bool) -> (Traces, Metrics, Logs) {
+    let check = ApiKeyCheck::new(api_key);
     let collector = Collector { sink };
     let mut traces = TraceServiceServer::new(collector.clone());
     let mut metrics = MetricsServiceServer::new(collector.clone());
@@ -142,6 +141,6 @@ pub(crate) fn services(
     (
         InterceptedService::new(traces, check.clone()),
         InterceptedService::new(metrics, check.clone()),
-        InterceptedService::new(logs, check.clone()),
+        InterceptedService::new(logs, check),
     )
 }

@@ -2,7 +2,7 @@
 //! in-memory store, a web view and a terminal feed out. `cargo otel serve`
 //! runs it alone; `cargo otel dash --backend local` runs a crate against it.
 
-pub(crate) mod collector;
+pub mod collector;
 pub mod feed;
 mod http;
 pub mod limits;
@@ -20,4 +20,4 @@ pub use collector::Sink;
 pub use feed::Feed;
 pub use limits::{Caps, Connections};
 pub use server::{Backend, BackendConfig, Settings};
-pub use store::{LogRecordEntry, SpanRecord, Store};
+pub use store::{Held, LogRecordEntry, SpanRecord, Store};

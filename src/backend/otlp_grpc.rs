@@ -11,10 +11,7 @@ use futures_util::stream;
 use tokio::sync::watch;
 use tonic::transport::Server;
 
-use super::{
-    Sink,
-    collector::{ApiKeyCheck, services},
-};
+use super::{Sink, collector::services};
 use super::{limits::Connections, listen::Listener};
 
 /// Serves until `stop` turns true, then lets open connections finish. The
@@ -26,7 +23,7 @@ pub(super) async fn serve(
     limits: Connections,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let (traces, metrics, logs) = services(sink, &ApiKeyCheck::new(api_key), true);
+    let (traces, metrics, logs) = services(sink, api_key, true);
     // Never ends and never fails: `accept` waits out both.
     let incoming = stream::unfold(listener, |listener| async move {
         let io = listener.accept().await;

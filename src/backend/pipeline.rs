@@ -45,3 +45,18 @@ impl Sink for Pipeline {
         }
     }
 }
+
+/// The store alone: no feed, no save file.
+impl Sink for Store {
+    fn traces(&self, request: ExportTraceServiceRequest) {
+        self.ingest_spans(request, None);
+    }
+
+    fn metrics(&self, request: ExportMetricsServiceRequest) {
+        self.ingest_metrics(request);
+    }
+
+    fn logs(&self, request: ExportLogsServiceRequest) {
+        self.ingest_logs(request);
+    }
+}

@@ -19,11 +19,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::support::backend::{
-    GRPC_TRACES, KillOnDrop, Serve, Unread, channel, eventually, otlp_post, resource,
-    serve_command, sigint, string, trace_id, traces, with_key,
-};
-use crate::support::http::{HttpResponse, WebSession, http, raw};
 use cargo_otel::backend::{Backend, BackendConfig, model::Summary};
 use opentelemetry_proto::tonic::{
     collector::{
@@ -39,6 +34,11 @@ use tokio::runtime::Runtime;
 use tonic::{Code, codec::CompressionEncoding};
 
 use crate::support;
+use crate::support::backend::{
+    GRPC_TRACES, KillOnDrop, Serve, Unread, channel, eventually, otlp_post, resource,
+    serve_command, sigint, string, trace_id, traces, with_key,
+};
+use crate::support::http::{HttpResponse, WebSession, http, raw};
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -165,17 +165,8 @@ fn telemetry_text_reaches_the_terminal_feed_escaped() {
 /// within [`PATIENCE`]; returns its exit code and stderr.
 fn refused(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let mut command = support::cargo_otel(dir.path());
+    let mut command = serve_command(dir.path());
     command
-        .args([
-            "serve",
-            "--grpc-port",
-            "0",
-            "--http-port",
-            "0",
-            "--ui-port",
-            "0",
-        ])
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())

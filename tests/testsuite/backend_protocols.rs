@@ -7,11 +7,6 @@
 
 use std::net::SocketAddr;
 
-use crate::support::backend::{
-    GRPC_LOGS, GRPC_METRICS, GRPC_TRACES, Serve, Unread, channel, counter, eventually, grpc_raw,
-    logs, otlp_post, sigint, trace_id, traces, with_key,
-};
-use crate::support::http::{Framing, HttpResponse, WebSession, http, http_framed};
 use cargo_otel::backend::{
     Backend, BackendConfig,
     model::{Counts, LogEntry, MetricSeries, Summary, TraceDetail, TraceSummary},
@@ -32,6 +27,11 @@ use tokio::runtime::Runtime;
 use tonic::Code;
 
 use crate::support;
+use crate::support::backend::{
+    GRPC_LOGS, GRPC_METRICS, GRPC_TRACES, Serve, Unread, channel, counter, eventually, grpc_raw,
+    logs, otlp_post, sigint, trace_id, traces, with_key,
+};
+use crate::support::http::{Framing, HttpResponse, WebSession, http, http_framed};
 
 const API_KEY: &str = "test-api-key-0123456789";
 const BROWSER_TOKEN: &str = "test-browser-token";

@@ -16,10 +16,10 @@ use std::{
     time::Duration,
 };
 
-use crate::support::backend::{PATIENCE, Serve, eventually};
 use cargo_otel::backend::model::{LogEntry, MetricSeries, TraceDetail, TraceSummary};
 
 use crate::support;
+use crate::support::backend::{PATIENCE, Serve, eventually};
 
 /// Pinned, and released together (the exporter requires the SDK of its own version).
 const REQUIREMENTS: [&str; 2] = [

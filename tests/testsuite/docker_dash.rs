@@ -17,18 +17,16 @@ use std::{
     time::{Duration, Instant},
 };
 
+use bollard::Docker;
+
+use crate::support;
 use crate::support::docker::{
     PATIENCE, container_exists, docker, inspect_container, local_registry, post_otlp_json,
     published_ports, push_to, remove_container, stand_in_image,
 };
 use crate::support::http::WebSession;
-use bollard::Docker;
-
-use crate::support;
 
 const SPAN: &str = "e2e.work";
-/// Tests run in parallel: every dashboard on ports of the daemon's choosing.
-const FREE_PORTS: [&str; 6] = ["--ui-port", "0", "--grpc-port", "0", "--http-port", "0"];
 const SHUTDOWN_SPAN: &str = "e2e.shutdown";
 
 /// A fresh copy of `demo-multi`, instrumented by `cargo otel init`; its own
@@ -82,7 +80,7 @@ impl Project {
             .env("CARGO_TARGET_DIR", target_dir())
             .stdin(Stdio::null());
         if !args.contains(&"--grpc-port") {
-            command.args(FREE_PORTS);
+            command.args(support::backend::FREE_PORTS);
         }
         command
     }

@@ -14,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support;
 use crate::support::docker::{
     Cleanup, DASHBOARD_PORTS, PATIENCE, TEST_LABEL, container_logs, docker, image_exists,
     inspect_container, local_registry, otlp_json_log, otlp_json_trace, post_otlp_json,
@@ -21,8 +22,6 @@ use crate::support::docker::{
     wait_healthy,
 };
 use crate::support::http::{WebSession, http};
-
-use crate::support;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 const API_KEY: &str = "infra-test-api-key";

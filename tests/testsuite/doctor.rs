@@ -1,7 +1,8 @@
 //! `cargo otel doctor` end to end: the real binary over fixture crates
 //! (metadata and committed lockfiles only, nothing is compiled), real
-//! OTLP/gRPC into our receiver, and for each check one case that triggers
-//! it and one where it passes, asserted by id and status in `--format json`.
+//! OTLP/gRPC into the backend's collector and store, and for each check one
+//! case that triggers it and one where it passes, asserted by id and status
+//! in `--format json`.
 
 use std::{
     io::{Read as _, Write as _},
@@ -12,13 +13,13 @@ use std::{
     time::Duration,
 };
 
-use cargo_otel::{
-    receiver::{OtlpReceiver, ReceiverConfig},
-    secret::API_KEY_HEADER,
-};
+use cargo_otel::secret::API_KEY_HEADER;
 use serde_json::Value;
 
-use crate::support;
+use crate::support::{
+    self,
+    collector::{Collector, CollectorConfig},
+};
 
 /// A fixture from `tests/fixtures/doctor/<name>` in a temporary directory,
 /// with the module this version generates at `src/otel.rs`.
@@ -103,15 +104,15 @@ fn finding(report: &Value, id: &str) -> String {
     check(report, id)["finding"].as_str().unwrap().to_owned()
 }
 
-/// A receiver that accepts everything, for runs that are not about the round trip.
-fn receiver() -> OtlpReceiver {
-    OtlpReceiver::start(ReceiverConfig::loopback()).unwrap()
+/// A collector that accepts everything, for runs that are not about the round trip.
+fn collector() -> Collector {
+    Collector::start(CollectorConfig::loopback())
 }
 
-/// Runs `doctor --fix` against an accepting receiver.
+/// Runs `doctor --fix` against an accepting collector.
 fn fix(fixture: &Fixture) -> (Value, Output) {
-    let receiver = receiver();
-    let endpoint = receiver.endpoint();
+    let collector = collector();
+    let endpoint = collector.endpoint();
     doctor(
         &fixture.root,
         &[("OTLP_GRPC_ENDPOINT", &endpoint)],
@@ -119,10 +120,10 @@ fn fix(fixture: &Fixture) -> (Value, Output) {
     )
 }
 
-/// Runs doctor against an accepting receiver.
+/// Runs doctor against an accepting collector.
 fn diagnose(fixture: &Fixture, env: &[(&str, &str)]) -> Value {
-    let receiver = receiver();
-    let endpoint = receiver.endpoint();
+    let collector = collector();
+    let endpoint = collector.endpoint();
     let mut all = vec![("OTLP_GRPC_ENDPOINT", endpoint.as_str())];
     all.extend_from_slice(env);
     doctor(&fixture.root, &all, &[]).0
@@ -131,10 +132,10 @@ fn diagnose(fixture: &Fixture, env: &[(&str, &str)]) -> Value {
 #[test]
 fn a_healthy_crate_passes_every_project_environment_and_round_trip_check() {
     let fixture = Fixture::new("healthy");
-    let receiver = receiver();
+    let collector = collector();
     let (report, output) = doctor(
         &fixture.root,
-        &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
+        &[("OTLP_GRPC_ENDPOINT", &collector.endpoint())],
         &[],
     );
     assert_eq!(report["schema_version"], 1);
@@ -149,12 +150,12 @@ fn a_healthy_crate_passes_every_project_environment_and_round_trip_check() {
     }
     assert_eq!(output.status.code(), Some(0), "{report:#}");
     // What arrived is real telemetry from the exporter the module uses.
-    let arrived = receiver.wait_until(Duration::from_secs(5), |t| {
+    let arrived = collector.wait_until(Duration::from_secs(5), |t| {
         t.find_span("cargo otel doctor").is_some()
             && t.find_metric("cargo_otel.doctor.round_trips").is_some()
             && t.find_log("cargo otel doctor: round trip").is_some()
     });
-    assert!(arrived, "{:?}", receiver.snapshot());
+    assert!(arrived, "{:?}", collector.held());
     // Doctor writes nothing.
     assert!(!fixture.path("compose.otel.yaml").exists());
 }
@@ -162,10 +163,10 @@ fn a_healthy_crate_passes_every_project_environment_and_round_trip_check() {
 #[test]
 fn outside_a_project_the_package_check_fails_and_project_checks_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let receiver = receiver();
+    let collector = collector();
     let (report, output) = doctor(
         dir.path(),
-        &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
+        &[("OTLP_GRPC_ENDPOINT", &collector.endpoint())],
         &[],
     );
     assert_status(&report, "OTEL001", "error");
@@ -229,8 +230,8 @@ fn tracing_opentelemetry_one_minor_behind_is_an_error_that_fix_repairs() {
 
     // --dry-run shows the change and writes nothing.
     let before = fixture.read("Cargo.toml");
-    let receiver = receiver();
-    let env = [("OTLP_GRPC_ENDPOINT", receiver.endpoint())];
+    let collector = collector();
+    let env = [("OTLP_GRPC_ENDPOINT", collector.endpoint())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (report, _) = doctor(&fixture.root, &env, &["--fix", "--dry-run"]);
     let diff = report["diff"].as_str().unwrap_or_default();
@@ -293,10 +294,10 @@ fn the_repaired_crate_builds_and_exports() {
         "{}",
         support::cargo_errors(&String::from_utf8_lossy(&build.stderr))
     );
-    let receiver = receiver();
+    let collector = collector();
     let run = std::process::Command::new(target_dir.join("debug/demo"))
         .env_clear()
-        .env("OTLP_GRPC_ENDPOINT", receiver.endpoint())
+        .env("OTLP_GRPC_ENDPOINT", collector.endpoint())
         .output()
         .unwrap();
     assert!(
@@ -305,10 +306,10 @@ fn the_repaired_crate_builds_and_exports() {
         String::from_utf8_lossy(&run.stderr)
     );
     // The guard now lives until `main` returns, so the record is flushed.
-    let arrived = receiver.wait_until(Duration::from_secs(5), |t| {
+    let arrived = collector.wait_until(Duration::from_secs(5), |t| {
         t.find_log("repaired by doctor").is_some()
     });
-    assert!(arrived, "{:?}", receiver.snapshot());
+    assert!(arrived, "{:?}", collector.held());
 }
 
 #[test]
@@ -350,8 +351,8 @@ fn exporter_features_that_cannot_work() {
         otlp,
         "opentelemetry-otlp = { version = \"0.33.1\", features = [\"reqwest-client\"] }",
     );
-    let receiver = receiver();
-    let https = receiver.endpoint().replace("http://", "https://");
+    let collector = collector();
+    let https = collector.endpoint().replace("http://", "https://");
     let (report, _) = doctor(&fixture.root, &[("OTLP_GRPC_ENDPOINT", &https)], &[]);
     assert_status(&report, "OTEL008", "error");
     assert_eq!(check(&report, "OTEL008")["fixable"], true);
@@ -359,7 +360,7 @@ fn exporter_features_that_cannot_work() {
     assert_status(&report, "OTEL010", "warning");
     assert!(finding(&report, "OTEL010").contains("opentelemetry-otlp/reqwest-client"));
     assert_eq!(check(&report, "OTEL009")["fixable"], true);
-    // The round trip speaks TLS as the module does; the receiver does not.
+    // The round trip speaks TLS as the module does; the collector does not.
     assert_status(&report, "OTEL040", "error");
     assert!(
         finding(&report, "OTEL040").contains("does not speak TLS"),
@@ -428,8 +429,8 @@ fn tls_files_are_checked_and_the_round_trip_uses_them() {
     let fixture = Fixture::new("healthy");
     let pki = support::tls::Pki::new();
     let tls = pki.server(false);
-    let receiver = OtlpReceiver::start(ReceiverConfig::loopback().with_tls(tls)).unwrap();
-    let endpoint = receiver.endpoint();
+    let collector = Collector::start(CollectorConfig::loopback().with_tls(tls));
+    let endpoint = collector.endpoint();
     let path = |p: &Path| p.display().to_string();
     let (ca, other_ca) = (path(&pki.ca), path(&pki.other_ca));
     let (certificate, key) = (path(&pki.client_certificate), path(&pki.client_key));
@@ -492,7 +493,7 @@ fn tls_files_are_checked_and_the_round_trip_uses_them() {
         "{report:#}"
     );
 
-    let plain = format!("http://{}", receiver.local_addr());
+    let plain = format!("http://{}", collector.local_addr());
     let (report, _) = doctor(
         &fixture.root,
         &[
@@ -596,8 +597,8 @@ fn calls_written_for_an_older_module_are_found_and_fixed() {
     assert_status(&report, "OTEL012", "error");
     assert_eq!(check(&report, "OTEL012")["fixable"], true, "{report:#}");
 
-    let receiver = receiver();
-    let endpoint = receiver.endpoint();
+    let collector = collector();
+    let endpoint = collector.endpoint();
     let (report, output) = doctor(
         &fixture.root,
         &[("OTLP_GRPC_ENDPOINT", &endpoint)],
@@ -636,8 +637,8 @@ fn another_binary_with_its_own_subscriber_is_not_a_second_one() {
         "src/bin/tool.rs",
         "fn main() {\n    tracing_subscriber::fmt::init();\n}\n",
     );
-    let receiver = receiver();
-    let endpoint = receiver.endpoint();
+    let collector = collector();
+    let endpoint = collector.endpoint();
     let env = [("OTLP_GRPC_ENDPOINT", endpoint.as_str())];
     let (report, _) = doctor(&fixture.root, &env, &["--bin", "demo"]);
     assert_status(&report, "OTEL001", "ok");
@@ -746,8 +747,8 @@ fn environment_variables_that_stop_telemetry() {
 #[test]
 fn round_trip_to_a_receiver_that_demands_an_api_key() {
     let fixture = Fixture::new("healthy");
-    let receiver = OtlpReceiver::start(ReceiverConfig::loopback().with_api_key("sesame")).unwrap();
-    let endpoint = receiver.endpoint();
+    let collector = Collector::start(CollectorConfig::loopback().with_api_key("sesame"));
+    let endpoint = collector.endpoint();
     let (report, output) = doctor(&fixture.root, &[("OTLP_GRPC_ENDPOINT", &endpoint)], &[]);
     for id in ["OTEL040", "OTEL041", "OTEL042"] {
         assert_status(&report, id, "error");
@@ -964,7 +965,7 @@ fn a_detached_dashboard_is_healthy_and_accepts_the_round_trip() {
     cleanup.container(&container_name(&fixture));
     let dash = support::cargo_otel(&fixture.root)
         .args(["dash", "--detach", "--print-env", "--pull", "never"])
-        .args(["--ui-port", "0", "--grpc-port", "0", "--http-port", "0"])
+        .args(support::backend::FREE_PORTS)
         .output()
         .unwrap();
     assert!(

@@ -1,6 +1,7 @@
 //! End to end: `cargo otel init` instruments plain crates (fixtures under
 //! `tests/fixtures/e2e/`), they are built, and the resulting programs export their traces,
-//! metrics and logs to an in-process OTLP/gRPC receiver when they exit normally.
+//! metrics and logs to the backend's OTLP/gRPC collector and store, in process, when they exit
+//! normally.
 //!
 //! Covered: a standalone crate with a multi-thread Tokio `main`; a workspace with a plain
 //! `fn main` member (saved with byte order marks and CRLF line ends) and a current-thread
@@ -23,15 +24,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cargo_otel::{
-    backend::{
-        Backend, BackendConfig,
-        model::{LogQuery, MetricQuery, TraceQuery},
-    },
-    receiver::{OtlpReceiver, PointValue, ReceiverConfig, Telemetry},
+use cargo_otel::backend::{
+    Backend, BackendConfig, Held, SpanRecord,
+    model::{LogQuery, MetricQuery, TraceQuery},
 };
 
-use crate::support;
+use crate::support::{
+    self,
+    collector::{Collector, CollectorConfig},
+};
 
 /// How long telemetry may take to show up after the program has exited. It has normally all
 /// arrived already (the guard waits for the exports), so this only absorbs scheduling noise.
@@ -83,22 +84,22 @@ fn sync_main_exits_promptly_without_receiver() {
 #[test]
 fn api_key_from_otel_exporter_otlp_headers_is_accepted() {
     let app = &apps().multi;
-    let receiver = start_receiver(ReceiverConfig::loopback().with_api_key(API_KEY));
+    let collector = start_collector(CollectorConfig::loopback().with_api_key(API_KEY));
     let headers = format!("x-otlp-api-key={API_KEY}");
     let run = app.run(&[
-        ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_HEADERS", &headers),
     ]);
     run.assert_success();
-    assert_all_signals_correlated(&receiver, app, &run);
+    assert_all_signals_correlated(&collector, app, &run);
 }
 
 #[test]
 fn wrong_api_key_is_rejected_and_the_program_still_exits_promptly() {
     let app = &apps().current;
-    let receiver = start_receiver(ReceiverConfig::loopback().with_api_key(API_KEY));
+    let collector = start_collector(CollectorConfig::loopback().with_api_key(API_KEY));
     let run = app.run(&[
-        ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_HEADERS", "x-otlp-api-key=not-the-key"),
     ]);
     run.assert_success();
@@ -108,7 +109,7 @@ fn wrong_api_key_is_rejected_and_the_program_still_exits_promptly() {
         run.elapsed
     );
     assert!(
-        receiver.snapshot().is_empty(),
+        collector.held().is_empty(),
         "rejected telemetry was stored\n{run}"
     );
 }
@@ -198,7 +199,7 @@ fn dash_local(args: &[&std::ffi::OsStr]) -> (std::process::Output, String) {
     let output = support::output_one_build_at_a_time(
         support::cargo_otel(&apps.standalone)
             .args(["dash", "--backend", "local"])
-            .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+            .args(support::backend::FREE_PORTS)
             .args(args)
             .env("CARGO_TARGET_DIR", &apps.target_dir)
             .stdin(Stdio::null()),
@@ -227,7 +228,7 @@ fn dash_stops_at_once_when_the_build_fails() {
     .unwrap();
     let output = support::cargo_otel(root)
         .args(["dash", "--backend", "local", "--keep"])
-        .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+        .args(support::backend::FREE_PORTS)
         .env("CARGO_TARGET_DIR", root.join("target"))
         .stdin(Stdio::null())
         .output()
@@ -258,26 +259,26 @@ fn a_member_with_byte_order_marks_and_crlf_keeps_them() {
 // Assertions
 
 fn assert_exports_arrive(app: &App) {
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = start_collector(CollectorConfig::loopback());
+    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     run.assert_success();
     assert!(
         run.stdout.contains(&app.stdout_line),
         "missing stdout line\n{run}"
     );
-    assert_all_signals_correlated(&receiver, app, &run);
+    assert_all_signals_correlated(&collector, app, &run);
 }
 
 /// A span, a log record inside it and the counter, all from `app`'s service, with the log
 /// record pointing at the span.
-fn assert_all_signals_correlated(receiver: &OtlpReceiver, app: &App, run: &Run) {
-    let complete = |t: &Telemetry| {
+fn assert_all_signals_correlated(collector: &Collector, app: &App, run: &Run) {
+    let complete = |t: &Held| {
         t.find_span(SPAN_NAME).is_some()
             && t.find_log(LOG_BODY).is_some()
             && t.find_metric(COUNTER_NAME).is_some()
     };
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, complete);
-    let telemetry = receiver.snapshot();
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, complete);
+    let telemetry = collector.held();
     assert!(
         arrived,
         "incomplete telemetry: {}\n{run}",
@@ -286,14 +287,14 @@ fn assert_all_signals_correlated(receiver: &OtlpReceiver, app: &App, run: &Run) 
 
     let service = Some(app.package);
     let span = telemetry.find_span(SPAN_NAME).expect("checked above");
-    assert_eq!(span.service_name(), service, "span's service.name");
+    assert_eq!(Some(&*span.service), service, "span's service.name");
     assert_eq!(
         span.span.kind, 2,
         "otel.kind = \"server\" -> SPAN_KIND_SERVER"
     );
 
     let log = telemetry.find_log(LOG_BODY).expect("checked above");
-    assert_eq!(log.service_name(), service, "log's service.name");
+    assert_eq!(Some(&*log.service), service, "log's service.name");
     assert_eq!(
         log.record.trace_id, span.span.trace_id,
         "log carries the span's trace id"
@@ -304,10 +305,14 @@ fn assert_all_signals_correlated(receiver: &OtlpReceiver, app: &App, run: &Run) 
     );
 
     let counter = telemetry.find_metric(COUNTER_NAME).expect("checked above");
-    assert_eq!(counter.service_name(), service, "metric's service.name");
     assert_eq!(
-        counter.points(),
-        [PointValue::Int(3)],
+        Some(counter.service.as_str()),
+        service,
+        "metric's service.name"
+    );
+    assert_eq!(
+        latest_values(&telemetry, COUNTER_NAME),
+        [3.0],
         "{COUNTER_NAME} data points"
     );
 }
@@ -323,8 +328,8 @@ fn assert_exits_promptly_without_receiver(app: &App) {
     );
 }
 
-fn start_receiver(config: ReceiverConfig) -> OtlpReceiver {
-    OtlpReceiver::start(config).expect("start the OTLP receiver")
+fn start_collector(config: CollectorConfig) -> Collector {
+    Collector::start(config)
 }
 
 /// An address that was free a moment ago: bound, read and released again.
@@ -334,20 +339,30 @@ fn unused_loopback_port() -> std::net::SocketAddr {
 }
 
 /// One line per signal, for failure messages.
-fn summary(t: &Telemetry) -> String {
+fn summary(t: &Held) -> String {
     let spans: Vec<_> = t
-        .spans()
-        .map(|v| (v.span.name.as_str(), v.service_name()))
+        .spans
+        .iter()
+        .map(|v| (v.span.name.as_str(), &*v.service))
         .collect();
     let logs: Vec<_> = t
-        .log_records()
-        .map(|v| (v.body_text(), v.service_name()))
+        .logs
+        .iter()
+        .map(|v| (v.body_text(), &*v.service))
         .collect();
     let metrics: Vec<_> = t
-        .metrics()
-        .map(|v| (v.metric.name.as_str(), v.points()))
+        .metrics
+        .iter()
+        .map(|v| (v.name.as_str(), v.latest))
         .collect();
     format!("\n  spans: {spans:?}\n  logs: {logs:?}\n  metrics: {metrics:?}")
+}
+
+/// The current value of every series of the metric called `name` (one per
+/// attribute set).
+fn latest_values(t: &Held, name: &str) -> Vec<f64> {
+    let series = t.metrics.iter().filter(|series| series.name == name);
+    series.map(|series| series.latest).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -654,8 +669,8 @@ fn env_logger_without_rust_log_exports_info() {
     let merged = merged();
     let before = merged.before("env-logger").run(&[]);
     before.assert_success();
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let after = merged
         .after("env-logger")
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
@@ -665,14 +680,14 @@ fn env_logger_without_rust_log_exports_info() {
         console(&before),
         "before:\n{before}\nafter:\n{after}"
     );
-    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, "env-logger", &after);
+    assert_span_and_log(&collector, MERGE_SPAN, MERGE_LOG, "env-logger", &after);
     // Logged before the span: a record of its own.
     let from_log = "env_logger still formats this line";
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| t.find_log(from_log).is_some());
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| t.find_log(from_log).is_some());
     assert!(
         arrived,
         "no {from_log:?}: {}\n{after}",
-        summary(&receiver.snapshot())
+        summary(&collector.held())
     );
 }
 
@@ -682,13 +697,13 @@ fn env_logger_without_rust_log_exports_info() {
 #[test]
 fn setup_in_the_library_keeps_its_console_and_exports() {
     assert_merged("telemetry-lib", MERGE_SPAN, MERGE_LOG, &[]);
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let run = merged()
         .after("telemetry-lib")
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
     assert_span_and_log(
-        &receiver,
+        &collector,
         MERGE_SPAN,
         "a `log` record, through LogTracer",
         service_of("telemetry-lib"),
@@ -723,16 +738,16 @@ fn log_only_cli_keeps_its_console_and_stdout_and_exports_its_run() {
     let merged = merged();
     let before = merged.before("log-cli").run(&[]);
     before.assert_success();
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let after = merged
         .after("log-cli")
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
     after.assert_success();
     assert_eq!(after.stdout, before.stdout, "stdout changed\n{after}");
     assert_eq!(after.stderr, before.stderr, "console changed\n{after}");
-    assert_span_and_log(&receiver, "log-cli", MERGE_LOG, "log-cli", &after);
-    assert_span_and_log(&receiver, "log-cli", "counting rows", "log-cli", &after);
+    assert_span_and_log(&collector, "log-cli", MERGE_LOG, "log-cli", &after);
+    assert_span_and_log(&collector, "log-cli", "counting rows", "log-cli", &after);
 }
 
 /// Class 5: a program's own `log::Log`, installed from another module: its console, and
@@ -742,7 +757,7 @@ fn own_logger_keeps_its_console_and_exports() {
     assert_merged("own-logger", "own-logger", MERGE_LOG, &[]);
 }
 
-/// A CLI's stdout is its product: byte for byte the same after `init`, whether the receiver is
+/// A CLI's stdout is its product: byte for byte the same after `init`, whether the collector is
 /// up or nothing listens.
 #[test]
 fn cli_stdout_is_byte_identical_with_and_without_receiver() {
@@ -751,17 +766,17 @@ fn cli_stdout_is_byte_identical_with_and_without_receiver() {
     before.assert_success();
     assert!(before.stdout.contains("gamma"), "{before}");
 
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let up = merged
         .after("cli")
         .run(&[("RUST_LOG", "debug"), ("OTLP_GRPC_ENDPOINT", &endpoint)]);
     up.assert_success();
     assert_eq!(
         up.stdout, before.stdout,
-        "stdout changed with the receiver up\n{up}"
+        "stdout changed with the collector up\n{up}"
     );
-    assert_span_and_log(&receiver, MERGE_SPAN, MERGE_LOG, "cli", &up);
+    assert_span_and_log(&collector, MERGE_SPAN, MERGE_LOG, "cli", &up);
 
     let nowhere = format!("http://{}", unused_loopback_port());
     let down = merged
@@ -869,7 +884,7 @@ const MERGED_BINS: [&str; 13] = [
 ];
 
 /// Before and after `init`: the same console (timestamps aside) on both streams, and after,
-/// the span with its log record at the receiver.
+/// the span with its log record at the collector.
 fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
     let merged = merged();
     let before = merged.before(bin).run(env);
@@ -879,14 +894,14 @@ fn assert_merged(bin: &str, span: &str, log: &str, env: &[(&str, &str)]) {
         "{before}"
     );
 
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let mut env_after = env.to_vec();
     env_after.push(("OTLP_GRPC_ENDPOINT", &endpoint));
     let after = merged.after(bin).run(&env_after);
     after.assert_success();
     assert_same_console(&before, &after);
-    assert_span_and_log(&receiver, span, log, service_of(bin), &after);
+    assert_span_and_log(&collector, span, log, service_of(bin), &after);
 }
 
 /// The `service.name` a merged program reports: its binary's, or the
@@ -899,20 +914,20 @@ fn service_of(bin: &str) -> &str {
 }
 
 /// `span` and `log` arrive from `service`, the log record inside the span's trace.
-fn assert_span_and_log(receiver: &OtlpReceiver, span: &str, log: &str, service: &str, run: &Run) {
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
+fn assert_span_and_log(collector: &Collector, span: &str, log: &str, service: &str, run: &Run) {
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| {
         t.find_span(span).is_some() && t.find_log(log).is_some()
     });
-    let telemetry = receiver.snapshot();
+    let telemetry = collector.held();
     assert!(
         arrived,
         "incomplete telemetry: {}\n{run}",
         summary(&telemetry)
     );
     let exported_span = telemetry.find_span(span).expect("checked above");
-    assert_eq!(exported_span.service_name(), Some(service), "{run}");
+    assert_eq!(&*exported_span.service, service, "{run}");
     let record = telemetry.find_log(log).expect("checked above");
-    assert_eq!(record.service_name(), Some(service), "{run}");
+    assert_eq!(&*record.service, service, "{run}");
     assert_eq!(
         record.record.trace_id, exported_span.span.trace_id,
         "the log record carries its span's trace id"
@@ -1230,15 +1245,15 @@ fn a_framework_from_a_path_gets_routed_request_spans() {
         shapes.init_output["routed"]
     );
     let shape = shape("routed");
-    let receiver = assert_shape_exports(shape);
-    let telemetry = receiver.snapshot();
+    let collector = assert_shape_exports(shape);
+    let telemetry = collector.held();
     let span = telemetry.find_span(shape.span).expect("checked above");
     assert_eq!(span.attribute("http.route"), Some("/items/{id}"));
     assert_eq!(span.attribute("http.request.method"), Some("GET"));
     assert_eq!(span.span.kind, 2, "SPAN_KIND_SERVER");
     // The request span is not a `tracing` span: the console with `RUST_LOG` is unchanged too.
     let before = shapes.before(shape).run(&[("RUST_LOG", "info")]);
-    let endpoint = receiver.endpoint();
+    let endpoint = collector.endpoint();
     let after = shapes
         .after(shape)
         .run(&[("RUST_LOG", "info"), ("OTLP_GRPC_ENDPOINT", &endpoint)]);
@@ -1261,11 +1276,12 @@ fn a_hyper_service_gets_server_spans() {
         "{said}"
     );
     let shape = shape("hyper-service");
-    let receiver = assert_shape_exports(shape);
-    let telemetry = receiver.snapshot();
+    let collector = assert_shape_exports(shape);
+    let telemetry = collector.held();
     let request = |path: &str| {
         let span = telemetry
-            .spans()
+            .spans
+            .iter()
             .find(|s| s.span.name == "GET" && s.attribute("url.path") == Some(path));
         span.unwrap_or_else(|| panic!("no span for {path}: {}", summary(&telemetry)))
     };
@@ -1279,7 +1295,7 @@ fn a_hyper_service_gets_server_spans() {
     assert_eq!(traced.span.kind, 2, "SPAN_KIND_SERVER");
     assert_eq!(traced.attribute("http.request.method"), Some("GET"));
     assert_eq!(
-        int_attribute(&traced, "http.response.status_code"),
+        int_attribute(traced, "http.response.status_code"),
         Some(200)
     );
     assert_eq!(
@@ -1290,7 +1306,7 @@ fn a_hyper_service_gets_server_spans() {
     let failed = request("/fail");
     assert!(failed.span.parent_span_id.is_empty(), "a root span");
     assert_eq!(
-        int_attribute(&failed, "http.response.status_code"),
+        int_attribute(failed, "http.response.status_code"),
         Some(500)
     );
     assert_eq!(
@@ -1311,7 +1327,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn int_attribute(span: &cargo_otel::receiver::SpanView<'_>, key: &str) -> Option<i64> {
+fn int_attribute(span: &SpanRecord, key: &str) -> Option<i64> {
     use opentelemetry_proto::tonic::common::v1::any_value::Value;
     let value = span.span.attributes.iter().find(|kv| kv.key == key)?;
     match value.value.as_ref()?.value.as_ref()? {
@@ -1392,12 +1408,12 @@ fn init_again_changes_nothing_for_any_shape() {
 }
 
 /// Runs the program before and after `init` with the default environment: the same exit
-/// code, stdout and console, and its span and log record at the receiver, from its own
-/// service. Returns the receiver.
-fn assert_shape_exports(shape: &Shape) -> OtlpReceiver {
+/// code, stdout and console, and its span and log record at the collector, from its own
+/// service. Returns the collector.
+fn assert_shape_exports(shape: &Shape) -> Collector {
     let shapes = shapes();
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let endpoint = receiver.endpoint();
+    let collector = start_collector(CollectorConfig::loopback());
+    let endpoint = collector.endpoint();
     let after = shapes
         .after(shape)
         .run(&[("OTLP_GRPC_ENDPOINT", &endpoint)]);
@@ -1412,8 +1428,8 @@ fn assert_shape_exports(shape: &Shape) -> OtlpReceiver {
             assert_same_console(&before, &after);
         }
     }
-    assert_span_and_log(&receiver, shape.span, shape.log, shape.program, &after);
-    receiver
+    assert_span_and_log(&collector, shape.span, shape.log, shape.program, &after);
+    collector
 }
 
 struct Shapes {
@@ -1630,12 +1646,12 @@ fn a_stale_lock_is_raised_to_what_the_stack_compiles_with() {
     let target_dir = shared_target_dir();
     cargo_build(&dir, &target_dir, &[]);
     let app = App::built(&target_dir.join("debug"), "stale-lock", "stale-lock");
-    let receiver = start_receiver(ReceiverConfig::loopback());
-    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = start_collector(CollectorConfig::loopback());
+    let run = app.run(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     run.assert_success();
     assert_eq!(run.stdout, "stale-lock done\n", "{run}");
     assert_span_and_log(
-        &receiver,
+        &collector,
         "stale.work",
         "stale-lock did its work",
         "stale-lock",

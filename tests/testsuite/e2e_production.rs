@@ -3,7 +3,7 @@
 //! built as it is, then instrumented by `cargo otel init` for each binary and
 //! built again; each case runs both builds and compares.
 //!
-//! Covered: a real TLS collector (a receiver serving the certificate of a CA
+//! Covered: a real TLS collector (the backend's, serving the certificate of a CA
 //! the test makes) that gets spans, metrics and logs over https, with mutual
 //! TLS, per-signal certificate variables and gzip; a wrong CA; every
 //! misconfiguration of the issue (the program's stdout and exit code as
@@ -28,13 +28,14 @@ use std::{
     time::Duration,
 };
 
+use cargo_otel::backend::{Held, store::string_attribute};
+
 use crate::support::{
+    self,
+    collector::{Collector, CollectorConfig},
     program::{self, Run, Running},
     tls::Pki,
 };
-use cargo_otel::receiver::{OtlpReceiver, ReceiverConfig, Telemetry, string_attribute};
-
-use crate::support;
 
 /// How long telemetry may take to show up after the program has exited.
 const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,21 +50,21 @@ const WARNING: &str = "warning: OpenTelemetry: ";
 #[test]
 fn a_tls_collector_gets_spans_metrics_and_logs_over_https() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
-    let endpoint = receiver.endpoint();
+    let collector = collector(CollectorConfig::loopback().with_tls(pki.server(false)));
+    let endpoint = collector.endpoint();
     assert!(endpoint.starts_with("https://"), "{endpoint}");
     let run = after("all-signals").run(&[
         ("OTLP_GRPC_ENDPOINT", &endpoint),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.ca)),
     ]);
-    assert_all_signals(&receiver, &run);
+    assert_all_signals(&collector, &run);
 }
 
 #[test]
 fn per_signal_certificate_variables_and_mutual_tls() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(true)));
-    let endpoint = receiver.endpoint();
+    let collector = collector(CollectorConfig::loopback().with_tls(pki.server(true)));
+    let endpoint = collector.endpoint();
     let mut env = vec![("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), endpoint)];
     for signal in ["TRACES", "METRICS", "LOGS"] {
         for (what, file) in [
@@ -77,65 +78,65 @@ fn per_signal_certificate_variables_and_mutual_tls() {
     }
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let run = after("all-signals").run(&env);
-    assert_all_signals(&receiver, &run);
+    assert_all_signals(&collector, &run);
 }
 
 #[test]
 fn a_collector_that_requires_a_client_certificate_refuses_a_program_without_one() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(true)));
+    let collector = collector(CollectorConfig::loopback().with_tls(pki.server(true)));
     let run = cli_against(&[
-        ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.ca)),
     ]);
     assert_unchanged_and_named_once(&run, "could not export");
     assert!(run.stderr.contains("CLIENT_CERTIFICATE"), "{run}");
-    assert!(receiver.snapshot().is_empty(), "{run}");
+    assert!(collector.held().is_empty(), "{run}");
 }
 
 #[test]
 fn a_wrong_ca_fails_the_export_with_a_clear_warning_and_exit_code_0() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
+    let collector = collector(CollectorConfig::loopback().with_tls(pki.server(false)));
     let run = cli_against(&[
-        ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.other_ca)),
     ]);
     assert_unchanged_and_named_once(&run, "could not export");
     for expected in ["UnknownIssuer", "set OTEL_EXPORTER_OTLP_CERTIFICATE"] {
         assert!(run.stderr.contains(expected), "{expected:?} in\n{run}");
     }
-    assert!(receiver.snapshot().is_empty(), "{run}");
+    assert!(collector.held().is_empty(), "{run}");
 }
 
 /// The public roots do not know the test's CA either.
 #[test]
 fn otlp_grpc_endpoint_https_without_a_ca_is_named_once() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
-    let run = cli_against(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = collector(CollectorConfig::loopback().with_tls(pki.server(false)));
+    let run = cli_against(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     assert_unchanged_and_named_once(&run, "UnknownIssuer");
 }
 
-/// A receiver that refuses gzip proves the exports were compressed.
+/// A collector that refuses gzip proves the exports were compressed.
 #[test]
 fn gzip_compression_reaches_a_collector_that_takes_it() {
-    let receiver = receiver(ReceiverConfig::loopback());
+    let collector = collector(CollectorConfig::loopback());
     let env = [
-        ("OTLP_GRPC_ENDPOINT", receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip".to_owned()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let run = after("all-signals").run(&env);
-    assert_all_signals(&receiver, &run);
+    assert_all_signals(&collector, &run);
 
-    let refusing = self::receiver(ReceiverConfig::loopback().without_gzip());
+    let refusing = self::collector(CollectorConfig::loopback().without_gzip());
     let run = cli_against(&[
         ("OTLP_GRPC_ENDPOINT", &refusing.endpoint()),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
     ]);
     assert_unchanged_and_named_once(&run, "could not export");
-    assert!(refusing.snapshot().is_empty(), "{run}");
+    assert!(refusing.held().is_empty(), "{run}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,16 +144,16 @@ fn gzip_compression_reaches_a_collector_that_takes_it() {
 
 #[test]
 fn an_https_endpoint_in_front_of_a_plaintext_collector() {
-    let receiver = receiver(ReceiverConfig::loopback());
-    let https = receiver.endpoint().replace("http://", "https://");
+    let collector = collector(CollectorConfig::loopback());
+    let https = collector.endpoint().replace("http://", "https://");
     let run = cli_against(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &https)]);
     assert_unchanged_and_named_once(&run, "could not export");
 }
 
 #[test]
 fn a_schemeless_endpoint() {
-    let receiver = receiver(ReceiverConfig::loopback());
-    let schemeless = receiver.endpoint().replace("http://", "");
+    let collector = collector(CollectorConfig::loopback());
+    let schemeless = collector.endpoint().replace("http://", "");
     let run = cli_against(&[("OTLP_GRPC_ENDPOINT", &schemeless)]);
     assert_unchanged_and_named_once(&run, "[OTEL020]");
     assert!(run.stderr.contains("has no scheme"), "{run}");
@@ -174,10 +175,10 @@ fn an_unparsable_url() {
 #[test]
 fn a_missing_ca_file() {
     let pki = Pki::new();
-    let receiver = receiver(ReceiverConfig::loopback().with_tls(pki.server(false)));
+    let collector = collector(CollectorConfig::loopback().with_tls(pki.server(false)));
     let missing = pki.ca.with_file_name("no-such-ca.pem");
     let run = cli_against(&[
-        ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+        ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&missing)),
     ]);
     assert_unchanged_and_named_once(&run, "[OTEL050]");
@@ -194,14 +195,14 @@ fn malformed_settings_are_named_once_and_the_rest_is_exported() {
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli", "[OTEL029]"),
         ("OTEL_EXPORTER_OTLP_INSECURE", "yes", "[OTEL020]"),
     ] {
-        let receiver = receiver(ReceiverConfig::loopback());
+        let collector = collector(CollectorConfig::loopback());
         let run = cli_against(&[
-            ("OTLP_GRPC_ENDPOINT", &receiver.endpoint()),
+            ("OTLP_GRPC_ENDPOINT", &collector.endpoint()),
             (variable, value),
         ]);
         assert_unchanged_and_named_once(&run, check);
         assert!(run.stderr.contains(variable), "{variable}: {run}");
-        let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| t.find_span("cli.work").is_some());
+        let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| t.find_span("cli.work").is_some());
         assert!(arrived, "{variable}: nothing exported\n{run}");
     }
 }
@@ -234,8 +235,8 @@ fn process_exit_in_main_flushes_first() {
 
 #[test]
 fn process_exit_in_a_helper_inside_a_span_flushes_first() {
-    let receiver = assert_exit_flushes("exit-helper", "exit.work", "exit work done");
-    let telemetry = receiver.snapshot();
+    let collector = assert_exit_flushes("exit-helper", "exit.work", "exit work done");
+    let telemetry = collector.held();
     assert!(
         telemetry.find_log("giving up").is_some(),
         "the log written in the exiting span"
@@ -310,8 +311,8 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
     assert_eq!(before.status.code(), Some(1), "{before}");
     assert_eq!(before.stderr.trim_end(), PRINTED, "{before}");
     let disabled = after("error-main").run(&[("OTEL_SDK_DISABLED", "true")]);
-    let receiver = receiver(ReceiverConfig::loopback());
-    let run = after("error-main").run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = collector(CollectorConfig::loopback());
+    let run = after("error-main").run(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     assert_eq!(run.status.to_string(), before.status.to_string(), "{run}");
     assert_eq!(run.stdout, before.stdout, "{run}");
     // The module's console shows what it logged; the error is printed last, as before.
@@ -319,17 +320,17 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
     assert!(run.stderr.ends_with(&before.stderr), "{run}");
     assert!(run.elapsed < EXIT_LIMIT, "took {:?}\n{run}", run.elapsed);
 
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
-        t.find_span("error-main").is_some() && t.log_records().any(|l| is_error(l.record))
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| {
+        t.find_span("error-main").is_some() && t.logs.iter().any(|l| is_error(&l.record))
     });
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&collector.held())
     );
-    let telemetry = receiver.snapshot();
+    let telemetry = collector.held();
     let span = telemetry.find_span("error-main").expect("checked");
-    let event = failed_with(span.span, MESSAGE);
+    let event = failed_with(&span.span, MESSAGE);
     let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
     assert_eq!(
         attribute("exception.type"),
@@ -338,8 +339,9 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
     assert_eq!(attribute("exception.message"), MESSAGE);
 
     let log = telemetry
-        .log_records()
-        .find(|l| is_error(l.record))
+        .logs
+        .iter()
+        .find(|l| is_error(&l.record))
         .expect("checked");
     assert_eq!(
         log.record.trace_id, span.span.trace_id,
@@ -357,14 +359,14 @@ fn an_error_returned_from_main_is_an_exception_on_the_run_and_an_error_log() {
 /// process aborts, as it did before `init`.
 #[test]
 fn a_panic_with_panic_abort_is_recorded_and_flushed_before_the_abort() {
-    let receiver = assert_panic_recorded(&Panicked {
+    let collector = assert_panic_recorded(&Panicked {
         bin: "panic-abort",
         span: "abort.work",
         function: "panic_abort::explode_and_abort",
         message: "abort boom",
         thread: "main",
     });
-    let telemetry = receiver.snapshot();
+    let telemetry = collector.held();
     let outer = telemetry
         .find_span("abort.main")
         .expect("the outer span ended too");
@@ -406,10 +408,10 @@ fn sigterm_stops_a_server_without_handling_as_before_after_flushing() {
 fn an_ignored_signal_stays_ignored() {
     use std::os::unix::process::CommandExt as _;
 
-    let receiver = receiver(ReceiverConfig::loopback());
+    let collector = collector(CollectorConfig::loopback());
     let mut command = program::command(
         &after("server").binary,
-        &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
+        &[("OTLP_GRPC_ENDPOINT", &collector.endpoint())],
     );
     // SAFETY: `signal` is async-signal-safe, as `pre_exec` requires.
     unsafe {
@@ -429,7 +431,7 @@ fn an_ignored_signal_stays_ignored() {
     send(&server, libc::SIGTERM);
     let run = server.wait();
     assert_eq!(signal_of(&run), Some(libc::SIGTERM), "{run}");
-    assert_arrived(&receiver, "server.request", "request handled", &run);
+    assert_arrived(&collector, "server.request", "request handled", &run);
 }
 
 /// tokio's handler, installed after `init`, chains to the module's: the
@@ -437,10 +439,10 @@ fn an_ignored_signal_stays_ignored() {
 #[cfg(unix)]
 #[test]
 fn a_program_that_handles_ctrl_c_itself_keeps_its_graceful_path() {
-    let receiver = receiver(ReceiverConfig::loopback());
+    let collector = collector(CollectorConfig::loopback());
     let server = Running::start(program::command(
         &after("graceful").binary,
-        &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
+        &[("OTLP_GRPC_ENDPOINT", &collector.endpoint())],
     ));
     server.line_starting("graceful waiting");
     send(&server, libc::SIGINT);
@@ -448,7 +450,7 @@ fn a_program_that_handles_ctrl_c_itself_keeps_its_graceful_path() {
     assert!(run.status.success(), "{run}");
     assert!(run.stdout.ends_with("graceful exit\n"), "{run}");
     assert_arrived(
-        &receiver,
+        &collector,
         "graceful.shutdown",
         "shutting down gracefully",
         &run,
@@ -458,10 +460,10 @@ fn a_program_that_handles_ctrl_c_itself_keeps_its_graceful_path() {
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
-fn assert_all_signals(receiver: &OtlpReceiver, run: &Run) {
+fn assert_all_signals(collector: &Collector, run: &Run) {
     assert!(run.status.success(), "{run}");
     assert!(!run.stderr.contains(WARNING), "{run}");
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| {
         t.find_span("all.work").is_some()
             && t.find_log("all work done").is_some()
             && t.find_metric("lifecycle.runs").is_some()
@@ -469,9 +471,9 @@ fn assert_all_signals(receiver: &OtlpReceiver, run: &Run) {
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&collector.held())
     );
-    let telemetry = receiver.snapshot();
+    let telemetry = collector.held();
     let span = telemetry.find_span("all.work").expect("checked");
     let log = telemetry.find_log("all work done").expect("checked");
     assert_eq!(
@@ -505,15 +507,15 @@ fn assert_unchanged_and_named_once(run: &Run, needle: &str) {
 
 /// The exit code of the build before `init`, and what came before the exit
 /// at the collector.
-fn assert_exit_flushes(bin: &str, span: &str, log: &str) -> OtlpReceiver {
+fn assert_exit_flushes(bin: &str, span: &str, log: &str) -> Collector {
     let before = before(bin).run(&[]);
-    let receiver = receiver(ReceiverConfig::loopback());
-    let run = after(bin).run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = collector(CollectorConfig::loopback());
+    let run = after(bin).run(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     assert_eq!(run.status.code(), before.status.code(), "{run}");
     assert_eq!(run.stdout, before.stdout, "{run}");
     assert!(run.elapsed < EXIT_LIMIT, "took {:?}\n{run}", run.elapsed);
-    assert_arrived(&receiver, span, log, &run);
-    receiver
+    assert_arrived(&collector, span, log, &run);
+    collector
 }
 
 /// A program that panics, and what the panic must look like in telemetry.
@@ -531,11 +533,11 @@ struct Panicked {
 /// whose stack trace names the panicking function, and an ERROR log record
 /// in its trace with the same attributes. The program prints what it printed
 /// with telemetry off, and ends as it did before `init`.
-fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
+fn assert_panic_recorded(case: &Panicked) -> Collector {
     let before = before(case.bin).run(&[]);
     let disabled = after(case.bin).run(&[("OTEL_SDK_DISABLED", "true")]);
-    let receiver = receiver(ReceiverConfig::loopback());
-    let run = after(case.bin).run(&[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())]);
+    let collector = collector(CollectorConfig::loopback());
+    let run = after(case.bin).run(&[("OTLP_GRPC_ENDPOINT", &collector.endpoint())]);
     assert_eq!(run.status.to_string(), before.status.to_string(), "{run}");
     assert_eq!(run.stdout, before.stdout, "{run}");
     assert_eq!(mask(&run.stderr), mask(&disabled.stderr), "{run}");
@@ -543,17 +545,17 @@ fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
     assert!(mask(&run.stderr).contains(&panicked), "{run}");
     assert!(run.elapsed < EXIT_LIMIT, "took {:?}\n{run}", run.elapsed);
 
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
-        t.find_span(case.span).is_some() && t.log_records().any(|l| is_error(l.record))
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| {
+        t.find_span(case.span).is_some() && t.logs.iter().any(|l| is_error(&l.record))
     });
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&collector.held())
     );
-    let telemetry = receiver.snapshot();
+    let telemetry = collector.held();
     let span = telemetry.find_span(case.span).expect("checked");
-    let event = failed_with(span.span, case.message);
+    let event = failed_with(&span.span, case.message);
     let attribute = |key| string_attribute(&event.attributes, key).unwrap_or_default();
     assert_eq!(attribute("exception.type"), "panic");
     assert_eq!(attribute("exception.message"), case.message);
@@ -563,8 +565,9 @@ fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
     assert_frames(stacktrace, case.function);
 
     let log = telemetry
-        .log_records()
-        .find(|l| is_error(l.record))
+        .logs
+        .iter()
+        .find(|l| is_error(&l.record))
         .expect("checked");
     assert_eq!(
         log.record.trace_id, span.span.trace_id,
@@ -576,7 +579,7 @@ fn assert_panic_recorded(case: &Panicked) -> OtlpReceiver {
     assert!(body.ends_with(&format!(": {}", case.message)), "{body}");
     assert_eq!(log.attribute("exception.message"), Some(case.message));
     assert_eq!(log.attribute("exception.stacktrace"), Some(stacktrace));
-    receiver
+    collector
 }
 
 /// One frame per line, numbered from 0 as `RUST_BACKTRACE=1` shows them,
@@ -647,10 +650,10 @@ fn assert_stopped_by(signal: i32) {
     let before = before.wait();
     assert_eq!(signal_of(&before), Some(signal), "{before}");
 
-    let receiver = receiver(ReceiverConfig::loopback());
+    let collector = collector(CollectorConfig::loopback());
     let server = Running::start(program::command(
         &after("server").binary,
-        &[("OTLP_GRPC_ENDPOINT", &receiver.endpoint())],
+        &[("OTLP_GRPC_ENDPOINT", &collector.endpoint())],
     ));
     let port = server_port(&server);
     request(port);
@@ -658,24 +661,25 @@ fn assert_stopped_by(signal: i32) {
     let run = server.wait();
     assert_eq!(signal_of(&run), signal_of(&before), "{run}");
     assert!(run.elapsed < Duration::from_secs(30), "{run}");
-    assert_arrived(&receiver, "server.request", "request handled", &run);
+    assert_arrived(&collector, "server.request", "request handled", &run);
 }
 
-fn assert_arrived(receiver: &OtlpReceiver, span: &str, log: &str, run: &Run) {
-    let arrived = receiver.wait_until(ARRIVAL_TIMEOUT, |t| {
+fn assert_arrived(collector: &Collector, span: &str, log: &str, run: &Run) {
+    let arrived = collector.wait_until(ARRIVAL_TIMEOUT, |t| {
         t.find_span(span).is_some() && t.find_log(log).is_some()
     });
     assert!(
         arrived,
         "incomplete: {:?}\n{run}",
-        summary(&receiver.snapshot())
+        summary(&collector.held())
     );
 }
 
-fn summary(t: &Telemetry) -> (Vec<String>, Vec<String>) {
-    let spans = t.spans().map(|v| v.span.name.clone()).collect();
+fn summary(t: &Held) -> (Vec<String>, Vec<String>) {
+    let spans = t.spans.iter().map(|v| v.span.name.clone()).collect();
     let logs = t
-        .log_records()
+        .logs
+        .iter()
         .map(|v| v.body_text().unwrap_or_default().to_owned())
         .collect();
     (spans, logs)
@@ -684,8 +688,8 @@ fn summary(t: &Telemetry) -> (Vec<String>, Vec<String>) {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn receiver(config: ReceiverConfig) -> OtlpReceiver {
-    OtlpReceiver::start(config).expect("start the OTLP receiver")
+fn collector(config: CollectorConfig) -> Collector {
+    Collector::start(config)
 }
 
 fn path(path: &Path) -> &str {

@@ -26,13 +26,13 @@ use std::{
     time::Duration,
 };
 
-use crate::support::http::WebSession;
 use cargo_otel::backend::{
     Backend, BackendConfig,
     model::{SpanDetail, TraceDetail, TraceQuery},
 };
 
 use crate::support;
+use crate::support::http::WebSession;
 
 /// How long a whole `dash` run (build included) may take.
 const RUN_LIMIT: Duration = Duration::from_secs(900);

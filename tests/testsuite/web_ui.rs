@@ -28,7 +28,6 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use crate::support::http::{HttpResponse, http};
 use axum::{
     Router,
     extract::{Request, State},
@@ -59,6 +58,8 @@ use opentelemetry_proto::tonic::{
 };
 use prost::Message as _;
 use tokio::runtime::Runtime;
+
+use crate::support::http::{HttpResponse, http};
 
 const TOKEN: &str = "web-ui-test-token-5f1c2a";
 const CHROMIUM: &str = "/usr/bin/chromium";

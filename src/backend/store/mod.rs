@@ -10,8 +10,11 @@
 //! live updates, and that [`Store::wait_until`] waits on.
 
 mod bound;
+mod held;
 mod metrics;
 mod render;
+
+pub use held::{Held, string_attribute};
 
 pub(crate) use render::{hex, render_value};
 #[cfg(test)]
@@ -333,6 +336,22 @@ impl Store {
 
     pub fn metrics(&self, query: &MetricQuery) -> Vec<MetricSeries> {
         self.lock().series.query(query)
+    }
+
+    /// A copy of everything held; see [`Held`] for the order.
+    pub fn held(&self) -> Held {
+        let inner = self.lock();
+        let traces = inner
+            .trace_order
+            .iter()
+            .filter_map(|id| inner.traces.get(id));
+        Held {
+            spans: traces
+                .flat_map(|trace| trace.spans.iter().cloned())
+                .collect(),
+            logs: inner.logs.iter().cloned().collect(),
+            metrics: inner.series.query(&MetricQuery::default()),
+        }
     }
 
     /// Waits until `done` holds for the store, checking again after each

@@ -206,19 +206,14 @@ impl Drop for Serve {
     }
 }
 
-/// `cargo otel serve --grpc-port 0 --http-port 0 --ui-port 0`, hermetic,
-/// in `dir`.
+/// Every port of the built-in dashboard (`serve`, `dash`) on one the system
+/// picks: tests run in parallel.
+pub(crate) const FREE_PORTS: [&str; 6] = ["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"];
+
+/// `cargo otel serve` on [`FREE_PORTS`], hermetic, in `dir`.
 pub(crate) fn serve_command(dir: &Path) -> Command {
     let mut command = super::cargo_otel(dir);
-    command.args([
-        "serve",
-        "--grpc-port",
-        "0",
-        "--http-port",
-        "0",
-        "--ui-port",
-        "0",
-    ]);
+    command.arg("serve").args(FREE_PORTS);
     command
 }
 

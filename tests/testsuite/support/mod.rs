@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: hermetic commands, fixture copies,
-//! a raw HTTP/1.1 client ([`http`]), a real `cargo otel serve` ([`backend`])
-//! and a Docker daemon's test images and containers ([`docker`]).
+//! a raw HTTP/1.1 client ([`http`]), a real `cargo otel serve` ([`backend`]),
+//! the product's collector in process ([`collector`]) and a Docker daemon's
+//! test images and containers ([`docker`]).
 
 pub(crate) mod backend;
+pub(crate) mod collector;
 pub(crate) mod docker;
 pub(crate) mod http;
 pub(crate) mod program;

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use cargo_otel::receiver::ReceiverTls;
+use super::collector::ServerTls;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -52,8 +52,8 @@ impl Pki {
 
     /// The collector's side: its certificate, and with `mutual` the CA whose
     /// client certificates it requires.
-    pub(crate) fn server(&self, mutual: bool) -> ReceiverTls {
-        ReceiverTls {
+    pub(crate) fn server(&self, mutual: bool) -> ServerTls {
+        ServerTls {
             certificate: self.server.0.clone(),
             key: self.server.1.clone(),
             client_ca: mutual.then(|| self.ca_pem.clone()),
