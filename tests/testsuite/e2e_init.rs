@@ -1345,8 +1345,8 @@ fn a_program_with_a_serve_subcommand_gets_a_span_for_its_run() {
     let said = &shapes.init_output["subcommands"];
     assert!(said.contains("a span for the run"), "{said}");
     let shape = shape("subcommands");
-    let receiver = assert_shape_exports(shape);
-    let telemetry = receiver.snapshot();
+    let collector = assert_shape_exports(shape);
+    let telemetry = collector.held();
     let run = telemetry.find_span(shape.span).expect("checked above");
     let record = telemetry.find_log(shape.log).expect("checked above");
     assert_eq!(record.record.span_id, run.span.span_id, "logged in the run");
