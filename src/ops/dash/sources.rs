@@ -91,6 +91,11 @@ impl Sources {
         Ok(sources)
     }
 
+    /// The directories watched whole, sorted.
+    pub(super) fn packages(&self) -> &[PathBuf] {
+        &self.filter.packages
+    }
+
     /// Notes `Cargo.lock` as a build left it.
     pub(super) fn built(&mut self) {
         self.lock.1 = std::fs::read(&self.lock.0).ok();

@@ -63,14 +63,14 @@ impl<'a> Watched<'a> {
         let signals = StopSignals::new()?;
         let sources = Sources::watch(projects)?;
         let root = &projects[0].workspace_root;
-        let dirs: Vec<String> = projects
+        let dirs: Vec<String> = sources
+            .packages()
             .iter()
-            .flat_map(|p| &p.source_dirs)
             .map(|dir| paths::display(dir, root))
             .collect();
         shell.status(
             "Watching",
-            format!("{} for changes (Ctrl-C ends)", dedup(dirs).join(", ")),
+            format!("{} for changes (Ctrl-C ends)", dirs.join(", ")),
         );
         Ok(Self {
             shell,
@@ -93,7 +93,7 @@ impl<'a> Watched<'a> {
         let mut next = match first {
             Ok(built) => Some(built),
             Err(error) => {
-                self.failed(&error);
+                failed(self.shell, &error);
                 None
             }
         };
@@ -163,15 +163,11 @@ impl<'a> Watched<'a> {
         tokio::select! {
             biased;
             () = signals.recv() => {
-                shell.status("Interrupted", "watching for changes");
+                shell.status("Interrupted", "no longer watching for changes");
                 None
             }
             built = next_good_build(shell, options, projects, sources) => Some(built),
         }
-    }
-
-    fn failed(&self, error: &anyhow::Error) {
-        failed(self.shell, error);
     }
 }
 
@@ -205,14 +201,4 @@ fn failed(shell: &Shell, error: &anyhow::Error) {
 
 fn seconds(took: Duration) -> String {
     format!("{:.2} s", took.as_secs_f64())
-}
-
-fn dedup(mut list: Vec<String>) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    list.retain(|item| {
-        let new = !seen.contains(item);
-        seen.push(item.clone());
-        new
-    });
-    list
 }
