@@ -194,6 +194,10 @@ struct DashArgs {
     /// Open the dashboard in the browser
     #[arg(long)]
     open: bool,
+    /// Rebuild and rerun the program whenever its sources change, until
+    /// Ctrl-C
+    #[arg(long, conflicts_with_all = ["detach", "stop"])]
+    watch: bool,
     /// Let anyone on this machine in: no browser token, no OTLP API key
     #[arg(long)]
     anonymous: bool,
@@ -498,6 +502,7 @@ impl DashArgs {
             print_env: self.print_env,
             stop: self.stop,
             open: self.open,
+            watch: self.watch,
             anonymous: self.anonymous,
             grpc_port: self.ports.grpc_port,
             http_port: self.ports.http_port,

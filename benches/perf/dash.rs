@@ -16,6 +16,12 @@
 //! Warm: the crate is built. Cold: the crate's own code is rebuilt
 //! (`cargo clean -p bench-generated` before the run; its dependencies stay
 //! built), which shows what overlapping the build with the start-up buys.
+//!
+//! Rerun after an edit: `cargo otel dash --watch` is up and the program has
+//! run once; a comment is appended to its source, and the time is taken from
+//! that write to the rerun's first span accepted. Against: the same edit
+//! with `cargo otel serve` up, then `cargo run` again by hand (the program
+//! of the first run has exited, so there is nothing left to kill).
 
 use std::{
     io::{BufRead as _, BufReader, Read},
@@ -114,6 +120,7 @@ pub(crate) fn run(settings: &Settings) -> Vec<Row> {
             ));
         }
     }
+    rows.push(bench.reruns(settings));
     rows
 }
 
@@ -131,6 +138,9 @@ fn stand_in(docker: &Docker) -> String {
     support::docker::import(docker, &bytes, image, "dev.cargo-otel.bench=1");
     image.to_owned()
 }
+
+/// The source file the rerun figures edit.
+const EDITED: &str = "generated/src/workload.rs";
 
 fn temperature(cold: bool) -> &'static str {
     if cold { "crate rebuilt" } else { "warm" }
@@ -254,6 +264,98 @@ impl Bench<'_> {
         seconds_since(started, exported)
     }
 
+    /// Edit to first span: `dash --watch` against `cargo run` again by hand.
+    fn reruns(&self, settings: &Settings) -> Row {
+        let (mut watch, mut by_hand) = (Vec::new(), Vec::new());
+        for run in 0..settings.runs {
+            let pair = [self.watch_rerun(), self.rerun_by_hand()];
+            println!(
+                "dash: rerun {}: dash --watch {:.2} s vs {:.2} s cargo run again",
+                run + 1,
+                pair[0],
+                pair[1]
+            );
+            watch.push(pair[0]);
+            by_hand.push(pair[1]);
+        }
+        Row::new(
+            "edit to first span, dash --watch, local backend",
+            "s",
+            watch,
+        )
+        .against("edit, then cargo run again (serve up)", by_hand)
+    }
+
+    /// Appends a comment to the program's source (a change cargo rebuilds
+    /// for); returns when that was written.
+    fn edit(&self) -> SystemTime {
+        use std::io::Write as _;
+        let path = self.workspace.join(EDITED);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        let edited = SystemTime::now();
+        writeln!(file, "// edited for a rerun").expect("append to the source");
+        edited
+    }
+
+    fn watch_rerun(&self) -> f64 {
+        use std::os::unix::process::CommandExt as _;
+        let mut child = self
+            .cargo_otel()
+            .args(["dash", "--watch", "-p", PACKAGE, "--backend", "local"])
+            .args(ANY_PORT)
+            .args(["--", "first-span"])
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo otel dash --watch");
+        let exports = exports_over_time(child.stdout.take().expect("piped"));
+        exports
+            .recv_timeout(PATIENCE)
+            .expect("the first run's span");
+        let edited = self.edit();
+        let exported = exports.recv_timeout(PATIENCE).expect("the rerun's span");
+        let group = -libc::pid_t::try_from(child.id()).expect("a pid");
+        // SAFETY: kill(2) with a negative pid signals that process group.
+        unsafe {
+            libc::kill(group, libc::SIGINT);
+        }
+        wait_success(&mut child, "cargo otel dash --watch");
+        seconds_since(edited, exported)
+    }
+
+    fn rerun_by_hand(&self) -> f64 {
+        let mut serve = self
+            .cargo_otel()
+            .arg("serve")
+            .args(ANY_PORT)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo otel serve");
+        let env = exports(serve.stdout.take().expect("piped"));
+        let run = || {
+            let output = work::checked(
+                self.cargo()
+                    .args(["run", "--quiet", "-p", PACKAGE, "--", "first-span"])
+                    .envs(env.iter().map(|(k, v)| (k, v)))
+                    .stdin(Stdio::null()),
+            );
+            assert_exported(&output.stderr);
+            exported_at(&output.stdout[..])
+        };
+        run();
+        let edited = self.edit();
+        let exported = run();
+        interrupt(&mut serve);
+        seconds_since(edited, exported)
+    }
+
     /// Runs the built program and returns when it says its span was exported.
     fn run_program(&self, env: &[(String, String)]) -> SystemTime {
         let program = self.target_dir.join("debug").join(PACKAGE);
@@ -269,18 +371,35 @@ impl Bench<'_> {
     }
 }
 
+/// Each time the program printed at exit, as it comes.
+fn exports_over_time(stdout: impl Read + Send + 'static) -> mpsc::Receiver<SystemTime> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(at) = parse_exported(&line) {
+                let _ = tx.send(at);
+            }
+        }
+    });
+    rx
+}
+
+fn parse_exported(line: &str) -> Option<SystemTime> {
+    let nanos: u64 = line
+        .strip_prefix("first span exported at ")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(UNIX_EPOCH + Duration::from_nanos(nanos))
+}
+
 /// The time the program printed at exit (`first span exported at <ns>`).
 fn exported_at(stdout: impl Read) -> SystemTime {
-    let line = BufReader::new(stdout)
+    BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
-        .find_map(|line| {
-            line.strip_prefix("first span exported at ")
-                .map(str::to_owned)
-        })
-        .expect("the program's exit line");
-    let nanos: u64 = line.trim().parse().expect("nanoseconds");
-    UNIX_EPOCH + Duration::from_nanos(nanos)
+        .find_map(|line| parse_exported(&line))
+        .expect("the program's exit line")
 }
 
 fn seconds_since(started: SystemTime, then: SystemTime) -> f64 {

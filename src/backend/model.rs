@@ -6,6 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The resource attribute that numbers the runs of a program under `cargo
+/// otel dash` (1, then 2, 3, ... for each rerun under `--watch`); the
+/// `run` filter of the trace and log queries matches it.
+pub const RUN: &str = "cargo_otel.run";
+/// The resource attribute with the time a run started (RFC 3339, UTC).
+pub const RUN_STARTED: &str = "cargo_otel.run.started";
+
 /// `GET /api/summary`: what is held, what was evicted, and a version that
 /// changes whenever anything arrives (the page polls it for live updates).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -151,6 +158,8 @@ pub struct TraceQuery {
     pub q: Option<String>,
     /// Only traces with an error span.
     pub errors: Option<bool>,
+    /// Only traces with a span of this run ([`RUN`]).
+    pub run: Option<u32>,
     pub limit: Option<usize>,
 }
 
@@ -163,6 +172,8 @@ pub struct LogQuery {
     /// Matched against the body and attribute values, case-insensitively.
     pub q: Option<String>,
     pub trace_id: Option<String>,
+    /// Only records of this run ([`RUN`]).
+    pub run: Option<u32>,
     pub limit: Option<usize>,
 }
 

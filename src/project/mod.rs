@@ -56,6 +56,11 @@ pub struct Project {
     pub published: bool,
     /// The names of the package's examples.
     pub examples: Vec<String>,
+    /// Where cargo builds (`target/`, or `CARGO_TARGET_DIR`, ...).
+    pub target_directory: PathBuf,
+    /// The directories the program is built from: the package's and those
+    /// of its path dependencies in the workspace, and of theirs.
+    pub source_dirs: Vec<PathBuf>,
 }
 
 /// The crate root that gets the `otel` module.
@@ -152,9 +157,22 @@ impl Project {
 /// Finds the project the way cargo does: `--manifest-path`, else the nearest
 /// `Cargo.toml` from `cwd` upwards, then the package by `-p` or by manifest.
 pub fn locate(selection: &Selection, cwd: &Path) -> anyhow::Result<Project> {
-    let manifest = find_manifest(selection.manifest_path.as_deref(), cwd)?;
+    let manifest = manifest(selection.manifest_path.as_deref(), cwd)?;
+    locate_in(&manifest, selection)
+}
+
+/// The manifest cargo would use: `--manifest-path`, else the nearest
+/// `Cargo.toml` from `cwd` upwards; checked to be valid TOML.
+pub fn manifest(manifest_path: Option<&Path>, cwd: &Path) -> anyhow::Result<PathBuf> {
+    let manifest = find_manifest(manifest_path, cwd)?;
     // Our own parse first: its errors name the file, line and column.
     LocalManifest::load(&manifest)?;
+    Ok(manifest)
+}
+
+/// [`locate`] with the [`manifest`] already found.
+pub fn locate_in(manifest: &Path, selection: &Selection) -> anyhow::Result<Project> {
+    let manifest = manifest.to_path_buf();
     let metadata = cargo_metadata(&manifest)?;
     let package = select_package(&metadata, &manifest, selection.package.as_deref())?;
     let target = match (&selection.example, selection.lib) {
@@ -175,8 +193,7 @@ pub fn locate_programs(
     workspace: bool,
     cwd: &Path,
 ) -> anyhow::Result<Vec<Project>> {
-    let manifest = find_manifest(manifest_path, cwd)?;
-    LocalManifest::load(&manifest)?;
+    let manifest = manifest(manifest_path, cwd)?;
     let metadata = cargo_metadata(&manifest)?;
     let mut chosen: Vec<&Package> = Vec::new();
     if workspace {
@@ -231,7 +248,32 @@ fn project(metadata: &Metadata, package: &Package, target: Target) -> Project {
             .filter(|t| t.kind.contains(&TargetKind::Example))
             .map(|t| t.name.clone())
             .collect(),
+        target_directory: metadata.target_directory.clone().into_std_path_buf(),
+        source_dirs: source_dirs(metadata, package),
     }
+}
+
+/// The package's directory, then those of its path dependencies, theirs
+/// when they are workspace members (`--no-deps` lists no others), and so on.
+fn source_dirs(metadata: &Metadata, package: &Package) -> Vec<PathBuf> {
+    let dir = |p: &Package| p.manifest_path.parent().map(|d| d.as_std_path().to_owned());
+    let mut dirs: Vec<PathBuf> = dir(package).into_iter().collect();
+    let mut queue = vec![package];
+    while let Some(next) = queue.pop() {
+        for path in next.dependencies.iter().filter_map(|d| d.path.as_ref()) {
+            let path = path.as_std_path();
+            if dirs.iter().any(|d| d == path) {
+                continue;
+            }
+            dirs.push(path.to_owned());
+            let member = metadata
+                .packages
+                .iter()
+                .find(|p| dir(p).as_deref() == Some(path));
+            queue.extend(member);
+        }
+    }
+    dirs
 }
 
 /// The package's dependencies as the program sees them: an example also

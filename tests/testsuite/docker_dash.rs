@@ -37,20 +37,7 @@ struct Project {
 
 impl Project {
     fn new() -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        support::copy_tree(
-            &support::repo_root().join("tests/fixtures/e2e/demo-multi"),
-            dir.path(),
-        );
-        let init = support::cargo_otel(dir.path())
-            .args(["init", "-q"])
-            .output()
-            .expect("run init");
-        assert!(
-            init.status.success(),
-            "init: {}",
-            String::from_utf8_lossy(&init.stderr)
-        );
+        let dir = support::instrumented_copy("e2e/demo-multi");
         Self { dir }
     }
 

@@ -66,6 +66,8 @@ impl Default for Store {
 #[derive(Debug, Clone)]
 pub struct SpanRecord {
     pub service: Arc<str>,
+    /// The run of the program that sent it ([`crate::backend::model::RUN`]).
+    pub run: Option<u32>,
     pub scope: Arc<InstrumentationScope>,
     pub span: Span,
 }
@@ -144,6 +146,10 @@ impl Store {
         let mut services = Vec::with_capacity(request.resource_spans.len());
         for resource_spans in &mut request.resource_spans {
             let service = service_name(resource_spans.resource.as_ref());
+            let run = resource_spans
+                .resource
+                .as_ref()
+                .and_then(|r| render::run(&r.attributes));
             for scope_spans in &mut resource_spans.scope_spans {
                 let scope = bound::scope(scope_spans.scope.get_or_insert_default());
                 // OTLP trace ids are 16 bytes; a span with any other id
@@ -154,7 +160,7 @@ impl Store {
                     sizes.push(bound::span(span) + scope + service.len());
                 }
             }
-            services.push(service);
+            services.push((service, run));
         }
         // Evicted traces are freed after the lock is released: dropping a
         // trace frees a dozen allocations per span, and other exports wait
@@ -162,7 +168,7 @@ impl Store {
         let mut evicted = Vec::new();
         let mut sizes = sizes.into_iter();
         self.update(|inner| {
-            for (resource_spans, name) in request.resource_spans.into_iter().zip(services) {
+            for (resource_spans, (name, run)) in request.resource_spans.into_iter().zip(services) {
                 let service = inner.service(name);
                 for scope_spans in resource_spans.scope_spans {
                     let scope = Arc::new(scope_spans.scope.unwrap_or_default());
@@ -170,6 +176,7 @@ impl Store {
                     for (span, size) in scope_spans.spans.into_iter().zip(&mut sizes) {
                         let record = SpanRecord {
                             service: service.clone(),
+                            run,
                             scope: scope.clone(),
                             span,
                         };

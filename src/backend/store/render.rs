@@ -10,7 +10,7 @@ use opentelemetry_proto::tonic::{
 
 use super::{LogRecordEntry, SpanRecord};
 use crate::backend::model::{
-    Attribute, LogEntry, LogQuery, SpanDetail, SpanEvent, StatusCode, TraceDetail, TraceQuery,
+    Attribute, LogEntry, LogQuery, RUN, SpanDetail, SpanEvent, StatusCode, TraceDetail, TraceQuery,
     TraceSummary,
 };
 
@@ -138,7 +138,20 @@ pub(crate) fn trace_matches(spans: &[SpanRecord], query: &TraceQuery) -> bool {
                     .any(|kv| kv_value(kv).to_lowercase().contains(&needle))
         }),
     };
-    service_ok && errors_ok && text_ok
+    let run_ok = query
+        .run
+        .is_none_or(|wanted| spans.iter().any(|r| r.run == Some(wanted)));
+    service_ok && errors_ok && text_ok && run_ok
+}
+
+/// The run number a resource carries ([`RUN`]), as a number or as text.
+pub(crate) fn run(resource: &[KeyValue]) -> Option<u32> {
+    let value = resource.iter().find(|kv| kv.key == RUN)?.value.as_ref()?;
+    match value.value.as_ref()? {
+        Value::IntValue(number) => u32::try_from(*number).ok(),
+        Value::StringValue(text) => text.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 pub(crate) fn trace_summary(spans: &[SpanRecord]) -> TraceSummary {
@@ -240,6 +253,7 @@ fn span_detail(record: &SpanRecord) -> SpanDetail {
 /// A log query, parsed once for the whole scan.
 pub(crate) struct LogFilter<'q> {
     service: Option<&'q str>,
+    run: Option<u32>,
     min_severity: i32,
     text: Option<String>,
     trace_id: Option<Vec<u8>>,
@@ -257,6 +271,7 @@ impl<'q> LogFilter<'q> {
             .map_or(0, |(_, number)| *number);
         Self {
             service: query.service.as_deref(),
+            run: query.run,
             min_severity,
             text: query.q.as_deref().map(str::to_lowercase),
             trace_id: query.trace_id.as_deref().and_then(decode_hex),
@@ -266,6 +281,9 @@ impl<'q> LogFilter<'q> {
     pub(crate) fn matches(&self, entry: &LogRecordEntry) -> bool {
         let record = &entry.record;
         self.service.is_none_or(|s| &*entry.service == s)
+            && self
+                .run
+                .is_none_or(|wanted| run(&entry.resource) == Some(wanted))
             && record.severity_number >= self.min_severity
             && self
                 .trace_id

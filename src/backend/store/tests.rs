@@ -443,3 +443,53 @@ fn waiting_ends_when_an_export_brings_what_is_waited_for() {
     assert!(store.wait_until(Duration::from_secs(10), arrives));
     export.join().unwrap();
 }
+
+/// `cargo otel dash` labels each run of a program on its resource.
+#[test]
+fn traces_and_logs_filter_by_run() {
+    fn label(mut resource: Option<Resource>, run: Value) -> Option<Resource> {
+        resource.as_mut().unwrap().attributes.push(KeyValue {
+            key: crate::backend::model::RUN.into(),
+            value: Some(AnyValue { value: Some(run) }),
+            ..Default::default()
+        });
+        resource
+    }
+    let store = Store::default();
+    let runs = [Value::StringValue("1".into()), Value::IntValue(2)];
+    for (trace, run) in (1..).zip(runs) {
+        let mut spans = traces("app", vec![span(trace, 1, None, &format!("run {trace}"))]);
+        spans.resource_spans[0].resource = label(resource("app"), run.clone());
+        store.ingest_spans(spans, None);
+        let mut records = logs("app", vec![log(&format!("log {trace}"), 9, None)]);
+        records.resource_logs[0].resource = label(resource("app"), run);
+        store.ingest_logs(records);
+    }
+    let second = store.traces(&TraceQuery {
+        run: Some(2),
+        ..Default::default()
+    });
+    assert_eq!(
+        second
+            .iter()
+            .map(|t| t.root_name.as_str())
+            .collect::<Vec<_>>(),
+        ["run 2"]
+    );
+    let first = store.logs(&LogQuery {
+        run: Some(1),
+        ..Default::default()
+    });
+    assert_eq!(
+        first.iter().map(|l| l.body.as_str()).collect::<Vec<_>>(),
+        ["log 1"]
+    );
+    assert!(
+        store
+            .traces(&TraceQuery {
+                run: Some(3),
+                ..Default::default()
+            })
+            .is_empty()
+    );
+}

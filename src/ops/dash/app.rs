@@ -1,7 +1,13 @@
 //! Running the user's program with telemetry pointed at the dashboard, and
 //! stopping it gently on Ctrl-C so its last spans still arrive.
 
-use std::{ffi::OsString, path::Path, process::ExitStatus, time::Duration};
+use std::{
+    ffi::OsString,
+    future::Future,
+    path::Path,
+    process::ExitStatus,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use anyhow::Context as _;
 use tokio::{
@@ -9,7 +15,11 @@ use tokio::{
     time::{Instant, sleep_until},
 };
 
-use crate::{Shell, signals::StopSignals};
+use crate::{
+    Shell,
+    backend::model::{RUN, RUN_STARTED},
+    signals::StopSignals,
+};
 
 /// Aspire's development settings: export every second instead of every 5 s
 /// (spans), 1 s (logs) and 60 s (metrics), and sample everything.
@@ -34,29 +44,97 @@ const FLUSH_GRACE: Duration = Duration::from_secs(10);
 /// the program too, but `kill -INT` aimed at us alone does not.
 const FORWARD_AFTER: Duration = Duration::from_secs(1);
 
+/// Which run of the program this is (`--watch` runs it again after each
+/// change), as resource attributes: [`RUN`] and [`RUN_STARTED`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RunLabel {
+    pub number: u32,
+    pub started: SystemTime,
+}
+
+impl RunLabel {
+    pub(super) fn now(number: u32) -> Self {
+        Self {
+            number,
+            started: SystemTime::now(),
+        }
+    }
+}
+
 /// The environment the program gets: the backend's endpoint and key, the
-/// service identity and the development tuning. What the user set wins.
+/// service identity, the run and the development tuning. What the user set
+/// wins.
 pub(super) fn environment(
     backend: Vec<(&'static str, String)>,
     service: &str,
     instance: &str,
+    run: RunLabel,
 ) -> Vec<(&'static str, String)> {
     let mut env = backend;
     env.push(("OTEL_SERVICE_NAME", service.to_owned()));
-    let instance_attribute = format!("service.instance.id={instance}");
-    let attributes = match std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
-        // Theirs, plus ours unless they set it.
-        Ok(theirs) if theirs.contains("service.instance.id=") => theirs,
-        Ok(theirs) if !theirs.trim().is_empty() => format!("{theirs},{instance_attribute}"),
-        _ => instance_attribute,
-    };
-    env.push(("OTEL_RESOURCE_ATTRIBUTES", attributes));
+    let ours = [
+        ("service.instance.id", instance.to_owned()),
+        (RUN, run.number.to_string()),
+        (RUN_STARTED, rfc3339(run.started)),
+    ];
+    let theirs = std::env::var("OTEL_RESOURCE_ATTRIBUTES").unwrap_or_default();
+    env.push((
+        "OTEL_RESOURCE_ATTRIBUTES",
+        resource_attributes(&theirs, &ours),
+    ));
     env.extend(
         DEVELOPMENT_TUNING
             .iter()
             .map(|(k, v)| (*k, (*v).to_owned())),
     );
     env
+}
+
+/// `OTEL_RESOURCE_ATTRIBUTES`: theirs, plus each of ours they did not set.
+fn resource_attributes(theirs: &str, ours: &[(&str, String)]) -> String {
+    let theirs = theirs.trim_matches(|c: char| c == ',' || c.is_whitespace());
+    let set: Vec<&str> = theirs
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(key, _)| key.trim())
+        .collect();
+    let added = ours
+        .iter()
+        .filter(|(key, _)| !set.contains(key))
+        .map(|(key, value)| format!("{key}={value}"));
+    let all: Vec<String> = std::iter::once(theirs.to_owned())
+        .filter(|t| !t.is_empty())
+        .chain(added)
+        .collect();
+    all.join(",")
+}
+
+/// UTC, to the millisecond: `2026-12-07T12:41:14.123Z`.
+fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (days, seconds) = (since.as_secs() / 86_400, since.as_secs() % 86_400);
+    // Howard Hinnant's `civil_from_days`, for days since 1970-01-01.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        since.subsec_millis()
+    )
 }
 
 pub(super) fn command(
@@ -86,16 +164,26 @@ pub(super) fn command(
 }
 
 /// Runs the program to its end. The first Ctrl-C (or SIGTERM) gives it
-/// [`FLUSH_GRACE`] to exit on its own; a second one kills it.
-pub(super) async fn run(mut command: Command, shell: &Shell) -> anyhow::Result<ExitStatus> {
+/// [`FLUSH_GRACE`] to exit on its own; a second one kills it. `restart`
+/// (a change, with `--watch`) stops it the same way, with SIGINT at once.
+pub(super) async fn run(
+    mut command: Command,
+    shell: &Shell,
+    restart: impl Future<Output = ()>,
+) -> anyhow::Result<ExitStatus> {
     // Watching before the spawn: a signal in between would otherwise kill
     // dash (SIGTERM's default action) and orphan the program.
     let mut signals = StopSignals::new()?;
     let mut child = command.spawn().context("failed to start the program")?;
     let mut grace = Grace::default();
+    let mut restart = std::pin::pin!(restart);
     loop {
         tokio::select! {
             status = child.wait() => return status.context("failed to wait for the program"),
+            () = &mut restart, if !grace.stopping() => {
+                grace.stop_now();
+                continue;
+            }
             () = signals.recv() => {}
             () = sleep_until(grace.forward_at) => {
                 grace.forwarded();
@@ -205,5 +293,36 @@ pub(super) fn exit_code(status: ExitStatus) -> u8 {
         (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
         (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
         (None, None) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ours_are_added_unless_the_user_set_them() {
+        let ours = [
+            ("service.instance.id", "abc".to_owned()),
+            (RUN, "2".to_owned()),
+        ];
+        assert_eq!(
+            resource_attributes("", &ours),
+            "service.instance.id=abc,cargo_otel.run=2"
+        );
+        assert_eq!(
+            resource_attributes(" team=core, service.instance.id = mine ,", &ours),
+            "team=core, service.instance.id = mine,cargo_otel.run=2"
+        );
+    }
+
+    #[test]
+    fn run_start_times_are_rfc3339_in_utc() {
+        let at = |seconds: u64, millis: u64| {
+            rfc3339(UNIX_EPOCH + Duration::from_secs(seconds) + Duration::from_millis(millis))
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(at(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+        assert_eq!(at(1_796_647_274, 123), "2026-12-07T12:41:14.123Z");
     }
 }

@@ -44,21 +44,41 @@ impl Program {
     }
 }
 
-/// Builds all `programs` with one `cargo build` (one lock on the target
-/// directory, shared dependencies compiled once) and returns their
-/// executables, in the same order.
+/// What to build.
+#[derive(Debug, Clone)]
+pub(super) enum Request {
+    /// The programs found with `cargo metadata`, `-p package --bin name` each.
+    Programs(Vec<Program>),
+    /// The user's own `-p`/`--bin`/`--example`, passed on before `cargo
+    /// metadata` has said which program they mean: cargo builds the same
+    /// one (or, without `--bin`, every binary of the package, among them
+    /// the one `dash` runs).
+    Flags {
+        package: Option<String>,
+        bin: Option<String>,
+        example: Option<String>,
+    },
+}
+
+/// A program cargo built.
+#[derive(Debug, Clone)]
+pub(super) struct Artifact {
+    kind: Vec<TargetKind>,
+    name: String,
+    executable: PathBuf,
+}
+
+/// Builds what `request` asks for with one `cargo build` (one lock on the
+/// target directory, shared dependencies compiled once) and returns the
+/// executables it reported; `None` when cargo failed (its errors are shown).
 pub(super) fn build(
     manifest: &Path,
-    programs: &[Program],
+    request: &Request,
     flags: &BuildFlags,
     quiet: bool,
     cargo_pid: &AtomicU32,
-) -> anyhow::Result<Vec<PathBuf>> {
-    let wanted = programs
-        .iter()
-        .map(Program::kind_and_name)
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut command = build_command(manifest, programs, &wanted, flags, quiet);
+) -> anyhow::Result<Option<Vec<Artifact>>> {
+    let mut command = build_command(manifest, request, flags, quiet)?;
     // JSON messages on stdout for us; progress and rendered diagnostics on
     // stderr for the user, as `cargo run` shows them.
     let mut child = command
@@ -68,72 +88,108 @@ pub(super) fn build(
         .context("failed to run `cargo build`")?;
     cargo_pid.store(child.id(), Ordering::SeqCst);
     let stdout = child.stdout.take().expect("stdout is piped");
-    let executables = executables_built(stdout, &wanted)?;
+    let artifacts = artifacts_built(stdout);
     let status = child.wait().context("failed to wait for `cargo build`")?;
     cargo_pid.store(0, Ordering::SeqCst);
-    if !status.success() {
-        let names: Vec<String> = wanted.iter().map(|(_, name)| format!("`{name}`")).collect();
-        bail!(
-            "could not build {} (cargo's errors are above)",
-            names.join(", ")
-        );
+    match status.success() {
+        true => artifacts.map(Some),
+        false => Ok(None),
     }
-    executables
-        .into_iter()
-        .zip(&wanted)
-        .map(|(executable, (_, name))| {
-            executable.with_context(|| format!("`cargo build` reported no executable for `{name}`"))
+}
+
+/// The error for a build that failed.
+pub(super) fn failed(programs: &[Program]) -> anyhow::Error {
+    let names: Vec<String> = programs
+        .iter()
+        .filter_map(|p| p.target.program())
+        .map(|name| format!("`{name}`"))
+        .collect();
+    anyhow::anyhow!(
+        "could not build {} (cargo's errors are above)",
+        names.join(", ")
+    )
+}
+
+/// The executable of each of `programs`, in the same order.
+pub(super) fn executables(
+    artifacts: &[Artifact],
+    programs: &[Program],
+) -> anyhow::Result<Vec<PathBuf>> {
+    programs
+        .iter()
+        .map(|program| {
+            let (kind, name) = program.kind_and_name()?;
+            let found = artifacts
+                .iter()
+                .find(|a| a.name == name && a.kind.contains(&kind));
+            found
+                .map(|a| a.executable.clone())
+                .with_context(|| format!("`cargo build` reported no executable for `{name}`"))
         })
         .collect()
 }
 
-/// `cargo build` of each program (`-p package --bin name`) with the flags.
+/// `cargo build` of what `request` asks for, with the flags.
 fn build_command(
     manifest: &Path,
-    programs: &[Program],
-    wanted: &[(TargetKind, &str)],
+    request: &Request,
     flags: &BuildFlags,
     quiet: bool,
-) -> Command {
+) -> anyhow::Result<Command> {
     let mut command = crate::cargo::command();
     command
         .arg("build")
         .arg("--message-format=json-render-diagnostics")
         .arg("--manifest-path")
         .arg(manifest);
-    for (program, (kind, name)) in programs.iter().zip(wanted) {
-        let flag = if *kind == TargetKind::Bin {
-            "--bin"
-        } else {
-            "--example"
-        };
-        command.args(["-p", &program.package, flag, name]);
+    match request {
+        Request::Programs(programs) => {
+            for program in programs {
+                let (kind, name) = program.kind_and_name()?;
+                let flag = if kind == TargetKind::Bin {
+                    "--bin"
+                } else {
+                    "--example"
+                };
+                command.args(["-p", &program.package, flag, name]);
+            }
+        }
+        Request::Flags {
+            package,
+            bin,
+            example,
+        } => {
+            let pairs = [("-p", package), ("--bin", bin), ("--example", example)];
+            for (flag, value) in pairs {
+                if let Some(value) = value {
+                    command.args([flag, value]);
+                }
+            }
+        }
     }
     command.args(flag_args(flags));
     if quiet {
         command.arg("--quiet");
     }
-    command
+    Ok(command)
 }
 
-/// The executable of each `wanted` target, from cargo's JSON messages.
-fn executables_built(
-    stdout: impl std::io::Read,
-    wanted: &[(TargetKind, &str)],
-) -> anyhow::Result<Vec<Option<PathBuf>>> {
-    let mut executables: Vec<Option<PathBuf>> = vec![None; wanted.len()];
+/// The executables among cargo's JSON messages.
+fn artifacts_built(stdout: impl std::io::Read) -> anyhow::Result<Vec<Artifact>> {
+    let mut artifacts = Vec::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
         let message = message.context("failed to read cargo's build messages")?;
-        if let Message::CompilerArtifact(artifact) = message {
-            let found = wanted.iter().position(|(kind, name)| {
-                artifact.target.name == *name && artifact.target.kind.contains(kind)
+        if let Message::CompilerArtifact(artifact) = message
+            && let Some(executable) = artifact.executable
+        {
+            artifacts.push(Artifact {
+                kind: artifact.target.kind,
+                name: artifact.target.name,
+                executable: executable.into_std_path_buf(),
             });
-            if let Some(index) = found {
-                executables[index] = artifact.executable.map(|path| path.into_std_path_buf());
-            }
         }
     }
-    Ok(executables)
+    Ok(artifacts)
 }
 
 fn flag_args(flags: &BuildFlags) -> Vec<OsString> {

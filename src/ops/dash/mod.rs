@@ -5,6 +5,8 @@ mod app;
 mod build;
 mod docker_backend;
 mod services;
+mod sources;
+mod watch;
 
 use std::{
     ffi::OsString,
@@ -15,15 +17,18 @@ use std::{
         Arc,
         atomic::{AtomicU32, Ordering},
     },
+    time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
 
 pub use build::BuildFlags;
 
+use app::RunLabel;
+
 use crate::{
     Shell,
-    backend::{Backend, BackendConfig, Feed, Settings, save},
+    backend::{Backend, BackendConfig, Feed, Settings, model::Counts, save},
     docker, paths,
     ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::{self, Project, Selection},
@@ -69,6 +74,9 @@ pub struct DashOptions {
     pub stop: bool,
     /// Open the dashboard in the browser once it is ready.
     pub open: bool,
+    /// Rebuild and rerun the program whenever its sources change, until
+    /// Ctrl-C.
+    pub watch: bool,
     /// No browser token and no OTLP API key.
     pub anonymous: bool,
     /// Ports asked for explicitly (0 = any free one); unset ones use the
@@ -98,20 +106,33 @@ impl DashOptions {
 /// Runs the program (or programs) and returns the exit code.
 pub fn run(shell: &Shell, options: &DashOptions) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let projects = locate(options, &cwd)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("cargo-otel-dash")
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
-    runtime.block_on(dash(shell, options, &projects))
+    runtime.block_on(async {
+        let (projects, build) = locate(shell, options, &cwd)?;
+        dash(shell, options, &projects, build).await
+    })
 }
 
 /// The package (single) or packages (multi) to run; the first one stands for
-/// the workspace (dashboard name, container, settings).
-fn locate(options: &DashOptions, cwd: &Path) -> anyhow::Result<Vec<Project>> {
+/// the workspace (dashboard name, container, settings). One program's build
+/// starts before `cargo metadata` runs, from the flags as given.
+fn locate(
+    shell: &Shell,
+    options: &DashOptions,
+    cwd: &Path,
+) -> anyhow::Result<(Vec<Project>, Option<Build>)> {
     if !options.is_multi() {
+        if !options.wait_ports.is_empty() {
+            anyhow::bail!(
+                "`--wait-port` orders the start of several programs, and only one is run\n\
+                 help: name the packages with `-p a -p b`, or run them all with `--workspace`"
+            );
+        }
         let selection = Selection {
             manifest_path: options.manifest_path.clone(),
             package: options.packages.first().cloned(),
@@ -119,13 +140,17 @@ fn locate(options: &DashOptions, cwd: &Path) -> anyhow::Result<Vec<Project>> {
             example: options.example.clone(),
             lib: false,
         };
-        if !options.wait_ports.is_empty() {
-            anyhow::bail!(
-                "`--wait-port` orders the start of several programs, and only one is run\n\
-                 help: name the packages with `-p a -p b`, or run them all with `--workspace`"
-            );
-        }
-        return Ok(vec![project::locate(&selection, cwd)?]);
+        let manifest = project::manifest(selection.manifest_path.as_deref(), cwd)?;
+        let runs_a_program = !options.stop && !options.detach;
+        let request = build::Request::Flags {
+            package: selection.package.clone(),
+            bin: selection.bin.clone(),
+            example: selection.example.clone(),
+        };
+        // Dropped (cargo stopped) when `cargo metadata` fails.
+        let build = runs_a_program.then(|| spawn_build(shell, options, manifest.clone(), request));
+        let project = project::locate_in(&manifest, &selection)?;
+        return Ok((vec![project], build));
     }
     if options.bin.is_some() || options.example.is_some() {
         anyhow::bail!(
@@ -150,10 +175,15 @@ fn locate(options: &DashOptions, cwd: &Path) -> anyhow::Result<Vec<Project>> {
             );
         }
     }
-    Ok(projects)
+    Ok((projects, None))
 }
 
-async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> anyhow::Result<u8> {
+async fn dash(
+    shell: &Shell,
+    options: &DashOptions,
+    projects: &[Project],
+    early_build: Option<Build>,
+) -> anyhow::Result<u8> {
     let project = &projects[0];
     if options.stop {
         return docker_backend::stop(shell, options, project)
@@ -171,36 +201,45 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
             project.package_name
         );
     }
-    // The build and the dashboard start at the same time.
-    let mut build = spawn_build(shell, options, projects);
-    let dashboard = match start_dashboard(shell, options, project, docker).await {
-        Ok(Some(dashboard)) => dashboard,
-        Ok(None) => {
-            build.cancel();
-            return Ok(INTERRUPTED);
-        }
-        Err(error) => {
-            build.cancel();
-            return Err(error);
-        }
+    // The build and the dashboard start at the same time (a dropped build
+    // stops cargo).
+    let mut build = early_build.unwrap_or_else(|| build_programs(shell, options, projects));
+    let Some(dashboard) = start_dashboard(shell, options, project, docker).await? else {
+        return Ok(INTERRUPTED);
     };
     shell.status("Dashboard", shell.link(&dashboard.login_url()));
     if options.open {
         open_browser(shell, &dashboard.login_url());
     }
-    let Some(built) = wait_for_build(shell, &mut build).await? else {
+    let Some(built) = wait_for_build(shell, &mut build, projects).await? else {
         dashboard.stop_early(shell, options.keep).await;
         return Ok(INTERRUPTED);
     };
+    if options.watch {
+        return watch::run(shell, options, projects, built, dashboard).await;
+    }
     let ran = match built {
-        Ok(executables) => run_programs(shell, options, projects, executables, &dashboard).await,
+        Ok(built) => {
+            let run = RunLabel::now(1);
+            let restart = std::future::pending();
+            run_programs(
+                shell,
+                options,
+                projects,
+                built.executables,
+                &dashboard,
+                run,
+                restart,
+            )
+            .await
+        }
         Err(error) => Err(error),
     };
     let (exited, code) = match ran {
         Ok(ran) => ran,
         Err(error) => return dashboard.abandon(shell, options.keep, error).await,
     };
-    report(shell, &exited, code, &dashboard);
+    report(shell, &exited, code, &dashboard.received(Counts::default()));
     dashboard.finish(shell, options.keep).await?;
     Ok(code)
 }
@@ -256,19 +295,19 @@ async fn start_dashboard(
 async fn wait_for_build(
     shell: &Shell,
     build: &mut Build,
-) -> anyhow::Result<Option<anyhow::Result<Vec<PathBuf>>>> {
+    projects: &[Project],
+) -> anyhow::Result<Option<anyhow::Result<Built>>> {
     let mut signals = StopSignals::new()?;
     tokio::select! {
         // A terminal's Ctrl-C reaches cargo too, which then fails: the
         // signal is the news, not the failed build.
         biased;
         () = signals.recv() => {
-            build.cancel();
-            let _ = (&mut build.task).await;
+            build.stop().await;
             shell.status("Interrupted", "the build; nothing was run");
             Ok(None)
         }
-        built = &mut build.task => Ok(Some(built.context("the build task panicked")?)),
+        built = build.finish(projects) => Ok(Some(built)),
     }
 }
 
@@ -280,22 +319,41 @@ async fn run_programs(
     projects: &[Project],
     executables: Vec<PathBuf>,
     dashboard: &Dashboard,
+    run: RunLabel,
+    restart: impl Future<Output = ()>,
 ) -> anyhow::Result<(String, u8)> {
     let project = &projects[0];
-    let instance = instance_id(&project.workspace_root);
+    let identity = Identity {
+        instance: instance_id(&project.workspace_root),
+        run,
+        shown: options.watch.then(|| format!(" (run {})", run.number)),
+    };
     if options.is_multi() {
-        run_services(shell, options, projects, executables, dashboard, &instance).await
-    } else {
-        run_one(
+        run_services(
             shell,
             options,
-            project,
-            &executables[0],
+            projects,
+            executables,
             dashboard,
-            &instance,
+            &identity,
+            restart,
+        )
+        .await
+    } else {
+        let executable = &executables[0];
+        run_one(
+            shell, options, project, executable, dashboard, &identity, restart,
         )
         .await
     }
+}
+
+/// Who a run is: the workspace's instance id, the run's label, and the
+/// label as shown after `Running` (with `--watch` only).
+struct Identity {
+    instance: String,
+    run: RunLabel,
+    shown: Option<String>,
 }
 
 /// Runs the one program; returns what to report and the exit code.
@@ -305,19 +363,21 @@ async fn run_one(
     project: &Project,
     executable: &Path,
     dashboard: &Dashboard,
-    instance: &str,
+    identity: &Identity,
+    restart: impl Future<Output = ()>,
 ) -> anyhow::Result<(String, u8)> {
     let program = project.target.program().expect("checked above").to_owned();
-    let env = app::environment(dashboard.env(), &program, instance);
+    let env = app::environment(dashboard.env(), &program, &identity.instance, identity.run);
     shell.status(
         "Running",
-        paths::display(executable, &project.workspace_root),
+        format!(
+            "{}{}",
+            paths::display(executable, &project.workspace_root),
+            identity.shown.as_deref().unwrap_or_default()
+        ),
     );
-    let status = app::run(
-        app::command(executable, &options.app_args, &env, shell),
-        shell,
-    )
-    .await?;
+    let command = app::command(executable, &options.app_args, &env, shell);
+    let status = app::run(command, shell, restart).await?;
     let code = app::exit_code(status);
     Ok((format!("`{program}` exited with code {code}"), code))
 }
@@ -330,7 +390,8 @@ async fn run_services(
     projects: &[Project],
     executables: Vec<PathBuf>,
     dashboard: &Dashboard,
-    instance: &str,
+    identity: &Identity,
+    restart: impl Future<Output = ()>,
 ) -> anyhow::Result<(String, u8)> {
     let root = &projects[0].workspace_root;
     let mut list = Vec::new();
@@ -342,7 +403,7 @@ async fn run_services(
             .find(|w| w.package == project.package_name)
             .map(|w| w.port);
         list.push(services::Service {
-            env: app::environment(dashboard.env(), &name, instance),
+            env: app::environment(dashboard.env(), &name, &identity.instance, identity.run),
             name,
             executable,
             wait_port,
@@ -352,8 +413,9 @@ async fn run_services(
         .iter()
         .map(|s| paths::display(&s.executable, root))
         .collect();
-    shell.status("Running", shown.join(", "));
-    let outcome = services::run(list, &options.app_args, shell).await?;
+    let run = identity.shown.as_deref().unwrap_or_default();
+    shell.status("Running", format!("{}{run}", shown.join(", ")));
+    let outcome = services::run(list, &options.app_args, shell, restart).await?;
     let exits: Vec<String> = outcome
         .exits
         .iter()
@@ -377,6 +439,29 @@ impl Dashboard {
             Self::Local(backend) => backend.login_url(),
             Self::Docker(started) => started.dashboard.login_url(),
         }
+    }
+
+    /// What the built-in dashboard received since it held `since` (the
+    /// container does not say).
+    fn received(&self, since: Counts) -> Option<Counts> {
+        let Self::Local(backend) = self else {
+            return None;
+        };
+        backend.flush_feed();
+        let summary = backend.store().summary();
+        let total = |held: u64, evicted: u64| held + evicted;
+        let now = Counts {
+            traces: total(summary.held.traces, summary.evicted.traces),
+            spans: total(summary.held.spans, summary.evicted.spans),
+            logs: total(summary.held.logs, summary.evicted.logs),
+            metric_points: total(summary.held.metric_points, summary.evicted.metric_points),
+        };
+        Some(Counts {
+            traces: now.traces - since.traces.min(now.traces),
+            spans: now.spans - since.spans.min(now.spans),
+            logs: now.logs - since.logs.min(now.logs),
+            metric_points: now.metric_points - since.metric_points.min(now.metric_points),
+        })
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -484,16 +569,44 @@ fn open_browser(shell: &Shell, url: &str) {
     }
 }
 
-/// The `cargo build` that runs while the dashboard starts.
+/// A `cargo build` under way (while the dashboard starts, or while the
+/// previous run still runs with `--watch`). Dropping it stops cargo, so
+/// leaving does not wait for a build nobody will use (the runtime waits for
+/// its blocking tasks).
 struct Build {
-    task: tokio::task::JoinHandle<anyhow::Result<Vec<PathBuf>>>,
+    task: tokio::task::JoinHandle<anyhow::Result<Option<Vec<build::Artifact>>>>,
     /// cargo's pid while it runs, 0 otherwise.
     cargo_pid: Arc<AtomicU32>,
+    started: Instant,
+}
+
+/// A build that succeeded: each program's executable, in the order of the
+/// projects, and how long the build took.
+struct Built {
+    executables: Vec<PathBuf>,
+    took: Duration,
 }
 
 impl Build {
-    /// Stops cargo when dash gives up, so leaving does not wait for a build
-    /// nobody will use (the runtime waits for its blocking tasks).
+    /// Waits for the build; a failed one is an error naming the programs.
+    async fn finish(&mut self, projects: &[Project]) -> anyhow::Result<Built> {
+        let artifacts = (&mut self.task)
+            .await
+            .context("the build task panicked")??;
+        let programs = programs(projects);
+        let artifacts = artifacts.ok_or_else(|| build::failed(&programs))?;
+        Ok(Built {
+            executables: build::executables(&artifacts, &programs)?,
+            took: self.started.elapsed(),
+        })
+    }
+
+    /// Stops cargo and waits for it to be gone.
+    async fn stop(&mut self) {
+        self.cancel();
+        let _ = (&mut self.task).await;
+    }
+
     fn cancel(&self) {
         let pid = self.cargo_pid.load(Ordering::SeqCst);
         if let Ok(pid @ 1..) = libc::pid_t::try_from(pid) {
@@ -507,30 +620,54 @@ impl Build {
     }
 }
 
-fn spawn_build(shell: &Shell, options: &DashOptions, projects: &[Project]) -> Build {
-    // One package builds through its own manifest (as before); several through
-    // the workspace's, so one `cargo build` covers them all.
-    let manifest = match projects {
-        [one] => one.package_manifest.clone(),
-        _ => projects[0].workspace_manifest.clone(),
-    };
-    let programs: Vec<build::Program> = projects
+impl Drop for Build {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+fn programs(projects: &[Project]) -> Vec<build::Program> {
+    projects
         .iter()
         .map(|p| build::Program {
             package: p.package_name.clone(),
             target: p.target.clone(),
         })
-        .collect();
+        .collect()
+}
+
+/// Builds the programs `cargo metadata` found.
+fn build_programs(shell: &Shell, options: &DashOptions, projects: &[Project]) -> Build {
+    // One package builds through its own manifest; several through the
+    // workspace's, so one `cargo build` covers them all.
+    let manifest = match projects {
+        [one] => one.package_manifest.clone(),
+        _ => projects[0].workspace_manifest.clone(),
+    };
+    let request = build::Request::Programs(programs(projects));
+    spawn_build(shell, options, manifest, request)
+}
+
+fn spawn_build(
+    shell: &Shell,
+    options: &DashOptions,
+    manifest: PathBuf,
+    request: build::Request,
+) -> Build {
     let (flags, quiet) = (
         options.build.clone(),
         shell.verbosity() == crate::shell::Verbosity::Quiet,
     );
     let cargo_pid = Arc::new(AtomicU32::new(0));
     let pid = Arc::clone(&cargo_pid);
-    let task = tokio::task::spawn_blocking(move || {
-        build::build(&manifest, &programs, &flags, quiet, &pid)
-    });
-    Build { task, cargo_pid }
+    let started = Instant::now();
+    let task =
+        tokio::task::spawn_blocking(move || build::build(&manifest, &request, &flags, quiet, &pid));
+    Build {
+        task,
+        cargo_pid,
+        started,
+    }
 }
 
 async fn start_backend(
@@ -573,19 +710,15 @@ fn free_or_default(shell: &Shell, port: u16, purpose: &str) -> SocketAddr {
 }
 
 /// `Finished <exited>`, plus what the built-in dashboard received.
-fn report(shell: &Shell, exited: &str, code: u8, dashboard: &Dashboard) {
-    let message = match dashboard {
-        Dashboard::Docker(_) => exited.to_owned(),
-        Dashboard::Local(backend) => {
-            backend.flush_feed();
-            let held = backend.store().summary().held;
-            format!(
-                "{exited}; the dashboard received {}, {} and {}",
-                plural(held.spans, "span"),
-                plural(held.logs, "log record"),
-                plural(held.metric_points, "metric point")
-            )
-        }
+fn report(shell: &Shell, exited: &str, code: u8, received: &Option<Counts>) {
+    let message = match received {
+        None => exited.to_owned(),
+        Some(received) => format!(
+            "{exited}; the dashboard received {}, {} and {}",
+            plural(received.spans, "span"),
+            plural(received.logs, "log record"),
+            plural(received.metric_points, "metric point")
+        ),
     };
     if code == 0 {
         shell.status("Finished", message);

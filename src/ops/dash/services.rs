@@ -12,9 +12,11 @@
 use std::{
     collections::VecDeque,
     ffi::OsString,
+    future::Future,
     io::Write as _,
     net::{Ipv4Addr, SocketAddr},
     path::PathBuf,
+    pin::Pin,
     process::{ExitStatus, Stdio},
     time::Duration,
 };
@@ -74,18 +76,21 @@ struct Running {
 }
 
 /// Runs all `services` to their end; see the module docs for the rules.
+/// `restart` (a change, with `--watch`) stops them all like a failure does.
 pub(super) async fn run(
     services: Vec<Service>,
     args: &[OsString],
     shell: &Shell,
+    restart: impl Future<Output = ()>,
 ) -> anyhow::Result<Outcome> {
     let mut supervisor = Supervisor::new(services)?;
+    let mut restart = std::pin::pin!(restart);
     loop {
         supervisor.start_what_may_start(args, shell)?;
         if supervisor.all_ended() {
             break;
         }
-        supervisor.next_event(shell).await;
+        supervisor.next_event(shell, restart.as_mut()).await;
         supervisor.collect_exits(shell)?;
         supervisor.check_readiness(shell).await;
     }
@@ -145,9 +150,11 @@ impl Supervisor {
             && (self.pending.is_empty() || self.grace.stopping())
     }
 
-    /// A request to stop, the grace period's next step, or a poll's tick.
-    async fn next_event(&mut self, shell: &Shell) {
+    /// A request to stop, a restart, the grace period's next step, or a
+    /// poll's tick.
+    async fn next_event(&mut self, shell: &Shell, restart: Pin<&mut impl Future<Output = ()>>) {
         tokio::select! {
+            () = restart, if !self.grace.stopping() => self.grace.stop_now(),
             () = self.signals.recv() => {
                 if self.grace.interrupted() {
                     app::announce_stop(shell, "the programs");

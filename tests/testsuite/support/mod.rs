@@ -97,6 +97,26 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A fresh copy of the fixture crate `tests/fixtures/<fixture>` in a
+/// temporary directory, instrumented by a real `cargo otel init -q`.
+pub(crate) fn instrumented_copy(fixture: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    copy_tree(
+        &repo_root().join("tests/fixtures").join(fixture),
+        dir.path(),
+    );
+    let init = cargo_otel(dir.path())
+        .args(["init", "-q"])
+        .output()
+        .expect("run init");
+    assert!(
+        init.status.success(),
+        "init: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    dir
+}
+
 /// Runs a one-time `setup`, turning a panic into its message, so that a
 /// `OnceLock` can remember the failure and every test reports it at once.
 pub(crate) fn setup_once<T>(setup: impl FnOnce() -> T) -> Result<T, String> {
