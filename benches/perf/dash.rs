@@ -305,7 +305,7 @@ impl Bench<'_> {
         let mut child = self
             .cargo_otel()
             .args(["dash", "--watch", "-p", PACKAGE, "--backend", "local"])
-            .args(ANY_PORT)
+            .args(support::backend::FREE_PORTS)
             .args(["--", "first-span"])
             .process_group(0)
             .stdin(Stdio::null())
@@ -332,7 +332,7 @@ impl Bench<'_> {
         let mut serve = self
             .cargo_otel()
             .arg("serve")
-            .args(ANY_PORT)
+            .args(support::backend::FREE_PORTS)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

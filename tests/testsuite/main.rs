@@ -18,4 +18,5 @@ mod init_files;
 mod support;
 mod template;
 mod ui;
+mod watch;
 mod web_ui;

@@ -17,9 +17,6 @@
 
 #![allow(clippy::print_stdout, reason = "dash's output is shown on failure")]
 
-mod docker_support;
-mod support;
-
 use std::{
     io::{BufRead as _, BufReader, Read},
     net::SocketAddr,
@@ -31,8 +28,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::support::{self, docker as docker_support, http::WebSession};
 use cargo_otel::backend::model::TraceSummary;
-use support::http::WebSession;
 
 const SPAN: &str = "e2e.work";
 const RENAMED: &str = "e2e.renamed";
