@@ -33,7 +33,7 @@ pub struct Counts {
     pub metric_points: u64,
 }
 
-/// `GET /api/traces?service=S&q=TEXT&errors=true&limit=N`: newest first.
+/// `GET /api/traces?service=S&q=TEXT&errors=true&since=NANOS&limit=N`: newest first.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TraceSummary {
     pub trace_id: String,
@@ -98,7 +98,8 @@ pub enum StatusCode {
     Error,
 }
 
-/// `GET /api/logs?service=S&level=warn&q=TEXT&trace_id=ID&limit=N`: newest first.
+/// `GET /api/logs?service=S&level=warn&q=TEXT&trace_id=ID&since=NANOS&after=ID&limit=N`:
+/// newest first.
 /// `level` is the minimum severity: trace, debug, info, warn, error, fatal.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogEntry {
@@ -151,6 +152,8 @@ pub struct TraceQuery {
     pub q: Option<String>,
     /// Only traces with an error span.
     pub errors: Option<bool>,
+    /// Only traces that started at or after this time (Unix nanoseconds).
+    pub since: Option<u64>,
     pub limit: Option<usize>,
 }
 
@@ -163,6 +166,11 @@ pub struct LogQuery {
     /// Matched against the body and attribute values, case-insensitively.
     pub q: Option<String>,
     pub trace_id: Option<String>,
+    /// Only records from this time on (Unix nanoseconds).
+    pub since: Option<u64>,
+    /// Only records that arrived after the one with this id: what a client
+    /// following the logs has not seen yet.
+    pub after: Option<u64>,
     pub limit: Option<usize>,
 }
 

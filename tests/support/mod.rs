@@ -5,6 +5,7 @@
 
 pub(crate) mod http;
 pub(crate) mod program;
+pub(crate) mod python;
 pub(crate) mod tls;
 
 use std::{

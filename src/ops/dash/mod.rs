@@ -23,7 +23,7 @@ pub use build::BuildFlags;
 
 use crate::{
     Shell,
-    backend::{Backend, BackendConfig, Feed, Settings, save},
+    backend::{Backend, BackendConfig, Feed, Settings, discovery, save},
     docker, paths,
     ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::{self, Project, Selection},
@@ -184,6 +184,8 @@ async fn dash(shell: &Shell, options: &DashOptions, projects: &[Project]) -> any
             return Err(error);
         }
     };
+    // Removed when dropped, once the dashboard is gone.
+    let _registered = dashboard.register(shell, &project.workspace_root);
     shell.status("Dashboard", shell.link(&dashboard.login_url()));
     if options.open {
         open_browser(shell, &dashboard.login_url());
@@ -377,6 +379,16 @@ impl Dashboard {
             Self::Local(backend) => backend.login_url(),
             Self::Docker(started) => started.dashboard.login_url(),
         }
+    }
+
+    /// The state file that lets `cargo otel traces` and the others find
+    /// the built-in dashboard (they do not read the container's).
+    fn register(&self, shell: &Shell, workspace: &Path) -> Option<discovery::Registration> {
+        let Self::Local(backend) = self else {
+            return None;
+        };
+        let running = discovery::Running::of(backend, workspace, "cargo otel dash");
+        discovery::register_or_warn(shell, &running)
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
