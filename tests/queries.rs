@@ -319,9 +319,7 @@ fn without_a_running_dashboard_the_commands_name_the_one_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let files = state.path().join("cargo-otel/dashboards");
     std::fs::create_dir_all(&files).unwrap();
-    let mut dead = Command::new("true").spawn().unwrap();
-    let dead_pid = dead.id();
-    dead.wait().unwrap();
+    let dead_pid = dead_pid();
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
@@ -379,7 +377,17 @@ fn without_a_running_dashboard_the_commands_name_the_one_to_start() {
 fn each_workspace_finds_its_own_dashboard() {
     let state = tempfile::tempdir().unwrap();
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A server that was killed left its file behind.
+    let files = state.path().join("cargo-otel/dashboards");
+    std::fs::create_dir_all(&files).unwrap();
+    let killed = files.join(format!("{}.json", dead_pid()));
+    let file = json!({"pid": dead_pid(), "dir": one.path(), "url": "http://127.0.0.1:1", "token": null, "command": "cargo otel serve"});
+    std::fs::write(&killed, file.to_string()).unwrap();
     let first = World::start_in(one.path(), state.path());
+    assert!(
+        !killed.exists(),
+        "a new server removes the files of dead ones"
+    );
     let second = World::start_in(two.path(), state.path());
     first.post_log("from the first");
     second.post_log("from the second");
@@ -658,6 +666,16 @@ fn drain(mut pipe: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
         }
     });
     text
+}
+
+/// The pid of a process that has exited.
+fn dead_pid() -> u32 {
+    static DEAD: OnceLock<u32> = OnceLock::new();
+    *DEAD.get_or_init(|| {
+        let mut child = Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id()
+    })
 }
 
 fn checked(output: Output, args: &[&str]) -> String {

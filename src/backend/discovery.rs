@@ -94,6 +94,7 @@ pub fn register(running: &Running) -> anyhow::Result<Registration> {
         .mode(0o700)
         .create(&dir)
         .with_context(|| format!("failed to create `{}`", dir.display()))?;
+    prune(&dir);
     let path = dir.join(format!("{}.json", running.pid));
     // Written whole under another name, then renamed: a reader never sees
     // half a file. Readable by the user only, as it holds the token.
@@ -147,12 +148,29 @@ pub fn find(cwd: &Path) -> anyhow::Result<Running> {
     }
 }
 
-/// Every dashboard whose state file is current, oldest file name first.
+/// Every dashboard whose state file is current, in the order of file names.
 pub fn running() -> Vec<Running> {
     let Some(dir) = state_dir() else {
         return Vec::new();
     };
-    let Ok(entries) = fs::read_dir(&dir) else {
+    let paths = state_files(&dir);
+    paths
+        .into_iter()
+        .filter_map(|path| current(&path))
+        .collect()
+}
+
+/// Removes the files of processes that are gone (killed before they could
+/// remove their own), so they do not pile up.
+fn prune(dir: &Path) {
+    for path in state_files(dir) {
+        alive(&path);
+    }
+}
+
+/// The `*.json` files in `dir`, sorted.
+fn state_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut paths: Vec<PathBuf> = entries
@@ -162,20 +180,24 @@ pub fn running() -> Vec<Running> {
         .collect();
     paths.sort();
     paths
-        .into_iter()
-        .filter_map(|path| current(&path))
-        .collect()
 }
 
-/// The file's dashboard if it still runs; a file of a dead process is
-/// removed, one that does not parse or whose port is closed ignored.
+/// The file's dashboard if it still runs and answers: a file of a dead
+/// process is removed, one that does not parse or whose port is closed
+/// ignored.
 fn current(path: &Path) -> Option<Running> {
+    alive(path).filter(|running| answers(&running.url))
+}
+
+/// The file's dashboard if its process still runs; the file of one that is
+/// gone is removed.
+fn alive(path: &Path) -> Option<Running> {
     let running: Running = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
-    if !is_alive(running.pid) {
-        let _ = fs::remove_file(path);
-        return None;
+    if is_alive(running.pid) {
+        return Some(running);
     }
-    answers(&running.url).then_some(running)
+    let _ = fs::remove_file(path);
+    None
 }
 
 fn is_alive(pid: u32) -> bool {
