@@ -4,9 +4,9 @@
 //! init` instrumented (`tests/fixtures/queries`: a run that fails), each
 //! with nothing but the `export` lines the server printed.
 //!
-//! Every command finds the dashboard through the state file `serve` wrote
-//! into a temporary `XDG_STATE_HOME`, run from another directory than the
-//! server's. Output is compared after masking what changes from run to run
+//! Every command finds the dashboard through the state file `serve` (or
+//! `dash --backend local`) wrote into a temporary `XDG_STATE_HOME`, run from
+//! another directory than the server's (or from inside `dash`'s workspace). Output is compared after masking what changes from run to run
 //! (times, ids, durations). Without `python3` the Python half is skipped,
 //! unless `CI` is set: then it fails.
 
@@ -309,6 +309,55 @@ fn the_mcp_server_answers_each_tool_with_the_fixture_s_telemetry() {
     let (gone, is_error) = mcp.call("list_services", json!({}));
     assert!(is_error && gone.contains("cargo otel serve"), "{gone}");
     mcp.close();
+}
+
+/// `cargo otel dash --backend local --keep` is found the same way: from
+/// inside its workspace, with no flags, until it stops.
+#[test]
+fn the_dashboard_of_dash_is_found_from_its_workspace() {
+    let fixture = fixture();
+    let state = tempfile::tempdir().unwrap();
+    let mut dash = Killed(
+        support::cargo_otel(&fixture.sources)
+            .env("XDG_STATE_HOME", state.path())
+            .env("CARGO_TARGET_DIR", &fixture.target_dir)
+            .args(["dash", "--backend", "local", "--keep"])
+            .args(["--grpc-port", "0", "--http-port", "0", "--ui-port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let dash = &mut dash.0;
+    let stderr = drain(dash.stderr.take().unwrap());
+    let inside = fixture.sources.join("src");
+    let errors = eventually("the failed run in the dashboard of dash", || {
+        let output = support::cargo_otel(&inside)
+            .env("XDG_STATE_HOME", state.path())
+            .args(["traces", "--errors"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.contains(FIXTURE).then_some(text)
+    });
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+    let files = state.path().join("cargo-otel/dashboards");
+    let file = files.join(format!("{}.json", dash.id()));
+    let running: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(running["command"], "cargo otel dash", "{running}");
+    let sent = Command::new("kill")
+        .args(["-INT", &dash.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = eventually("cargo otel dash to stop", || dash.try_wait().unwrap());
+    assert!(
+        !file.exists(),
+        "removed at stop:\n{}",
+        stderr.lock().unwrap()
+    );
+    assert!(status.code().is_some(), "{status}");
 }
 
 /// With none running, the commands say how to start one; a state file of a
@@ -647,6 +696,16 @@ impl World {
     }
 }
 
+/// A child killed on drop, so a failing test leaves nothing running.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl Drop for World {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -875,6 +934,9 @@ impl Mcp {
 
 struct Fixture {
     binary: PathBuf,
+    /// The initialized sources, for `cargo otel dash`.
+    sources: PathBuf,
+    target_dir: PathBuf,
     _scratch: tempfile::TempDir,
 }
 
@@ -909,6 +971,8 @@ fn build_fixture() -> Fixture {
     );
     Fixture {
         binary: support::program::binary(&target_dir.join("debug"), FIXTURE),
+        sources,
+        target_dir,
         _scratch: scratch,
     }
 }
