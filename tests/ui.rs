@@ -135,6 +135,7 @@ ui_cases! {
     traces_help,
     logs_help,
     mcp_help,
+    trace_bad_id,
     doctor_human,
     doctor_quiet_all_well,
     version,
