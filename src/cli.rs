@@ -10,13 +10,15 @@ use clap::{
 
 use crate::{
     Command, Shell,
-    backend::{Caps, Settings},
+    backend::{Caps, Settings, client},
     docker::PullPolicy,
     doctor::Group,
     ops::{
         dash::{BackendChoice, BuildFlags, DashOptions, WaitPort},
         doctor::{self, DoctorOptions, Format},
         init::InitOptions,
+        mcp::McpOptions,
+        query::{Common, LogsOptions, MetricsOptions, TraceOptions, TracesOptions},
         serve::ServeOptions,
     },
     shell::Verbosity,
@@ -81,6 +83,138 @@ enum OtelCommand {
     /// Find and explain every reason telemetry does not arrive: project,
     /// environment, backend, and a real round trip (exit 1 on any error)
     Doctor(DoctorArgs),
+    /// List the traces the built-in dashboard holds (newest last)
+    Traces(TracesArgs),
+    /// Show one trace: its spans as a tree, with durations, status and exceptions
+    Trace(TraceArgs),
+    /// Show the log records the built-in dashboard holds (newest last)
+    Logs(LogsArgs),
+    /// Show the latest value of each metric the built-in dashboard holds
+    Metrics(MetricsArgs),
+    /// Serve what the built-in dashboard holds to a coding agent: a Model
+    /// Context Protocol server on stdin and stdout
+    Mcp(McpArgs),
+}
+
+/// Which dashboard the query commands read.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Dashboard Selection")]
+struct DashboardArgs {
+    /// The dashboard's address, or the login link it printed [default: the
+    /// one `serve` or `dash` started for this workspace, else the only one
+    /// running]
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The dashboard's browser token (when `--url` does not carry it)
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CARGO_OTEL_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+}
+
+/// What every query command takes.
+#[derive(Debug, Args)]
+struct QueryArgs {
+    /// Print JSON lines (one object per record) instead of text
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    dashboard: DashboardArgs,
+}
+
+#[derive(Debug, Args)]
+struct TracesArgs {
+    /// Only traces with a span of this service
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
+    /// Only traces with an error or an exception
+    #[arg(long)]
+    errors: bool,
+    /// Only traces that started this recently (e.g. `30s`, `5m`, `2h`, `1d`)
+    #[arg(long, value_name = "AGE", value_parser = client::parse_age)]
+    since: Option<std::time::Duration>,
+    /// Only traces with this text in a span name or attribute value
+    #[arg(long, value_name = "TEXT")]
+    grep: Option<String>,
+    /// Only traces of this run of `cargo otel dash --watch` (its number)
+    #[arg(long, value_name = "N")]
+    run: Option<u32>,
+    /// At most this many (the newest)
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    limit: usize,
+    // Last: its heading would carry over to the flags after it.
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+struct TraceArgs {
+    /// The trace's id (32 hex digits, as `cargo otel traces` lists them)
+    #[arg(value_name = "ID")]
+    trace_id: String,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+struct LogsArgs {
+    /// Only records of this service
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
+    /// Only records of this level or above
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    level: Option<LevelArg>,
+    /// Only records emitted inside this trace
+    #[arg(long = "trace", value_name = "ID")]
+    trace_id: Option<String>,
+    /// Only records with this text in the body or an attribute value
+    #[arg(long, value_name = "TEXT")]
+    grep: Option<String>,
+    /// Only records this recent (e.g. `30s`, `5m`, `2h`, `1d`)
+    #[arg(long, value_name = "AGE", value_parser = client::parse_age)]
+    since: Option<std::time::Duration>,
+    /// Only records of this run of `cargo otel dash --watch` (its number)
+    #[arg(long, value_name = "N")]
+    run: Option<u32>,
+    /// At most this many (the newest) before following
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    limit: usize,
+    /// Keep printing records as they arrive (until Ctrl-C)
+    #[arg(short, long)]
+    follow: bool,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LevelArg {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Fatal,
+}
+
+#[derive(Debug, Args)]
+struct MetricsArgs {
+    /// Only metrics of this service
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
+    /// Only metrics with this text in their name
+    #[arg(long, value_name = "TEXT")]
+    grep: Option<String>,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+struct McpArgs {
+    #[command(flatten)]
+    dashboard: DashboardArgs,
 }
 
 #[derive(Debug, Args)]
@@ -386,6 +520,13 @@ impl Cli {
             OtelCommand::Serve(serve) => Command::Serve(serve.into_options()),
             OtelCommand::Doctor(doctor) => Command::Doctor(doctor.into_options()),
             OtelCommand::Dash(dash) => Command::Dash(dash.into_options()),
+            OtelCommand::Traces(traces) => Command::Traces(traces.into_options()),
+            OtelCommand::Trace(trace) => Command::Trace(trace.into_options()),
+            OtelCommand::Logs(logs) => Command::Logs(logs.into_options()),
+            OtelCommand::Metrics(metrics) => Command::Metrics(metrics.into_options()),
+            OtelCommand::Mcp(mcp) => Command::Mcp(McpOptions {
+                dashboard: mcp.dashboard.choice(),
+            }),
         };
         (shell, command)
     }
@@ -630,6 +771,76 @@ impl BuiltInArgs {
                 bytes: self.max_memory.unwrap_or(Caps::default().bytes),
             },
             save: self.save,
+        }
+    }
+}
+
+impl DashboardArgs {
+    fn choice(self) -> client::Choice {
+        client::Choice {
+            url: self.url,
+            token: self.token,
+        }
+    }
+}
+
+impl QueryArgs {
+    fn common(self) -> Common {
+        Common {
+            dashboard: self.dashboard.choice(),
+            json: self.json,
+        }
+    }
+}
+
+impl TracesArgs {
+    fn into_options(self) -> TracesOptions {
+        TracesOptions {
+            common: self.query.common(),
+            service: self.service,
+            errors: self.errors,
+            since: self.since,
+            grep: self.grep,
+            run: self.run,
+            limit: self.limit,
+        }
+    }
+}
+
+impl TraceArgs {
+    fn into_options(self) -> TraceOptions {
+        TraceOptions {
+            common: self.query.common(),
+            trace_id: self.trace_id,
+        }
+    }
+}
+
+impl LogsArgs {
+    fn into_options(self) -> LogsOptions {
+        LogsOptions {
+            common: self.query.common(),
+            service: self.service,
+            level: self.level.map(|level| {
+                let name = level.to_possible_value().expect("no skipped levels");
+                name.get_name().to_owned()
+            }),
+            trace_id: self.trace_id,
+            grep: self.grep,
+            since: self.since,
+            run: self.run,
+            limit: self.limit,
+            follow: self.follow,
+        }
+    }
+}
+
+impl MetricsArgs {
+    fn into_options(self) -> MetricsOptions {
+        MetricsOptions {
+            common: self.query.common(),
+            service: self.service,
+            grep: self.grep,
         }
     }
 }

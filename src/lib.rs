@@ -43,6 +43,11 @@ pub enum Command {
     Serve(ops::serve::ServeOptions),
     Dash(ops::dash::DashOptions),
     Doctor(ops::doctor::DoctorOptions),
+    Traces(ops::query::TracesOptions),
+    Trace(ops::query::TraceOptions),
+    Logs(ops::query::LogsOptions),
+    Metrics(ops::query::MetricsOptions),
+    Mcp(ops::mcp::McpOptions),
 }
 
 /// Runs one command; returns the exit code (`dash` passes on the program's).
@@ -52,5 +57,10 @@ pub fn run(shell: &Shell, command: Command) -> anyhow::Result<u8> {
         Command::Serve(options) => ops::serve::run(shell, &options).map(|()| 0),
         Command::Dash(options) => ops::dash::run(shell, &options),
         Command::Doctor(options) => ops::doctor::run(shell, &options),
+        Command::Traces(options) => ops::query::traces(shell, &options).map(|()| 0),
+        Command::Trace(options) => ops::query::trace(shell, &options).map(|()| 0),
+        Command::Logs(options) => ops::query::logs(shell, &options).map(|()| 0),
+        Command::Metrics(options) => ops::query::metrics(shell, &options).map(|()| 0),
+        Command::Mcp(options) => ops::mcp::run(&options).map(|()| 0),
     }
 }

@@ -1,8 +1,11 @@
 //! The built-in telemetry backend: OTLP over gRPC and HTTP in, a bounded
 //! in-memory store, a web view and a terminal feed out. `cargo otel serve`
 //! runs it alone; `cargo otel dash --backend local` runs a crate against it.
+//! Other processes find it through [`discovery`] and read it with [`client`].
 
+pub mod client;
 pub mod collector;
+pub mod discovery;
 pub mod feed;
 mod http;
 pub mod limits;

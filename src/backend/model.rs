@@ -40,7 +40,7 @@ pub struct Counts {
     pub metric_points: u64,
 }
 
-/// `GET /api/traces?service=S&q=TEXT&errors=true&limit=N`: newest first.
+/// `GET /api/traces?service=S&q=TEXT&errors=true&since=NANOS&limit=N`: newest first.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TraceSummary {
     pub trace_id: String,
@@ -105,7 +105,8 @@ pub enum StatusCode {
     Error,
 }
 
-/// `GET /api/logs?service=S&level=warn&q=TEXT&trace_id=ID&limit=N`: newest first.
+/// `GET /api/logs?service=S&level=warn&q=TEXT&trace_id=ID&since=NANOS&after=ID&limit=N`:
+/// newest first.
 /// `level` is the minimum severity: trace, debug, info, warn, error, fatal.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogEntry {
@@ -160,6 +161,8 @@ pub struct TraceQuery {
     pub errors: Option<bool>,
     /// Only traces with a span of this run ([`RUN`]).
     pub run: Option<u32>,
+    /// Only traces that started at or after this time (Unix nanoseconds).
+    pub since: Option<u64>,
     pub limit: Option<usize>,
 }
 
@@ -174,6 +177,11 @@ pub struct LogQuery {
     pub trace_id: Option<String>,
     /// Only records of this run ([`RUN`]).
     pub run: Option<u32>,
+    /// Only records from this time on (Unix nanoseconds).
+    pub since: Option<u64>,
+    /// Only records that arrived after the one with this id: what a client
+    /// following the logs has not seen yet.
+    pub after: Option<u64>,
     pub limit: Option<usize>,
 }
 

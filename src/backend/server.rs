@@ -210,6 +210,16 @@ impl Backend {
         }
     }
 
+    /// The web view's address, for clients on this machine.
+    pub fn ui_url(&self) -> String {
+        endpoint(self.ui)
+    }
+
+    /// The token the web view wants; `None` when anyone may look.
+    pub fn browser_token(&self) -> Option<&str> {
+        self.browser_token.as_deref()
+    }
+
     /// What a program needs in its environment to export here.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![

@@ -3,4 +3,6 @@
 pub mod dash;
 pub mod doctor;
 pub mod init;
+pub mod mcp;
+pub mod query;
 pub mod serve;

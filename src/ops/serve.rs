@@ -11,7 +11,7 @@ use anyhow::Context as _;
 
 use crate::{
     Shell,
-    backend::{self, Backend, BackendConfig, Feed, Settings, save},
+    backend::{self, Backend, BackendConfig, Feed, Settings, discovery, save},
     ports::{DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     signals::StopSignals,
 };
@@ -47,11 +47,15 @@ pub fn run(shell: &Shell, options: &ServeOptions) -> anyhow::Result<()> {
         let backend = Backend::start(config).await?;
         // Watching before the announcement, so a Ctrl-C right after it counts.
         let mut signals = StopSignals::new()?;
-        if options.aspire_compat {
+        // Removed when dropped, at the end of this block.
+        let _registered = if options.aspire_compat {
             aspire::announce(&backend);
+            None
         } else {
+            let registered = register(shell, &backend);
             announce(shell, &backend);
-        }
+            registered
+        };
         signals.recv().await;
         // While stopping, a second request exits at once, as the default
         // action of the signal would (128 + SIGINT).
@@ -78,6 +82,16 @@ fn config(options: &ServeOptions, terminal: &Feed) -> anyhow::Result<BackendConf
     config.ui = at(options.ui_port, DEFAULT_UI_PORT);
     config.feed = Some(terminal.clone());
     Ok(config)
+}
+
+/// The state file that lets `cargo otel traces` and the others find this
+/// dashboard from any directory.
+fn register(shell: &Shell, backend: &Backend) -> Option<discovery::Registration> {
+    let dir = std::env::current_dir().unwrap_or_default();
+    discovery::register_or_warn(
+        shell,
+        &discovery::Running::of(backend, &dir, "cargo otel serve"),
+    )
 }
 
 fn announce(shell: &Shell, backend: &Backend) {

@@ -15,6 +15,7 @@ mod e2e_init;
 mod e2e_production;
 mod e2e_services;
 mod init_files;
+mod queries;
 mod support;
 mod template;
 mod ui;

@@ -325,8 +325,11 @@ impl Store {
         let inner = self.lock();
         let limit = query.limit.unwrap_or(1_000);
         let filter = render::LogFilter::new(query);
+        // Held in the order of arrival, so of ids: the newer ones end the scan.
         let newest_first = inner.logs.iter().rev();
+        let unseen = |entry: &&LogRecordEntry| query.after.is_none_or(|after| entry.id > after);
         newest_first
+            .take_while(unseen)
             .filter(|entry| filter.matches(entry))
             .take(limit)
             .map(render::log_entry)

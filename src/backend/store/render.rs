@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use opentelemetry_proto::tonic::{
     common::v1::{AnyValue, KeyValue, any_value::Value},
+    logs::v1::LogRecord,
     resource::v1::Resource,
     trace::v1::{span::SpanKind, status::StatusCode as ProtoStatus},
 };
@@ -141,7 +142,11 @@ pub(crate) fn trace_matches(spans: &[SpanRecord], query: &TraceQuery) -> bool {
     let run_ok = query
         .run
         .is_none_or(|wanted| spans.iter().any(|r| r.run == Some(wanted)));
-    service_ok && errors_ok && text_ok && run_ok
+    let since_ok = query.since.is_none_or(|since| {
+        let start = spans.iter().map(|r| r.span.start_time_unix_nano).min();
+        start.unwrap_or_default() >= since
+    });
+    service_ok && errors_ok && text_ok && run_ok && since_ok
 }
 
 /// The run number a resource carries ([`RUN`]), as a number or as text.
@@ -257,6 +262,7 @@ pub(crate) struct LogFilter<'q> {
     min_severity: i32,
     text: Option<String>,
     trace_id: Option<Vec<u8>>,
+    since: Option<u64>,
 }
 
 impl<'q> LogFilter<'q> {
@@ -275,6 +281,7 @@ impl<'q> LogFilter<'q> {
             min_severity,
             text: query.q.as_deref().map(str::to_lowercase),
             trace_id: query.trace_id.as_deref().and_then(decode_hex),
+            since: query.since,
         }
     }
 
@@ -289,6 +296,7 @@ impl<'q> LogFilter<'q> {
                 .trace_id
                 .as_ref()
                 .is_none_or(|id| &record.trace_id == id)
+            && self.since.is_none_or(|since| time(record) >= since)
             && self.text.as_ref().is_none_or(|needle| {
                 record
                     .body
@@ -314,17 +322,21 @@ pub(crate) fn level(severity_number: i32, severity_text: &str) -> String {
     }
 }
 
-pub(crate) fn log_entry(entry: &LogRecordEntry) -> LogEntry {
-    let record = &entry.record;
-    // The observed time stands in when the producer did not set one.
-    let time = if record.time_unix_nano != 0 {
+/// When the record happened: the observed time stands in when the producer
+/// did not set one.
+fn time(record: &LogRecord) -> u64 {
+    if record.time_unix_nano != 0 {
         record.time_unix_nano
     } else {
         record.observed_time_unix_nano
-    };
+    }
+}
+
+pub(crate) fn log_entry(entry: &LogRecordEntry) -> LogEntry {
+    let record = &entry.record;
     LogEntry {
         id: entry.id,
-        time_unix_nano: time.to_string(),
+        time_unix_nano: time(record).to_string(),
         level: level(record.severity_number, &record.severity_text),
         severity_number: record.severity_number,
         body: record.body.as_ref().map(render_value).unwrap_or_default(),

@@ -187,6 +187,53 @@ fn logs_filter_by_level_text_and_trace() {
 }
 
 #[test]
+fn since_and_after_leave_out_the_older() {
+    let store = Store::default();
+    store.ingest_traces(traces("api", vec![span(1, 1, None, "old")]));
+    let mut newer = span(2, 1, None, "new");
+    newer.start_time_unix_nano = 5_000;
+    store.ingest_traces(traces("api", vec![newer]));
+    let since = |since| {
+        let query = TraceQuery {
+            since: Some(since),
+            ..Default::default()
+        };
+        let list = store.traces(&query);
+        list.into_iter().map(|t| t.root_name).collect::<Vec<_>>()
+    };
+    assert_eq!(since(1_001), ["new", "old"]);
+    assert_eq!(since(1_002), ["new"]);
+
+    let timed = |body: &str, time| {
+        let mut record = log(body, 9, None);
+        record.time_unix_nano = time;
+        store.ingest_logs(logs("api", vec![record]));
+    };
+    timed("first", 100);
+    timed("second", 200);
+    timed("third", 300);
+    let bodies = |query: LogQuery| {
+        let list = store.logs(&query);
+        list.into_iter().map(|l| l.body).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        bodies(LogQuery {
+            since: Some(200),
+            ..Default::default()
+        }),
+        ["third", "second"]
+    );
+    let first = store.logs(&LogQuery::default())[2].id;
+    assert_eq!(
+        bodies(LogQuery {
+            after: Some(first),
+            ..Default::default()
+        }),
+        ["third", "second"]
+    );
+}
+
+#[test]
 fn caps_evict_the_oldest_and_count_it() {
     let caps = Caps {
         traces: 2,

@@ -4,6 +4,9 @@
 //!
 //! The cookie holds a random session key made at startup, never the token, so
 //! a restart signs everyone out and a leaked cookie dies with the process.
+//!
+//! Programs without a browser (`cargo otel traces`, `cargo otel mcp`) send
+//! the token itself in `Authorization: Bearer <token>` instead.
 
 use std::hash::{BuildHasher as _, RandomState};
 
@@ -53,6 +56,12 @@ impl Auth {
             .any(|value| constant_time_eq(value.as_bytes(), self.session.as_bytes()))
     }
 
+    /// Whether the request carries the session cookie or the token as a
+    /// bearer token (what the API accepts).
+    pub(super) fn may_read_api(&self, headers: &HeaderMap) -> bool {
+        self.is_signed_in(headers) || bearer_tokens(headers).any(|t| self.token_matches(t))
+    }
+
     fn token_matches(&self, candidate: &str) -> bool {
         self.token
             .as_ref()
@@ -90,6 +99,19 @@ pub(super) fn cookie_values<'a>(
         .filter_map(move |pair| {
             let (key, value) = pair.trim().split_once('=')?;
             (key == name).then_some(value)
+        })
+}
+
+/// Every `Authorization: Bearer <token>` value (the scheme is
+/// case-insensitive, as RFC 9110 has it).
+fn bearer_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
 }
 
@@ -155,19 +177,23 @@ fn see_other(location: &str, cookie: Option<String>) -> Response {
     response
 }
 
-/// Middleware on `/api/*`: 401 JSON without the cookie.
+/// Middleware on `/api/*`: 401 JSON without the cookie or the bearer token.
 pub(super) async fn require_for_api(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    if state.auth.is_signed_in(request.headers()) {
+    if state.auth.may_read_api(request.headers()) {
         next.run(request).await
     } else {
-        ApiError::new(
+        let mut response = ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "not signed in: open the login URL cargo-otel printed",
+            "not signed in: open the login URL cargo-otel printed, or send its token as `Authorization: Bearer <token>`",
         )
-        .into_response()
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! Access works like the Aspire dashboard's browser token: `GET /login?t=TOKEN`
 //! exchanges the token for an HttpOnly cookie, and every page and API call
-//! needs that cookie. `WebConfig::browser_token: None` turns this off.
+//! needs that cookie; API calls may send the token as `Authorization: Bearer`
+//! instead (the query commands and `cargo otel mcp` do).
+//! `WebConfig::browser_token: None` turns this off.
 //!
 //! | route | auth | what |
 //! |---|---|---|
@@ -11,7 +13,7 @@
 //! | `GET /login?t=TOKEN&returnUrl=/path` | no | sets the cookie and redirects, or shows the login form |
 //! | `GET /` | yes (else the login form) | the app; views are hash routes (`#/traces`, `#/logs`, `#/metrics`) |
 //! | `GET /assets/{path}` | no | the embedded `assets/` directory: the page's modules, styles, icon |
-//! | `GET /api/...` | yes (else 401) | JSON: see [`crate::backend::model`] |
+//! | `GET /api/...` | cookie or bearer token (else 401) | JSON: see [`crate::backend::model`] |
 //!
 //! The page is `html/app.html` plus native ES modules under `assets/`, served
 //! as they are (no bundler, no npm):

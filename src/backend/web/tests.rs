@@ -49,6 +49,30 @@ fn anonymous_access_is_always_signed_in() {
 }
 
 #[test]
+fn the_api_takes_the_token_as_a_bearer_token() {
+    let auth = Auth::new(Some("s3cret".to_owned()));
+    let with = |value: &'static str| {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+        headers
+    };
+    assert!(auth.may_read_api(&with("Bearer s3cret")));
+    assert!(auth.may_read_api(&with("bearer  s3cret")));
+    for refused in [
+        "Bearer s3cre",
+        "Bearer s3cret2",
+        "Basic s3cret",
+        "s3cret",
+        "Bearer",
+    ] {
+        assert!(!auth.may_read_api(&with(refused)), "{refused}");
+    }
+    assert!(!auth.may_read_api(&HeaderMap::new()));
+    // A bearer token is for the API: the page still needs the cookie.
+    assert!(!auth.is_signed_in(&with("Bearer s3cret")));
+}
+
+#[test]
 fn sessions_are_random() {
     let cookie = |auth: &Auth| auth.session_cookie();
     assert_ne!(cookie(&Auth::new(None)), cookie(&Auth::new(None)));

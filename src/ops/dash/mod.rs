@@ -28,7 +28,7 @@ use app::RunLabel;
 
 use crate::{
     Shell,
-    backend::{Backend, BackendConfig, Feed, Settings, model::Counts, save},
+    backend::{Backend, BackendConfig, Feed, Settings, discovery, model::Counts, save},
     docker, paths,
     ports::{self, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_UI_PORT},
     project::{self, Project, Selection},
@@ -207,6 +207,8 @@ async fn dash(
     let Some(dashboard) = start_dashboard(shell, options, project, docker).await? else {
         return Ok(INTERRUPTED);
     };
+    // Removed when dropped, once the dashboard is gone.
+    let _registered = dashboard.register(shell, &project.workspace_root);
     shell.status("Dashboard", shell.link(&dashboard.login_url()));
     if options.open {
         open_browser(shell, &dashboard.login_url());
@@ -462,6 +464,16 @@ impl Dashboard {
             logs: now.logs - since.logs.min(now.logs),
             metric_points: now.metric_points - since.metric_points.min(now.metric_points),
         })
+    }
+
+    /// The state file that lets `cargo otel traces` and the others find
+    /// the built-in dashboard (they do not read the container's).
+    fn register(&self, shell: &Shell, workspace: &Path) -> Option<discovery::Registration> {
+        let Self::Local(backend) = self else {
+            return None;
+        };
+        let running = discovery::Running::of(backend, workspace, "cargo otel dash");
+        discovery::register_or_warn(shell, &running)
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {

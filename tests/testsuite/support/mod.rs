@@ -8,6 +8,7 @@ pub(crate) mod collector;
 pub(crate) mod docker;
 pub(crate) mod http;
 pub(crate) mod program;
+pub(crate) mod python;
 pub(crate) mod tls;
 
 use std::{
@@ -21,6 +22,9 @@ use std::{
 const LEAKY_ENV_PREFIXES: [&str; 4] = ["CARGO_", "DOCKER_", "OTEL_", "OTLP_"];
 
 /// Removes every variable that could make a test depend on the machine it runs on.
+/// The state files of the dashboards a test starts go under the target directory,
+/// not the user's: a query never finds the user's own dashboard, and a server a
+/// test kills leaves nothing behind in their home.
 pub(crate) fn hermetic(cmd: &mut Command) -> &mut Command {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
@@ -28,7 +32,9 @@ pub(crate) fn hermetic(cmd: &mut Command) -> &mut Command {
             cmd.env_remove(key.as_ref());
         }
     }
-    cmd.env("CARGO_TERM_COLOR", "never")
+    let state = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-state");
+    cmd.env("XDG_STATE_HOME", state)
+        .env("CARGO_TERM_COLOR", "never")
 }
 
 /// The real `cargo-otel` binary, invoked the way cargo invokes it (`cargo-otel otel ...`),
