@@ -70,6 +70,10 @@ enum ColorWhen {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing `dash`'s flags would save nothing that matters"
+)]
 enum OtelCommand {
     /// Add OpenTelemetry to a package: dependencies, an `otel` module, the call
     /// in `main` and a compose file for the Aspire dashboard
@@ -302,6 +306,9 @@ struct BuiltInArgs {
     /// Write everything received to FILE as OTLP/JSON lines when stopped
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    /// Open a `--save` recording: hold FILE's telemetry from the start
+    #[arg(long, value_name = "FILE")]
+    load: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -625,6 +632,7 @@ impl BuiltInArgs {
                 bytes: self.max_memory.unwrap_or(Caps::default().bytes),
             },
             save: self.save,
+            load: self.load,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub(crate) mod chromium;
 pub(crate) mod http;
 pub(crate) mod program;
 pub(crate) mod tls;

@@ -13,7 +13,8 @@ import { treeOrder, waterfall } from "./waterfall.js";
 export function traceView(root, { traceId, query }, ctx) {
   const head = h("div", { class: "trace-head" });
   const layout = h("div", { class: "trace-layout" });
-  root.append(h("div", { class: "toolbar" }, h("a", { href: "#/traces" }, "← All traces")), head, layout);
+  const exported = h("a", { class: "export", download: `trace-${traceId}.json`, href: api.traceExport(traceId), dataset: { export: "" } }, "Export OTLP/JSON");
+  root.append(h("div", { class: "toolbar" }, h("a", { href: "#/traces" }, "← All traces"), h("span", { class: "count" }, exported)), head, layout);
   let selected = query.get("span");
   /** @type {import("../model.js").TraceDetail | null} */
   let trace = null;
@@ -102,11 +103,32 @@ function spanDetail(span, traceStart, close) {
       ["offset", `+${fmtDuration(Number(spanStart - traceStart))}`],
       ["duration", fmtDuration(span.duration_ns)],
       ["scope", span.scope || "–"],
+      ["scope version", span.scope_version || "–"],
     ]),
     h("h3", {}, `Attributes (${span.attributes.length})`),
     span.attributes.length ? kvList(span.attributes.map((a) => [a.key, a.value])) : none(),
     h("h3", {}, `Events (${span.events.length})`),
     span.events.length ? span.events.map((ev) => eventBlock(ev, spanStart)) : none(),
+    h("h3", {}, `Links (${span.links.length})`),
+    span.links.length ? span.links.map(linkBlock) : none(),
+    h("h3", {}, `Resource (${span.resource.length})`),
+    span.resource.length ? h("div", { dataset: { resource: "" } }, kvList(span.resource.map((a) => [a.key, a.value]))) : none(),
+  );
+}
+
+/**
+ * A link to another span: to its trace when that is held.
+ * @param {import("../model.js").SpanLink} link
+ */
+function linkBlock(link) {
+  const target = `${link.trace_id} / ${link.span_id}`;
+  return h(
+    "div",
+    { class: "event", dataset: { linkTrace: link.trace_id } },
+    link.held
+      ? h("a", { class: "mono", href: `#/traces/${link.trace_id}?span=${link.span_id}` }, target)
+      : h("span", { class: "mono", title: "This trace is not (or no longer) held." }, target),
+    link.attributes.length ? kvList(link.attributes.map((a) => [a.key, a.value])) : null,
   );
 }
 
