@@ -532,6 +532,46 @@ fn traces_and_logs_export_as_otlp_json() {
     );
 }
 
+/// A trace's waterfall folds a span's children away (`collapsed`), marks
+/// the spans a search finds and dims the rest (`find`), and draws each span's
+/// log records on its bar.
+#[test]
+fn the_waterfall_folds_finds_and_shows_log_records() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let trace = format!("/#/traces/{TRACE_ID}");
+    let folded = chromium.dump_dom(&server.login_url(&format!("{trace}?collapsed={}", ROOT.0)));
+    assert!(
+        folded.contains(&format!(r#"data-span-name="{}""#, ROOT.1)),
+        "{folded}"
+    );
+    assert!(
+        !folded.contains(&format!(r#"data-span-name="{}""#, CART.1)),
+        "{folded}"
+    );
+    assert!(folded.contains(r#"data-hidden="2""#), "{folded}");
+    assert!(folded.contains(r#"data-fold="collapsed""#), "{folded}");
+
+    let found = chromium.dump_dom(&server.login_url(&format!("{trace}?find=acme")));
+    let charge =
+        start_tag_with(&found, &format!(r#"data-span-name="{}""#, CHARGE.1)).expect("the row");
+    assert!(charge.contains("match"), "{charge}");
+    let root = start_tag_with(&found, &format!(r#"data-span-name="{}""#, ROOT.1)).expect("the row");
+    assert!(root.contains("dimmed"), "{root}");
+    assert!(found.contains("1 of 3 spans match"), "{found}");
+
+    let plain = chromium.dump_dom(&server.login_url(&trace));
+    let ticks = plain.matches("class=\"log-tick").count();
+    assert!(ticks >= 3, "log records on the bars ({ticks}):\n{plain}");
+    assert!(plain.contains(r#"class="log-tick error""#), "{plain}");
+    screenshot(
+        &chromium,
+        &server,
+        "issue-17-waterfall-find.png",
+        &format!("{trace}?find=acme"),
+    );
+}
+
 /// Saves a screenshot of `hash` to the artifacts directory and says where.
 fn screenshot(chromium: &support::chromium::Chromium, server: &Server, file: &str, hash: &str) {
     let path = artifacts_dir().join(file);

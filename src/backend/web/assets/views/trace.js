@@ -5,19 +5,37 @@ import { api } from "../api.js";
 import { empty, h, kvList, loadFailed } from "../dom.js";
 import { exceptionBlock, hasException } from "../exception.js";
 import { fmtDateTime, fmtDuration, fmtPlain, nsBig, plural } from "../format.js";
-import { setParam } from "../list.js";
+import { searchInput, setParam } from "../list.js";
 import { serviceBadge, statusPill } from "../telemetry.js";
-import { treeOrder, waterfall } from "./waterfall.js";
+import { spanMatches, treeOrder, visibleRows, waterfall } from "./waterfall.js";
 
 /** @type {import("../router.js").View} */
 export function traceView(root, { traceId, query }, ctx) {
   const head = h("div", { class: "trace-head" });
   const layout = h("div", { class: "trace-layout" });
-  const exported = h("a", { class: "export", download: `trace-${traceId}.json`, href: api.traceExport(traceId), dataset: { export: "" } }, "Export OTLP/JSON");
-  root.append(h("div", { class: "toolbar" }, h("a", { href: "#/traces" }, "← All traces"), h("span", { class: "count" }, exported)), head, layout);
   let selected = query.get("span");
   /** @type {import("../model.js").TraceDetail | null} */
   let trace = null;
+  /** The trace's log records by span id, drawn on the bars. */
+  let logs = new Map();
+  const collapsed = new Set((query.get("collapsed") || "").split(",").filter(Boolean));
+  let needle = (query.get("find") || "").toLowerCase();
+  const found = h("span", { class: "muted", dataset: { found: "" } });
+  const keep = (key, value) => {
+    setParam(query, key, value);
+    ctx.replaceQuery(query);
+    render();
+  };
+  const toggle = (spanId) => {
+    if (!collapsed.delete(spanId)) collapsed.add(spanId);
+    keep("collapsed", [...collapsed].join(","));
+  };
+  const find = searchInput(query.get("find"), "Find spans in this trace", (text) => {
+    needle = text.toLowerCase();
+    keep("find", text);
+  });
+  const exported = h("a", { class: "export", download: `trace-${traceId}.json`, href: api.traceExport(traceId), dataset: { export: "" } }, "Export OTLP/JSON");
+  root.append(h("div", { class: "toolbar" }, h("a", { href: "#/traces" }, "← All traces"), find, found, h("span", { class: "count" }, exported)), head, layout);
 
   const select = (spanId) => {
     selected = spanId;
@@ -28,7 +46,7 @@ export function traceView(root, { traceId, query }, ctx) {
 
   async function refresh() {
     try {
-      trace = await api.trace(traceId);
+      [trace, logs] = await Promise.all([api.trace(traceId), logsBySpan(traceId)]);
     } catch (error) {
       if (error.status !== 404 && error.status !== 400) throw error;
       head.replaceChildren();
@@ -54,11 +72,25 @@ export function traceView(root, { traceId, query }, ctx) {
     head.replaceChildren(h("h1", {}, root?.name || "Trace"), facts(trace, start, total));
     const selectedSpan = spans.find((s) => s.span_id === selected);
     layout.classList.toggle("with-detail", Boolean(selectedSpan));
-    layout.replaceChildren(waterfall(rows, start, total, selected, select));
+    const matches = needle ? spans.filter((s) => spanMatches(s, needle)).length : 0;
+    found.textContent = needle ? `${matches} of ${plural(spans.length, "span")} match` : "";
+    const options = { selected, select, toggle, needle, logs };
+    layout.replaceChildren(waterfall(visibleRows(rows, collapsed), start, total, options));
     if (selectedSpan) layout.append(spanDetail(selectedSpan, start, () => select(null)));
   }
 
   return { refresh, failed: (error) => layout.replaceChildren(loadFailed(error)) };
+}
+
+/** The trace's log records (the newest 500), by the span they were emitted in. */
+async function logsBySpan(traceId) {
+  const records = await api.logs(new URLSearchParams({ trace_id: traceId, limit: "500" }));
+  const bySpan = new Map();
+  for (const record of records) {
+    if (!bySpan.has(record.span_id)) bySpan.set(record.span_id, []);
+    bySpan.get(record.span_id).push(record);
+  }
+  return bySpan;
 }
 
 /** The line under the title: start, duration, counts, services, id, logs link. */
