@@ -239,9 +239,10 @@ fn histograms_show_percentiles_and_the_instrument_view_charts_them() {
     let Some(chromium) = chromium() else { return };
     let server = Server::start(Some(TOKEN));
     let list = chromium.dump_dom(&server.login_url("/#/metrics?q=duration"));
-    let row = &list[list
-        .find(r#"data-metric-name="http.server.duration""#)
-        .expect("the row")..];
+    let checkout = list
+        .find(r#"title="http.route=/checkout""#)
+        .expect("the /checkout row");
+    let row = &list[checkout..];
     let stats = start_tag_with(row, "data-p50").expect("the statistics");
     let stat = |name: &str| -> f64 {
         let value = stats

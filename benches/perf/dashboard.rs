@@ -43,12 +43,20 @@ const NOW: u64 = 1_750_000_000_000_000_000;
 const MS: u64 = 1_000_000;
 
 /// `(what, path)` of the API calls the views make, unfiltered.
-const ENDPOINTS: [(&str, &str); 5] = [
+const ENDPOINTS: [(&str, &str); 7] = [
     ("summary", "/api/summary"),
     ("traces (500)", "/api/traces?limit=501"),
     ("one trace", "/api/traces/00000000000000000000000000001388"),
     ("logs (500)", "/api/logs?limit=501"),
-    ("metrics (all series)", "/api/metrics"),
+    (
+        "metrics list (60 points a series)",
+        "/api/metrics?points=60",
+    ),
+    (
+        "one instrument (every point)",
+        "/api/metrics?service=bench-api&q=latency.3",
+    ),
+    ("every point of every series", "/api/metrics"),
 ];
 
 /// The filtered calls: text, attribute, duration, level, a page further on.

@@ -264,4 +264,7 @@ pub struct LogQuery {
 pub struct MetricQuery {
     pub service: Option<String>,
     pub q: Option<String>,
+    /// Only the newest this many points of each series (the statistics
+    /// still cover every held point).
+    pub points: Option<usize>,
 }

@@ -192,12 +192,24 @@ impl SeriesStore {
                     .is_none_or(|n| s.meta.name.to_lowercase().contains(n))
             })
             .map(|s| MetricSeries {
-                points: s.points.iter().cloned().collect(),
+                points: {
+                    let newest = query.points.unwrap_or(usize::MAX).min(s.points.len());
+                    s.points.range(s.points.len() - newest..).cloned().collect()
+                },
                 histogram: s.histogram(),
                 ..s.meta.clone()
             })
             .collect();
-        found.sort_by(|a, b| (&a.name, &a.service).cmp(&(&b.name, &b.service)));
+        // Attributes break ties, so one metric's series keep their order.
+        found.sort_by(|a, b| {
+            let attributes = |s: &MetricSeries| -> Vec<(String, String)> {
+                s.attributes
+                    .iter()
+                    .map(|a| (a.key.clone(), a.value.clone()))
+                    .collect()
+            };
+            (&a.name, &a.service, attributes(a)).cmp(&(&b.name, &b.service, attributes(b)))
+        });
         found
     }
 

@@ -75,8 +75,9 @@ function timeWindow(series, windowName) {
   const to = times.reduce((m, t) => (t > m ? t : m), 0n);
   const oldest = times.reduce((m, t) => (t < m ? t : m), to);
   const seconds = WINDOWS.find(([n]) => n === windowName)?.[1] || 0;
+  // Everything held at one instant (a single export) still gets a minute of axis.
   const from = seconds ? to - BigInt(seconds) * 1000000000n : oldest;
-  return [from < oldest && !seconds ? oldest : from, to];
+  return [to - from < 1000000000n ? to - 60000000000n : from, to];
 }
 
 function toggle(current, onChange) {

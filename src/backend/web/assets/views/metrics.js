@@ -10,13 +10,23 @@ import { listView, searchInput, serviceSelect } from "../list.js";
 import { PERCENTILE_NOTE, seriesFacts } from "../metric-stats.js";
 import { attrChips, serviceBadge } from "../telemetry.js";
 
+/** Points per series the list asks for. */
+const SPARKLINE_POINTS = 60;
+
+/** `query` with `key` set to `value`. */
+const withParam = (query, key, value) => {
+  query.set(key, value);
+  return query;
+};
+
 const COLUMNS = [["Name"], ["Kind", "shrink"], ["Value", "shrink"], ["Over time", "shrink"]];
 
 /** @type {import("../router.js").View} */
 export function metricsView(root, params, ctx) {
   return listView(root, params, ctx, {
     title: "Metrics",
-    load: api.metrics,
+    // A sparkline needs only the newest points; the instrument view gets them all.
+    load: (query) => api.metrics(withParam(query, "points", String(SPARKLINE_POINTS))),
     filterKeys: ["service", "q"],
     filters: (query, update) => [
       serviceSelect(ctx, query.get("service"), (v) => update("service", v)),
