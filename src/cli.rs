@@ -440,6 +440,9 @@ struct BuiltInArgs {
     /// Write everything received to FILE as OTLP/JSON lines when stopped
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    /// Open a `--save` recording: hold FILE's telemetry from the start
+    #[arg(long, value_name = "FILE")]
+    load: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -771,6 +774,7 @@ impl BuiltInArgs {
                 bytes: self.max_memory.unwrap_or(Caps::default().bytes),
             },
             save: self.save,
+            load: self.load,
         }
     }
 }

@@ -16,7 +16,9 @@
 //!   against the same steps run one after another ([`dash`]);
 //! * `ingest`: spans/s into the local backend and peak RSS ([`ingest`]);
 //! * `init`: `cargo otel init` against `cargo add --offline` ([`init`]);
-//! * `build`: what `init` adds to a crate's build ([`build`]).
+//! * `build`: what `init` adds to a crate's build ([`build`]);
+//! * `dashboard`: the built-in dashboard's API and pages with its store full
+//!   at the default caps ([`dashboard`]).
 //!
 //! Each area prints a table (median, min, max over the runs, the baseline's
 //! median, the median of the per-run ratios, the target) and writes
@@ -26,6 +28,7 @@
 
 mod build;
 mod dash;
+mod dashboard;
 mod ingest;
 mod init;
 mod pipeline;
@@ -53,12 +56,13 @@ pub(crate) struct Settings {
 
 type Area = (&'static str, fn(&Settings) -> Vec<Row>);
 
-const AREAS: [Area; 5] = [
+const AREAS: [Area; 6] = [
     ("pipeline", pipeline::run),
     ("dash", dash::run),
     ("ingest", ingest::run),
     ("init", init::run),
     ("build", build::run),
+    ("dashboard", dashboard::run),
 ];
 
 fn main() {

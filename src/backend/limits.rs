@@ -55,6 +55,11 @@ pub const MAX_ATTRIBUTE_COUNT: usize = 128;
 pub const MAX_SPAN_EVENT_COUNT: usize = 128;
 /// Links per span, the first ones kept (the SDKs' default).
 pub const MAX_SPAN_LINK_COUNT: usize = 128;
+/// Buckets per histogram point (the SDKs' exponential default is 160 a
+/// sign); a point with more keeps its count and sum but no buckets.
+pub const MAX_HISTOGRAM_BUCKETS: usize = 1024;
+/// Exemplars per metric point, the first ones kept.
+pub const MAX_EXEMPLARS: usize = 16;
 
 /// How many connections each port takes, and how long one may stall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -81,6 +81,25 @@ pub struct SpanDetail {
     pub events: Vec<SpanEvent>,
     /// The instrumentation scope (library) that recorded the span.
     pub scope: String,
+    /// The scope's version; empty when it sent none.
+    #[serde(default)]
+    pub scope_version: String,
+    /// Every attribute of the resource that emitted the span (`service.name`
+    /// among them).
+    #[serde(default)]
+    pub resource: Vec<Attribute>,
+    #[serde(default)]
+    pub links: Vec<SpanLink>,
+}
+
+/// A span's link to another span, maybe of another trace.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SpanLink {
+    pub trace_id: String,
+    pub span_id: String,
+    pub attributes: Vec<Attribute>,
+    /// Whether the linked trace is held, so `GET /api/traces/{trace_id}` has it.
+    pub held: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -140,6 +159,37 @@ pub struct MetricSeries {
     pub attributes: Vec<Attribute>,
     pub latest: f64,
     pub points: Vec<MetricPoint>,
+    /// The meter (instrumentation scope) that recorded the series, and its
+    /// version (empty when none was sent).
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub scope_version: String,
+    /// Sums and histograms: `cumulative` (each point counts from the start)
+    /// or `delta` (each point counts since the previous one); else empty.
+    #[serde(default)]
+    pub temporality: String,
+    /// Histograms: the distribution of the newest point (for cumulative
+    /// temporality, everything since the start; for delta, the points held
+    /// merged). `None` for other kinds.
+    #[serde(default)]
+    pub histogram: Option<HistogramStats>,
+}
+
+/// Count, sum, average and percentiles of a histogram, in the metric's unit.
+/// The percentiles are estimated from the buckets: the bucket holding the
+/// rank, with linear interpolation between its bounds (an open-ended bucket
+/// is closed by the point's `min`/`max` when sent, else by its finite bound),
+/// so each lies within the bounds of the bucket that holds it.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct HistogramStats {
+    pub count: u64,
+    pub sum: f64,
+    /// `sum / count`; 0 when empty.
+    pub avg: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
 }
 
 /// A sum or gauge value; for histograms and summaries, the sum of the
@@ -149,10 +199,39 @@ pub struct MetricPoint {
     pub time_unix_nano: String,
     pub value: f64,
     pub count: Option<u64>,
+    /// Histograms: the point's buckets; exponential histograms come converted
+    /// to explicit bounds.
+    #[serde(default)]
+    pub buckets: Option<Buckets>,
+    /// Histograms: the point's own distribution (see [`HistogramStats`]).
+    #[serde(default)]
+    pub histogram: Option<HistogramStats>,
+    /// Measurements the SDK sent as examples, with the span they were taken in.
+    #[serde(default)]
+    pub exemplars: Vec<Exemplar>,
+}
+
+/// A histogram's buckets as explicit upper bounds, ascending: `counts[i]`
+/// observations fell in `(bounds[i-1], bounds[i]]`, and the last count above
+/// the last bound (so `counts` has one more entry than `bounds`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Buckets {
+    pub bounds: Vec<f64>,
+    pub counts: Vec<u64>,
+}
+
+/// One measurement an SDK sent along with a metric point.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Exemplar {
+    pub time_unix_nano: String,
+    pub value: f64,
+    /// Empty when it was not taken inside a sampled span.
+    pub trace_id: String,
+    pub span_id: String,
 }
 
 /// Query string of `GET /api/traces`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TraceQuery {
     pub service: Option<String>,
     /// Matched against span names and attribute values, case-insensitively.
@@ -164,6 +243,14 @@ pub struct TraceQuery {
     /// Only traces that started at or after this time (Unix nanoseconds).
     pub since: Option<u64>,
     pub limit: Option<usize>,
+    /// An attribute filter (see [`LogQuery::attr`]) any span of the trace, or
+    /// its resource, must pass.
+    pub attr: Option<String>,
+    /// Only traces that took at least (at most) this long, in milliseconds.
+    pub min_duration_ms: Option<f64>,
+    pub max_duration_ms: Option<f64>,
+    /// Skips this many matches (newest first): the next page.
+    pub offset: Option<usize>,
 }
 
 /// Query string of `GET /api/logs`.
@@ -183,6 +270,12 @@ pub struct LogQuery {
     /// following the logs has not seen yet.
     pub after: Option<u64>,
     pub limit: Option<usize>,
+    /// `KEY=VALUE`, `KEY!=VALUE` (the key is there with another value) or
+    /// `KEY~TEXT` (the value contains the text, case-insensitively), over the
+    /// record's attributes and its resource's.
+    pub attr: Option<String>,
+    /// Skips this many matches (newest first): the next page.
+    pub offset: Option<usize>,
 }
 
 /// Query string of `GET /api/metrics`.
@@ -190,4 +283,7 @@ pub struct LogQuery {
 pub struct MetricQuery {
     pub service: Option<String>,
     pub q: Option<String>,
+    /// Only the newest this many points of each series (the statistics
+    /// still cover every held point).
+    pub points: Option<usize>,
 }

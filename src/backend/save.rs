@@ -5,7 +5,8 @@
 //! into place when it stops.
 
 use std::{
-    io::{BufWriter, Write as _},
+    fs::File,
+    io::{BufRead as _, BufReader, BufWriter, Write as _},
     path::{Path, PathBuf},
     sync::Mutex,
 };
@@ -14,9 +15,51 @@ use anyhow::Context as _;
 use serde::Serialize;
 use tempfile::NamedTempFile;
 
+use super::Store;
+
 /// `N export requests to FILE`, once the file is in place.
 pub fn describe(path: &Path, lines: u64) -> String {
     format!("{lines} export requests to {}", path.display())
+}
+
+/// `N export requests from FILE`, once `--load` read it.
+pub fn describe_loaded(path: &Path, lines: u64) -> String {
+    format!("{lines} export requests from {}", path.display())
+}
+
+/// Reads a `--save` file into `store`, one export request a line (blank
+/// lines skipped); returns how many it held. The store's caps apply as to
+/// anything received.
+pub fn load(path: &Path, store: &Store) -> anyhow::Result<u64> {
+    let cannot = || format!("failed to read `{}`", path.display());
+    let file = File::open(path).with_context(cannot)?;
+    let mut lines = 0;
+    for (at, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(cannot)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = || {
+            format!(
+                "`{}` line {} is not an OTLP/JSON export request\n\
+                 help: `--load` reads what `--save` wrote: one request a line",
+                path.display(),
+                at + 1
+            )
+        };
+        let value: serde_json::Value = serde_json::from_str(&line).with_context(bad)?;
+        if value.get("resourceSpans").is_some() {
+            store.ingest_spans(serde_json::from_value(value).with_context(bad)?, None);
+        } else if value.get("resourceMetrics").is_some() {
+            store.ingest_metrics(serde_json::from_value(value).with_context(bad)?);
+        } else if value.get("resourceLogs").is_some() {
+            store.ingest_logs(serde_json::from_value(value).with_context(bad)?);
+        } else {
+            anyhow::bail!("{}", bad());
+        }
+        lines += 1;
+    }
+    Ok(lines)
 }
 
 #[derive(Debug)]

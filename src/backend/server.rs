@@ -3,7 +3,7 @@
 
 use std::{
     net::{Ipv4Addr, SocketAddr},
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::Arc,
 };
 
@@ -18,7 +18,7 @@ use super::{
     listen::Listener,
     otlp_grpc, otlp_http,
     pipeline::Pipeline,
-    save::SaveFile,
+    save::{self, SaveFile},
     web::{self, WebConfig},
 };
 use crate::{
@@ -40,6 +40,8 @@ pub struct BackendConfig {
     pub browser_token: Option<String>,
     pub caps: Caps,
     pub save: Option<PathBuf>,
+    /// A `--save` file to read into the store before serving.
+    pub load: Option<PathBuf>,
     pub application_name: String,
     /// The terminal feed of root spans and errors; `None` keeps quiet.
     pub feed: Option<Feed>,
@@ -58,6 +60,7 @@ impl BackendConfig {
             browser_token: None,
             caps: Caps::default(),
             save: None,
+            load: None,
             application_name: application_name.to_owned(),
             feed: None,
             connections: Connections::default(),
@@ -77,6 +80,7 @@ impl BackendConfig {
         }
         self.caps = settings.caps;
         self.save = settings.save.clone();
+        self.load = settings.load.clone();
         Ok(self)
     }
 }
@@ -90,6 +94,8 @@ pub struct Settings {
     pub caps: Caps,
     /// Where to write everything received (OTLP/JSON lines) when stopped.
     pub save: Option<PathBuf>,
+    /// A `--save` file whose telemetry the store holds from the start.
+    pub load: Option<PathBuf>,
 }
 
 /// Which flag moves each port, for the busy-port message.
@@ -116,6 +122,8 @@ pub struct Backend {
     servers: Vec<JoinHandle<anyhow::Result<()>>>,
     save: Option<Arc<SaveFile>>,
     feed: Option<Feed>,
+    /// The `--load` file and how many export requests it held.
+    loaded: Option<(PathBuf, u64)>,
 }
 
 impl Backend {
@@ -133,6 +141,10 @@ impl Backend {
             None => None,
         };
         let store = Store::new(config.caps);
+        let loaded = match &config.load {
+            Some(path) => Some((path.clone(), save::load(path, &store)?)),
+            None => None,
+        };
         let sink: Arc<dyn Sink> = Arc::new(Pipeline {
             store: store.clone(),
             feed: config.feed.clone(),
@@ -158,6 +170,7 @@ impl Backend {
             servers: Vec::new(),
             save,
             feed: config.feed.clone(),
+            loaded,
         };
         let limits = config.connections;
         let grpc = listener(grpc, &limits, "OTLP/gRPC")?;
@@ -175,6 +188,13 @@ impl Backend {
         let web = web::router(store, web_config);
         backend.serve_http(listener(ui, &limits, "dashboard")?, web, limits);
         Ok(backend)
+    }
+
+    /// The `--load` file read at the start, and how many export requests it held.
+    pub fn loaded(&self) -> Option<(&Path, u64)> {
+        self.loaded
+            .as_ref()
+            .map(|(path, lines)| (path.as_path(), *lines))
     }
 
     pub fn store(&self) -> &Store {

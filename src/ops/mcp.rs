@@ -143,6 +143,7 @@ impl Telemetry {
             since: since(params.since.as_deref())?,
             run: params.run,
             limit: Some(params.limit.unwrap_or(50)),
+            ..TraceQuery::default()
         };
         compact(&self.client()?.traces(&query).await.map_err(message)?)
     }
@@ -173,6 +174,7 @@ impl Telemetry {
             run: params.run,
             after: None,
             limit: Some(params.limit.unwrap_or(100)),
+            ..LogQuery::default()
         };
         compact(&self.client()?.logs(&query).await.map_err(message)?)
     }
@@ -188,6 +190,7 @@ impl Telemetry {
         let query = MetricQuery {
             service: params.service,
             q: params.search,
+            ..MetricQuery::default()
         };
         let series = self.client()?.metrics(&query).await.map_err(message)?;
         let latest: Vec<serde_json::Value> = series.iter().map(client::latest_value).collect();

@@ -100,6 +100,9 @@ fn announce(shell: &Shell, backend: &Backend) {
         "Listening",
         format!("for OTLP/gRPC on {grpc} and OTLP/HTTP on {http}"),
     );
+    if let Some((path, lines)) = backend.loaded() {
+        shell.status("Loaded", save::describe_loaded(path, lines));
+    }
     shell.status("Dashboard", backend.login_url());
     shell.note("programs export here with this environment (printed on stdout); Ctrl-C stops");
     shell.data(&crate::shell::export_lines(&backend.env()));

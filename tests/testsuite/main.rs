@@ -8,6 +8,7 @@
 mod backend_hardening;
 mod backend_protocols;
 mod backend_python;
+mod dashboard_v2;
 mod docker_dash;
 mod docker_infra;
 mod doctor;

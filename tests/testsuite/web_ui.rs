@@ -19,13 +19,11 @@ use std::{
     env, fs,
     net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    thread,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{SystemTime, UNIX_EPOCH},
 };
 
 use axum::{
@@ -46,8 +44,9 @@ use opentelemetry_proto::tonic::{
     common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value},
     logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
     metrics::v1::{
-        AggregationTemporality, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
-        metric::Data, number_data_point,
+        AggregationTemporality, Exemplar, Gauge, Histogram, HistogramDataPoint, Metric,
+        NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, exemplar, metric::Data,
+        number_data_point,
     },
     resource::v1::Resource,
     trace::v1::{
@@ -59,11 +58,12 @@ use opentelemetry_proto::tonic::{
 use prost::Message as _;
 use tokio::runtime::Runtime;
 
-use crate::support::http::{HttpResponse, http};
+use crate::support::{
+    chromium::{artifacts_dir, assert_quiet_console, chromium},
+    http::{HttpResponse, http},
+};
 
 const TOKEN: &str = "web-ui-test-token-5f1c2a";
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
 
 const TRACE_ID: &str = "5b8efff798038103d269b633813fc60c";
 const ROOT: (&str, &str) = ("eee19b7ec3c1b174", "GET /checkout");
@@ -229,20 +229,368 @@ fn assert_frames(what: &str, dom: &str) {
     }
 }
 
+/// A histogram reads as count, average and percentiles (each within the
+/// bounds of the bucket holding it, with its unit), grouped under its service
+/// and meter; its instrument view draws a line per route with axes and an
+/// exemplar linking to its trace, filters by route and shows a table.
+#[test]
+fn histograms_show_percentiles_and_the_instrument_view_charts_them() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let list = chromium.dump_dom(&server.login_url("/#/metrics?q=duration"));
+    let checkout = list
+        .find(r#"title="http.route=/checkout""#)
+        .expect("the /checkout row");
+    let row = &list[checkout..];
+    let stats = start_tag_with(row, "data-p50").expect("the statistics");
+    let stat = |name: &str| -> f64 {
+        let value = stats
+            .split(&format!(r#"data-{name}=""#))
+            .nth(1)
+            .and_then(|v| v.split('"').next());
+        value
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {stats}"))
+    };
+    assert!((25.0..=50.0).contains(&stat("p50")), "{stats}");
+    assert!((75.0..=100.0).contains(&stat("p90")), "{stats}");
+    assert!((75.0..=100.0).contains(&stat("p99")), "{stats}");
+    for needle in [
+        "<dt>P50</dt>",
+        "<dt>P99</dt>",
+        "<dt>Avg</dt>",
+        " ms</dd>",
+        "linear interpolation",
+    ] {
+        assert!(list.contains(needle), "{needle} in:\n{list}");
+    }
+    assert!(
+        list.contains(r#"data-meter="checkout::metrics""#),
+        "grouped by meter:\n{list}"
+    );
+
+    let instrument = "/#/metrics/shop-api/http.server.duration";
+    let chart = chromium.dump_dom(&server.login_url(instrument));
+    assert!(chart.contains(r#"class="timechart""#), "{chart}");
+    for route in ["http.route=/checkout", "http.route=/cart"] {
+        assert!(
+            chart.contains(&format!(r#"data-line="{route}""#)),
+            "{route}:\n{chart}"
+        );
+    }
+    let exemplar = format!(r##"href="#/traces/{TRACE_ID}?span={}""##, CHARGE.0);
+    assert!(
+        chart.contains(&exemplar),
+        "the exemplar links to its trace:\n{chart}"
+    );
+    let filtered = chromium.dump_dom(&server.login_url(&format!(
+        "{instrument}?where=http.route%3D%2Fcart&window=5m"
+    )));
+    assert!(
+        filtered.contains(r#"data-line="http.route=/cart""#),
+        "{filtered}"
+    );
+    assert!(
+        !filtered.contains(r#"data-line="http.route=/checkout""#),
+        "{filtered}"
+    );
+    let table = chromium.dump_dom(&server.login_url(&format!("{instrument}?view=table&stat=p90")));
+    assert!(table.contains(r#"data-table="points""#), "{table}");
+    assert_eq!(
+        table.matches("<td>http.route=").count(),
+        16 + 2,
+        "eight points a route, and the latest:\n{table}"
+    );
+
+    let dir = artifacts_dir();
+    for (file, hash) in [
+        ("issue-17-metrics.png", "/#/metrics".to_owned()),
+        ("issue-17-instrument-chart.png", instrument.to_owned()),
+        (
+            "issue-17-instrument-table.png",
+            format!("{instrument}?view=table"),
+        ),
+    ] {
+        let path = dir.join(file);
+        chromium.screenshot(&server.login_url(&hash), &path, &[]);
+        println!("screenshot: {}", path.display());
+    }
+}
+
+/// Attribute filters (key, operator, value) narrow traces and logs, and a
+/// duration range narrows traces; the controls show the filter from the hash.
+#[test]
+fn attribute_and_duration_filters_narrow_the_lists() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let listed = |hash: &str| chromium.dump_dom(&server.login_url(hash));
+    let trace = format!(r#"data-trace-id="{TRACE_ID}""#);
+    for (hash, shown) in [
+        ("/#/traces?attr=cart.id%3Dc-42", true),
+        ("/#/traces?attr=cart.id%3Dc-43", false),
+        ("/#/traces?attr=cart.id!%3Dc-42", false),
+        ("/#/traces?attr=payment.provider~ACME", true),
+        ("/#/traces?attr=service.name%3Dshop-api", true),
+        ("/#/traces?min_duration_ms=100000", false),
+        ("/#/traces?max_duration_ms=100000&min_duration_ms=1", true),
+    ] {
+        let dom = listed(hash);
+        assert_eq!(dom.contains(&trace), shown, "{hash}:\n{dom}");
+        if !shown {
+            assert!(dom.contains("No matching traces"), "{hash}:\n{dom}");
+        }
+    }
+    let dom = listed("/#/traces?attr=payment.provider~ACME");
+    let key = start_tag_with(&dom, r#"class="attr-key""#).expect("the key box");
+    assert!(key.contains(r#"value="payment.provider""#), "{key}");
+    let logs = listed("/#/logs?attr=user.id%3Du-7");
+    assert!(logs.contains("checkout started"), "{logs}");
+    assert!(!logs.contains("listening on 127.0.0.1"), "{logs}");
+    assert!(logs.contains(">1 record<"), "{logs}");
+    let response = server.get("/api/traces?attr=no-operator", Some(&server.sign_in()));
+    assert_eq!(response.status, 400, "{}", response.text());
+    screenshot(
+        &chromium,
+        &server,
+        "issue-17-filters.png",
+        "/#/traces?attr=payment.provider~ACME&min_duration_ms=1",
+    );
+}
+
+/// Past a page of 500, the list pages: "Older" to the next 500, "Newer" back.
+#[test]
+fn lists_page_past_five_hundred() {
+    let Some(chromium) = chromium() else { return };
+    let store = Store::new(Caps::default());
+    let now = now_ns();
+    for i in 0..520u64 {
+        let mut request = late_trace(now - i * MS);
+        let span = &mut request.resource_spans[0].scope_spans[0].spans[0];
+        span.trace_id = hex(&format!("{:032x}", 0xabc0_0000 + i));
+        store.ingest_traces(request);
+    }
+    let server = Server::serve(Some(TOKEN), store, |app| app);
+    let rows = |dom: &str| dom.matches("data-trace-id=").count();
+    let first = chromium.dump_dom(&server.login_url("/#/traces"));
+    assert_eq!(rows(&first), 500);
+    assert!(first.contains(r#"data-page="older""#) && !first.contains(r#"data-page="newer""#));
+    assert!(first.contains("1–500, newest first"), "{first}");
+    assert!(!first.contains(">null<"), "{first}");
+    let second = chromium.dump_dom(&server.login_url("/#/traces?page=1"));
+    assert_eq!(rows(&second), 20);
+    assert!(second.contains(r#"data-page="newer""#) && !second.contains(r#"data-page="older""#));
+    assert!(second.contains("501–520"), "{second}");
+    screenshot(
+        &chromium,
+        &server,
+        "issue-17-paging.png",
+        "/#/traces?page=1",
+    );
+}
+
+/// A paused page (`?paused`, what the Pause button sets) keeps its view
+/// while data arrives, and says so; the counts still move.
+#[test]
+fn a_paused_page_does_not_pick_up_new_traces() {
+    let Some(chromium) = chromium() else { return };
+    let server = LateArrival::server();
+    let dom = chromium.dump_dom(&server.login_url("/?paused#/traces"));
+    assert!(
+        dom.contains(&format!(r#"data-trace-id="{TRACE_ID}""#)),
+        "{dom}"
+    );
+    assert!(
+        !dom.contains(&format!(r#"data-trace-id="{LATE_TRACE_ID}""#)),
+        "paused, yet updated:\n{dom}"
+    );
+    let button = &dom[dom
+        .find(r#"data-control="pause""#)
+        .expect("the pause button")..];
+    assert!(
+        button[button.find('>').unwrap_or(0) + 1..].starts_with("Resume"),
+        "{button}"
+    );
+    assert!(
+        dom.contains("paused · 2 traces"),
+        "the counts move on:\n{dom}"
+    );
+    screenshot(
+        &chromium,
+        &server,
+        "issue-17-paused.png",
+        "/?paused#/traces",
+    );
+}
+
+/// `POST /api/clear` takes out everything, or one service's telemetry; it
+/// needs the dashboard's own header, a loopback host and no foreign origin.
+#[test]
+fn clear_takes_out_all_or_one_service() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let cookie = server.sign_in();
+    let post = |path: &str, extra: &[(&str, &str)]| {
+        let mut headers = vec![("Cookie", cookie.as_str())];
+        headers.extend_from_slice(extra);
+        http(server.addr, "POST", path, &headers, b"").expect("POST")
+    };
+    let action = ("x-cargo-otel-action", "clear");
+    for refused in [
+        post("/api/clear", &[]),
+        post("/api/clear", &[action, ("Origin", "http://evil.example")]),
+        post("/api/clear", &[action, ("Host", "evil.example")]),
+    ] {
+        assert_eq!(refused.status, 403, "{}", refused.text());
+    }
+    let unauthenticated = http(server.addr, "POST", "/api/clear", &[action], b"").expect("POST");
+    assert_eq!(unauthenticated.status, 401);
+    assert!(
+        server
+            .get("/api/summary", Some(&cookie))
+            .text()
+            .contains("shop-api")
+    );
+
+    let origin = format!("http://{}", server.addr);
+    let cleared = post(
+        "/api/clear?service=no-such-service",
+        &[action, ("Origin", &origin)],
+    );
+    assert_eq!(cleared.status, 200, "{}", cleared.text());
+    assert!(
+        cleared.text().contains(r#""spans":3"#),
+        "nothing of shop-api went: {}",
+        cleared.text()
+    );
+    let cleared = post("/api/clear?service=shop-api", &[action]);
+    assert_eq!(cleared.status, 200, "{}", cleared.text());
+    assert!(
+        cleared
+            .text()
+            .contains(r#""held":{"traces":0,"spans":0,"logs":0,"metric_points":0}"#),
+        "{}",
+        cleared.text()
+    );
+    let dom = chromium.dump_dom(&server.login_url("/#/traces"));
+    assert!(dom.contains("No traces yet"), "{dom}");
+    assert!(dom.contains(r#"data-control="clear""#), "{dom}");
+    screenshot(&chromium, &server, "issue-17-cleared.png", "/#/metrics");
+}
+
+/// A trace, and the traces or logs a filter selects, download as OTLP/JSON
+/// export requests (what `--save` writes and `--load` reads).
+#[test]
+fn traces_and_logs_export_as_otlp_json() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let cookie = server.sign_in();
+    let response = server.get(&format!("/api/traces/{TRACE_ID}/otlp"), Some(&cookie));
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(
+        response.header("content-disposition"),
+        Some(format!(r#"attachment; filename="trace-{TRACE_ID}.json""#).as_str())
+    );
+    let request: ExportTraceServiceRequest =
+        serde_json::from_slice(&response.body).expect("OTLP/JSON");
+    let spans: Vec<_> = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .collect();
+    assert_eq!(spans.len(), 3, "{}", response.text());
+    assert!(
+        response
+            .text()
+            .contains(&format!(r#""traceId":"{TRACE_ID}""#)),
+        "hex ids, as OTLP/JSON has them"
+    );
+    let logs = server.get("/api/export/logs?attr=user.id%3Du-7", Some(&cookie));
+    let logs: ExportLogsServiceRequest = serde_json::from_slice(&logs.body).expect("OTLP/JSON");
+    let records: Vec<_> = logs
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .flat_map(|s| &s.log_records)
+        .collect();
+    assert_eq!(records.len(), 1, "{logs:?}");
+
+    let dom = chromium.dump_dom(&server.login_url(&format!("/#/traces/{TRACE_ID}")));
+    let link = start_tag_with(&dom, "data-export").expect("the export link");
+    assert!(
+        link.contains(&format!(r#"href="/api/traces/{TRACE_ID}/otlp""#)),
+        "{link}"
+    );
+    let list = chromium.dump_dom(&server.login_url("/#/logs?level=warn"));
+    let link = start_tag_with(&list, "data-export").expect("the export link");
+    assert!(link.contains("/api/export/logs?level=warn"), "{link}");
+    screenshot(
+        &chromium,
+        &server,
+        "issue-17-export.png",
+        &format!("/#/traces/{TRACE_ID}"),
+    );
+}
+
+/// A trace's waterfall folds a span's children away (`collapsed`), marks
+/// the spans a search finds and dims the rest (`find`), and draws each span's
+/// log records on its bar.
+#[test]
+fn the_waterfall_folds_finds_and_shows_log_records() {
+    let Some(chromium) = chromium() else { return };
+    let server = Server::start(Some(TOKEN));
+    let trace = format!("/#/traces/{TRACE_ID}");
+    let folded = chromium.dump_dom(&server.login_url(&format!("{trace}?collapsed={}", ROOT.0)));
+    assert!(
+        folded.contains(&format!(r#"data-span-name="{}""#, ROOT.1)),
+        "{folded}"
+    );
+    assert!(
+        !folded.contains(&format!(r#"data-span-name="{}""#, CART.1)),
+        "{folded}"
+    );
+    assert!(folded.contains(r#"data-hidden="2""#), "{folded}");
+    assert!(folded.contains(r#"data-fold="collapsed""#), "{folded}");
+
+    let found = chromium.dump_dom(&server.login_url(&format!("{trace}?find=acme")));
+    let charge =
+        start_tag_with(&found, &format!(r#"data-span-name="{}""#, CHARGE.1)).expect("the row");
+    assert!(charge.contains("match"), "{charge}");
+    let root = start_tag_with(&found, &format!(r#"data-span-name="{}""#, ROOT.1)).expect("the row");
+    assert!(root.contains("dimmed"), "{root}");
+    assert!(found.contains("1 of 3 spans match"), "{found}");
+
+    let plain = chromium.dump_dom(&server.login_url(&trace));
+    let ticks = plain.matches("class=\"log-tick").count();
+    assert!(ticks >= 3, "log records on the bars ({ticks}):\n{plain}");
+    assert!(plain.contains(r#"class="log-tick error""#), "{plain}");
+    screenshot(
+        &chromium,
+        &server,
+        "issue-17-waterfall-find.png",
+        &format!("{trace}?find=acme"),
+    );
+}
+
+/// Saves a screenshot of `hash` to the artifacts directory and says where.
+fn screenshot(
+    chromium: &crate::support::chromium::Chromium,
+    server: &Server,
+    file: &str,
+    hash: &str,
+) {
+    let path = artifacts_dir().join(file);
+    chromium.screenshot(&server.login_url(hash), &path, &[]);
+    println!("screenshot: {}", path.display());
+}
+
 /// A trace that arrives while the page is open shows up without a reload:
 /// the server stores it just before answering the page's second summary poll,
 /// so the page must notice the new version and refetch the list.
 #[test]
 fn the_open_page_picks_up_new_traces() {
     let Some(chromium) = chromium() else { return };
-    let store = sample_store(Caps::default());
-    let late = LateArrival {
-        store: store.clone(),
-        polls: Arc::new(AtomicUsize::new(0)),
-    };
-    let server = Server::serve(Some(TOKEN), store, |app| {
-        app.layer(middleware::from_fn_with_state(late, LateArrival::inject))
-    });
+    let server = LateArrival::server();
     let dom = chromium.dump_dom(&server.login_url("/#/traces"));
     for id in [TRACE_ID, LATE_TRACE_ID] {
         assert!(
@@ -261,6 +609,19 @@ struct LateArrival {
 }
 
 impl LateArrival {
+    /// The sample telemetry served, with the late trace arriving at the
+    /// second summary poll.
+    fn server() -> Server {
+        let store = sample_store(Caps::default());
+        let late = Self {
+            store: store.clone(),
+            polls: Arc::new(AtomicUsize::new(0)),
+        };
+        Server::serve(Some(TOKEN), store, |app| {
+            app.layer(middleware::from_fn_with_state(late, Self::inject))
+        })
+    }
+
     async fn inject(State(late): State<Self>, request: Request, next: Next) -> AxumResponse {
         let is_poll = request.uri().path() == "/api/summary";
         if is_poll && late.polls.fetch_add(1, Ordering::SeqCst) == 1 {
@@ -802,157 +1163,6 @@ fn percent_encode(text: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Headless Chromium
-
-struct Chromium {
-    binary: PathBuf,
-}
-
-/// The browser, or `None` (after saying so) when it is absent and not required.
-fn chromium() -> Option<Chromium> {
-    let binary = PathBuf::from(CHROMIUM);
-    if binary.exists() {
-        return Some(Chromium { binary });
-    }
-    assert!(
-        env::var_os("CARGO_OTEL_REQUIRE_CHROMIUM").is_none(),
-        "{CHROMIUM} is missing and CARGO_OTEL_REQUIRE_CHROMIUM is set; run .ci/install-chromium"
-    );
-    println!("SKIPPED: no Chromium");
-    None
-}
-
-impl Chromium {
-    /// The page's DOM once it settled; fails on anything in its console.
-    fn dump_dom(&self, url: &str) -> String {
-        let page = self.load(url);
-        assert_quiet_console(url, &page.console);
-        page.dom
-    }
-
-    /// The page's DOM and its console messages (errors, CSP violations, logs).
-    fn load(&self, url: &str) -> Page {
-        let output = self.run(&["--virtual-time-budget=5000", "--dump-dom", url]);
-        Page {
-            dom: output.stdout,
-            console: console_lines(&output.stderr),
-        }
-    }
-
-    fn screenshot(&self, url: &str, path: &Path, extra: &[&str]) {
-        let target = format!("--screenshot={}", path.display());
-        let mut args = vec![
-            "--virtual-time-budget=5000",
-            "--window-size=1400,900",
-            "--hide-scrollbars",
-            &target,
-        ];
-        args.extend_from_slice(extra);
-        args.push(url);
-        let output = self.run(&args);
-        assert_quiet_console(url, &console_lines(&output.stderr));
-    }
-
-    /// Runs headless with a fresh profile, no network chatter and the page's
-    /// console copied to stderr.
-    fn run(&self, args: &[&str]) -> ChromiumOutput {
-        let profile = tempfile::tempdir().expect("a temporary profile directory");
-        let mut child = Command::new(&self.binary)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--enable-logging=stderr",
-                "--v=0",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start chromium");
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for chromium") {
-                break status;
-            }
-            if started.elapsed() > CHROMIUM_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "chromium hung for {CHROMIUM_TIMEOUT:?} on {args:?}; stderr:\n{}",
-                    stderr.join().unwrap_or_default()
-                );
-            }
-            thread::sleep(Duration::from_millis(50));
-        };
-        let stdout = stdout.join().unwrap_or_default();
-        let stderr = stderr.join().unwrap_or_default();
-        assert!(
-            status.success(),
-            "chromium failed ({status}) on {args:?}:\n{stderr}"
-        );
-        ChromiumOutput { stdout, stderr }
-    }
-}
-
-struct ChromiumOutput {
-    stdout: String,
-    stderr: String,
-}
-
-struct Page {
-    dom: String,
-    /// What the page wrote to its console, one message a line.
-    console: Vec<String>,
-}
-
-/// The console messages in Chromium's `--enable-logging=stderr` output:
-/// `[pid:tid:time:INFO:CONSOLE:4] "Uncaught Error: boom", source: ...`.
-fn console_lines(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .filter(|line| line.contains(":CONSOLE"))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The dashboard writes nothing to the console: a line there is an uncaught
-/// exception, a CSP violation or a module that failed to load.
-fn assert_quiet_console(url: &str, console: &[String]) {
-    assert!(
-        console.is_empty(),
-        "console messages at {url}:\n{}",
-        console.join("\n")
-    );
-}
-
-/// Reads a pipe to the end on its own thread, so a full pipe cannot stall the child.
-fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_string(&mut text);
-        }
-        text
-    })
-}
-
-fn artifacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../web-ui-artifacts");
-    fs::create_dir_all(&dir).expect("create the artifacts directory");
-    dir.canonicalize().unwrap_or(dir)
-}
-
-// ---------------------------------------------------------------------------------------------
 // Telemetry to show
 
 const MS: u64 = 1_000_000;
@@ -1226,6 +1436,62 @@ fn sample_logs(now: u64) -> ExportLogsServiceRequest {
     }
 }
 
+/// Request latency per route, cumulative over eight exports: `/checkout`
+/// observes 1..=100 ms once per export (P50 in (25, 50] ms, P90 in (75,
+/// 100]), `/cart` ten times 3 ms; the last `/checkout` point carries an
+/// exemplar from the sample trace's failed span.
+fn latency_histogram(now: u64) -> Metric {
+    const BOUNDS: [f64; 10] = [
+        0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 1000.0,
+    ];
+    let one_export = |values: &[u64]| {
+        let mut counts = vec![0; BOUNDS.len() + 1];
+        for &value in values {
+            counts[BOUNDS.partition_point(|&b| b < value as f64)] += 1;
+        }
+        counts
+    };
+    let checkout: Vec<u64> = (1..=100).collect();
+    let exports = 8u64;
+    let first = now - exports * 1_000 * MS;
+    let mut data_points = Vec::new();
+    for (route, values) in [("/checkout", checkout), ("/cart", vec![3; 10])] {
+        let counts = one_export(&values);
+        for i in 1..=exports {
+            let exemplars = (route == "/checkout" && i == exports).then(|| Exemplar {
+                time_unix_nano: first + i * 1_000 * MS,
+                value: Some(exemplar::Value::AsDouble(97.0)),
+                trace_id: hex(TRACE_ID),
+                span_id: hex(CHARGE.0),
+                ..Exemplar::default()
+            });
+            data_points.push(HistogramDataPoint {
+                attributes: vec![text("http.route", route)],
+                start_time_unix_nano: first,
+                time_unix_nano: first + i * 1_000 * MS,
+                count: values.len() as u64 * i,
+                sum: Some(values.iter().sum::<u64>() as f64 * i as f64),
+                bucket_counts: counts.iter().map(|c| c * i).collect(),
+                explicit_bounds: BOUNDS.to_vec(),
+                exemplars: exemplars.into_iter().collect(),
+                min: values.iter().min().map(|&v| v as f64),
+                max: values.iter().max().map(|&v| v as f64),
+                ..HistogramDataPoint::default()
+            });
+        }
+    }
+    Metric {
+        name: "http.server.duration".to_owned(),
+        description: "Time to answer a request".to_owned(),
+        unit: "ms".to_owned(),
+        data: Some(Data::Histogram(Histogram {
+            data_points,
+            aggregation_temporality: AggregationTemporality::Cumulative as i32,
+        })),
+        ..Metric::default()
+    }
+}
+
 fn sample_metrics(now: u64) -> ExportMetricsServiceRequest {
     let points = |values: &[f64]| -> Vec<NumberDataPoint> {
         let first = now - values.len() as u64 * 1_000 * MS;
@@ -1268,7 +1534,7 @@ fn sample_metrics(now: u64) -> ExportMetricsServiceRequest {
             resource: resource("shop-api"),
             scope_metrics: vec![ScopeMetrics {
                 scope: scope("checkout::metrics"),
-                metrics: vec![requests, memory],
+                metrics: vec![requests, memory, latency_histogram(now)],
                 schema_url: String::new(),
             }],
             schema_url: String::new(),

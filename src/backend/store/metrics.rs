@@ -8,15 +8,21 @@ use std::{
 };
 
 use opentelemetry_proto::tonic::{
-    common::v1::KeyValue,
+    common::v1::{InstrumentationScope, KeyValue},
     metrics::v1::{
-        ExponentialHistogramDataPoint, HistogramDataPoint, Metric, NumberDataPoint, metric::Data,
-        number_data_point,
+        AggregationTemporality, Exemplar as ProtoExemplar, Metric, NumberDataPoint, exemplar,
+        metric::Data, number_data_point,
     },
 };
 
-use super::render::attributes;
-use crate::backend::model::{Attribute, MetricPoint, MetricQuery, MetricSeries};
+use super::{
+    histogram::Distribution,
+    render::{attributes, hex},
+};
+use crate::backend::{
+    limits::MAX_EXEMPLARS,
+    model::{Attribute, Exemplar, HistogramStats, MetricPoint, MetricQuery, MetricSeries},
+};
 
 #[derive(Debug, Default)]
 pub(super) struct SeriesStore {
@@ -39,8 +45,22 @@ pub(super) enum Evicted {
     Series(Arc<str>),
 }
 
-/// A held point: the point itself, its time as text and its place in `order`.
+/// A held point without its buckets and exemplars: the point itself, its
+/// time as text and its place in `order`.
 const POINT_BYTES: usize = size_of::<MetricPoint>() + 20 + size_of::<u64>();
+
+/// What a held point takes, as the store counts bytes.
+fn point_bytes(point: &MetricPoint) -> usize {
+    let buckets = point.buckets.as_ref().map_or(0, |b| {
+        size_of::<f64>() * b.bounds.len() + size_of::<u64>() * b.counts.len()
+    });
+    let exemplars = point
+        .exemplars
+        .iter()
+        .map(|e| size_of::<Exemplar>() + 20 + e.trace_id.len() + e.span_id.len())
+        .sum::<usize>();
+    POINT_BYTES + buckets + exemplars
+}
 
 #[derive(Debug)]
 struct Series {
@@ -60,21 +80,60 @@ struct Point<'a> {
     time_unix_nano: u64,
     value: f64,
     count: Option<u64>,
+    distribution: Option<Distribution>,
+    exemplars: &'a [ProtoExemplar],
 }
 
 impl<'a> Point<'a> {
-    fn new(
-        attributes: &'a [KeyValue],
-        time_unix_nano: u64,
-        value: f64,
-        count: Option<u64>,
-    ) -> Self {
+    fn number(p: &'a NumberDataPoint) -> Self {
+        let value = match p.value {
+            Some(number_data_point::Value::AsDouble(d)) => d,
+            Some(number_data_point::Value::AsInt(i)) => i as f64,
+            None => 0.0,
+        };
         Self {
-            attributes,
-            time_unix_nano,
+            attributes: &p.attributes,
+            time_unix_nano: p.time_unix_nano,
             value,
-            count,
+            count: None,
+            distribution: None,
+            exemplars: &p.exemplars,
         }
+    }
+
+    fn held(self) -> MetricPoint {
+        let exemplars = self.exemplars.iter().take(MAX_EXEMPLARS).map(exemplar);
+        MetricPoint {
+            time_unix_nano: self.time_unix_nano.to_string(),
+            value: self.value,
+            count: self.count,
+            histogram: self.distribution.as_ref().map(Distribution::stats),
+            buckets: self.distribution.map(|d| d.buckets),
+            exemplars: exemplars.collect(),
+        }
+    }
+}
+
+fn exemplar(e: &ProtoExemplar) -> Exemplar {
+    let value = match e.value {
+        Some(exemplar::Value::AsDouble(d)) => d,
+        Some(exemplar::Value::AsInt(i)) => i as f64,
+        None => 0.0,
+    };
+    Exemplar {
+        time_unix_nano: e.time_unix_nano.to_string(),
+        value,
+        // Ids of any other length are not ids the dashboard could link to.
+        trace_id: if e.trace_id.len() == 16 {
+            hex(&e.trace_id)
+        } else {
+            String::new()
+        },
+        span_id: if e.span_id.len() == 8 {
+            hex(&e.span_id)
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -92,24 +151,25 @@ impl SeriesStore {
     }
 
     /// Adds the metric's points; returns how many series that created.
-    pub(super) fn push(&mut self, service: &Arc<str>, scope: &str, metric: Metric) -> usize {
+    pub(super) fn push(
+        &mut self,
+        service: &Arc<str>,
+        scope: &InstrumentationScope,
+        metric: Metric,
+    ) -> usize {
         let Some(data) = &metric.data else {
             return 0;
         };
-        let kind = kind(data);
+        let kind = Kind::of(data);
         let mut created = 0;
         for point in points(data) {
             let (id, new) = self.series_id(service, scope, &metric, kind, point.attributes);
             created += usize::from(new);
-            self.bytes += POINT_BYTES;
+            let point = point.held();
+            self.bytes += point_bytes(&point);
             let series = self.series.get_mut(&id).expect("series_id created it");
             series.meta.latest = point.value;
-            let time_unix_nano = point.time_unix_nano.to_string();
-            series.points.push_back(MetricPoint {
-                time_unix_nano,
-                value: point.value,
-                count: point.count,
-            });
+            series.points.push_back(point);
             self.order.push_back(id);
         }
         created
@@ -132,11 +192,24 @@ impl SeriesStore {
                     .is_none_or(|n| s.meta.name.to_lowercase().contains(n))
             })
             .map(|s| MetricSeries {
-                points: s.points.iter().cloned().collect(),
+                points: {
+                    let newest = query.points.unwrap_or(usize::MAX).min(s.points.len());
+                    s.points.range(s.points.len() - newest..).cloned().collect()
+                },
+                histogram: s.histogram(),
                 ..s.meta.clone()
             })
             .collect();
-        found.sort_by(|a, b| (&a.name, &a.service).cmp(&(&b.name, &b.service)));
+        // Attributes break ties, so one metric's series keep their order.
+        found.sort_by(|a, b| {
+            let attributes = |s: &MetricSeries| -> Vec<(String, String)> {
+                s.attributes
+                    .iter()
+                    .map(|a| (a.key.clone(), a.value.clone()))
+                    .collect()
+            };
+            (&a.name, &a.service, attributes(a)).cmp(&(&b.name, &b.service, attributes(b)))
+        });
         found
     }
 
@@ -144,9 +217,9 @@ impl SeriesStore {
     fn series_id(
         &mut self,
         service: &Arc<str>,
-        scope: &str,
+        scope: &InstrumentationScope,
         metric: &Metric,
-        kind: &str,
+        kind: Kind,
         labels: &[KeyValue],
     ) -> (u64, bool) {
         let attributes = attributes(labels);
@@ -155,7 +228,8 @@ impl SeriesStore {
             .map(|a| format!("{}={}", a.key, a.value))
             .collect();
         let key = format!(
-            "{service}\u{0}{scope}\u{0}{}\u{0}{}",
+            "{service}\u{0}{}\u{0}{}\u{0}{}",
+            scope.name,
             metric.name,
             rendered.join("\u{0}")
         );
@@ -170,10 +244,14 @@ impl SeriesStore {
             service: service.to_string(),
             description: metric.description.clone(),
             unit: metric.unit.clone(),
-            kind: kind.to_owned(),
+            kind: kind.name.to_owned(),
             attributes,
             latest: 0.0,
             points: Vec::new(),
+            scope: scope.name.clone(),
+            scope_version: scope.version.clone(),
+            temporality: kind.temporality.to_owned(),
+            histogram: None,
         };
         // The key twice (here and in `by_key`), the texts and attributes.
         let bytes = size_of::<Series>()
@@ -182,6 +260,8 @@ impl SeriesStore {
             + meta.service.len()
             + meta.description.len()
             + meta.unit.len()
+            + meta.scope.len()
+            + meta.scope_version.len()
             + meta
                 .attributes
                 .iter()
@@ -199,6 +279,29 @@ impl SeriesStore {
         (id, true)
     }
 
+    /// Takes out every series (or those of `service`); returns the service
+    /// of each series taken out.
+    pub(super) fn clear(&mut self, service: Option<&str>) -> Vec<Arc<str>> {
+        let ids: Vec<u64> = self
+            .series
+            .iter()
+            .filter(|(_, s)| service.is_none_or(|name| &*s.service == name))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut released = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(series) = self.series.remove(&id) else {
+                continue;
+            };
+            self.by_key.remove(&series.key);
+            self.bytes -= series.bytes + series.points.iter().map(point_bytes).sum::<usize>();
+            released.push(series.service);
+        }
+        let held = &self.series;
+        self.order.retain(|id| held.contains_key(id));
+        released
+    }
+
     /// Points sit in their series oldest first, so the globally oldest point
     /// of a series is always its first.
     pub(super) fn evict_oldest_point(&mut self) -> Evicted {
@@ -206,11 +309,12 @@ impl SeriesStore {
             return Evicted::Nothing;
         };
         self.evicted += 1;
-        self.bytes -= POINT_BYTES;
         let Some(series) = self.series.get_mut(&id) else {
             return Evicted::Point;
         };
-        series.points.pop_front();
+        if let Some(point) = series.points.pop_front() {
+            self.bytes -= point_bytes(&point);
+        }
         if !series.points.is_empty() {
             return Evicted::Point;
         }
@@ -222,52 +326,101 @@ impl SeriesStore {
     }
 }
 
-fn kind(data: &Data) -> &'static str {
-    match data {
-        Data::Gauge(_) => "gauge",
-        Data::Sum(_) => "sum",
-        Data::Histogram(_) => "histogram",
-        Data::ExponentialHistogram(_) => "exponential_histogram",
-        Data::Summary(_) => "summary",
+impl Series {
+    /// The series' distribution: the newest point's when each point counts
+    /// from the start, the held points merged when each counts a delta.
+    fn histogram(&self) -> Option<HistogramStats> {
+        let newest = self.points.back()?;
+        if self.meta.temporality != "delta" {
+            return newest.histogram;
+        }
+        let distribution = |p: &MetricPoint| {
+            Some(Distribution {
+                buckets: p.buckets.clone()?,
+                count: p.count.unwrap_or_default(),
+                sum: p.value,
+                min: None,
+                max: None,
+            })
+        };
+        let mut merged = distribution(newest)?;
+        let older = self.points.iter().rev().skip(1);
+        for point in older.filter_map(distribution) {
+            if !merged.merge(&point) {
+                break;
+            }
+        }
+        Some(merged.stats())
+    }
+}
+
+/// A metric's kind and, for sums and histograms, its temporality.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    name: &'static str,
+    temporality: &'static str,
+}
+
+impl Kind {
+    fn of(data: &Data) -> Self {
+        let (name, temporality) = match data {
+            Data::Gauge(_) => ("gauge", None),
+            Data::Sum(s) => ("sum", Some(s.aggregation_temporality)),
+            Data::Histogram(h) => ("histogram", Some(h.aggregation_temporality)),
+            Data::ExponentialHistogram(h) => {
+                ("exponential_histogram", Some(h.aggregation_temporality))
+            }
+            Data::Summary(_) => ("summary", None),
+        };
+        let temporality = match temporality.map(AggregationTemporality::try_from) {
+            Some(Ok(AggregationTemporality::Cumulative)) => "cumulative",
+            Some(Ok(AggregationTemporality::Delta)) => "delta",
+            _ => "",
+        };
+        Self { name, temporality }
     }
 }
 
 fn points(data: &Data) -> Vec<Point<'_>> {
-    let number = |p: &NumberDataPoint| match p.value {
-        Some(number_data_point::Value::AsDouble(d)) => d,
-        Some(number_data_point::Value::AsInt(i)) => i as f64,
-        None => 0.0,
-    };
     // Sums and gauges carry a number; distributions their sum and count.
     match data {
-        Data::Gauge(g) => g
+        Data::Gauge(g) => g.data_points.iter().map(Point::number).collect(),
+        Data::Sum(s) => s.data_points.iter().map(Point::number).collect(),
+        Data::Histogram(h) => h
             .data_points
             .iter()
-            .map(|p| Point::new(&p.attributes, p.time_unix_nano, number(p), None))
+            .map(|p| Point {
+                attributes: &p.attributes,
+                time_unix_nano: p.time_unix_nano,
+                value: p.sum.unwrap_or_default(),
+                count: Some(p.count),
+                distribution: Distribution::explicit(p),
+                exemplars: &p.exemplars,
+            })
             .collect(),
-        Data::Sum(s) => s
+        Data::ExponentialHistogram(h) => h
             .data_points
             .iter()
-            .map(|p| Point::new(&p.attributes, p.time_unix_nano, number(p), None))
+            .map(|p| Point {
+                attributes: &p.attributes,
+                time_unix_nano: p.time_unix_nano,
+                value: p.sum.unwrap_or_default(),
+                count: Some(p.count),
+                distribution: Distribution::exponential(p),
+                exemplars: &p.exemplars,
+            })
             .collect(),
-        Data::Histogram(h) => {
-            let sum = |p: &HistogramDataPoint| p.sum.unwrap_or_default();
-            h.data_points
-                .iter()
-                .map(|p| Point::new(&p.attributes, p.time_unix_nano, sum(p), Some(p.count)))
-                .collect()
-        }
-        Data::ExponentialHistogram(h) => {
-            let sum = |p: &ExponentialHistogramDataPoint| p.sum.unwrap_or_default();
-            h.data_points
-                .iter()
-                .map(|p| Point::new(&p.attributes, p.time_unix_nano, sum(p), Some(p.count)))
-                .collect()
-        }
         Data::Summary(s) => s
             .data_points
             .iter()
-            .map(|p| Point::new(&p.attributes, p.time_unix_nano, p.sum, Some(p.count)))
+            .map(|p| Point {
+                attributes: &p.attributes,
+                time_unix_nano: p.time_unix_nano,
+                value: p.sum,
+                count: Some(p.count),
+                distribution: None,
+                exemplars: &[],
+            })
             .collect(),
     }
 }

@@ -10,13 +10,15 @@
 //! live updates, and that [`Store::wait_until`] waits on.
 
 mod bound;
+mod export;
 mod held;
+mod histogram;
 mod metrics;
 mod render;
 
 pub use held::{Held, string_attribute};
 
-pub(crate) use render::{hex, render_value};
+pub(crate) use render::{AttrFilter, hex, render_value};
 #[cfg(test)]
 mod tests;
 
@@ -68,6 +70,8 @@ pub struct SpanRecord {
     pub service: Arc<str>,
     /// The run of the program that sent it ([`crate::backend::model::RUN`]).
     pub run: Option<u32>,
+    /// The attributes of the resource, shared like the scope.
+    pub resource: Arc<Vec<KeyValue>>,
     pub scope: Arc<InstrumentationScope>,
     pub span: Span,
 }
@@ -146,10 +150,9 @@ impl Store {
         let mut services = Vec::with_capacity(request.resource_spans.len());
         for resource_spans in &mut request.resource_spans {
             let service = service_name(resource_spans.resource.as_ref());
-            let run = resource_spans
-                .resource
-                .as_ref()
-                .and_then(|r| render::run(&r.attributes));
+            let resource = &mut resource_spans.resource.get_or_insert_default().attributes;
+            let run = render::run(resource);
+            let resource = bound::attributes(resource);
             for scope_spans in &mut resource_spans.scope_spans {
                 let scope = bound::scope(scope_spans.scope.get_or_insert_default());
                 // OTLP trace ids are 16 bytes; a span with any other id
@@ -157,7 +160,7 @@ impl Store {
                 // hex digits), so it is dropped like malformed input.
                 scope_spans.spans.retain(|s| s.trace_id.len() == 16);
                 for span in &mut scope_spans.spans {
-                    sizes.push(bound::span(span) + scope + service.len());
+                    sizes.push(bound::span(span) + resource + scope + service.len());
                 }
             }
             services.push((service, run));
@@ -170,6 +173,7 @@ impl Store {
         self.update(|inner| {
             for (resource_spans, (name, run)) in request.resource_spans.into_iter().zip(services) {
                 let service = inner.service(name);
+                let resource = Arc::new(resource_spans.resource.unwrap_or_default().attributes);
                 for scope_spans in resource_spans.scope_spans {
                     let scope = Arc::new(scope_spans.scope.unwrap_or_default());
                     inner.hold(&service, scope_spans.spans.len());
@@ -177,6 +181,7 @@ impl Store {
                         let record = SpanRecord {
                             service: service.clone(),
                             run,
+                            resource: resource.clone(),
                             scope: scope.clone(),
                             span,
                         };
@@ -256,7 +261,7 @@ impl Store {
             for (resource_metrics, name) in request.resource_metrics.into_iter().zip(services) {
                 let service = inner.service(name);
                 for scope_metrics in resource_metrics.scope_metrics {
-                    let scope = scope_metrics.scope.map(|s| s.name).unwrap_or_default();
+                    let scope = scope_metrics.scope.unwrap_or_default();
                     for metric in scope_metrics.metrics {
                         let created = inner.series.push(&service, &scope, metric);
                         inner.hold(&service, created);
@@ -298,7 +303,8 @@ impl Store {
     pub fn traces(&self, query: &TraceQuery) -> Vec<TraceSummary> {
         let inner = self.lock();
         let limit = query.limit.unwrap_or(500);
-        let matches = |spans: &&Vec<SpanRecord>| render::trace_matches(spans, query);
+        let attr = query.attr.as_deref().and_then(AttrFilter::parse);
+        let matches = |spans: &&Vec<SpanRecord>| render::trace_matches(spans, query, attr.as_ref());
         let newest_first = inner
             .trace_order
             .iter()
@@ -306,6 +312,7 @@ impl Store {
             .filter_map(|id| inner.traces.get(id).map(|trace| &trace.spans));
         newest_first
             .filter(matches)
+            .skip(query.offset.unwrap_or(0))
             .take(limit)
             .map(|spans| render::trace_summary(spans))
             .collect()
@@ -314,10 +321,11 @@ impl Store {
     pub fn trace(&self, trace_id: &str) -> Option<TraceDetail> {
         let id = render::decode_hex(trace_id)?;
         let inner = self.lock();
+        let held = |id: &[u8]| inner.traces.contains_key(id);
         inner
             .traces
             .get(&id)
-            .map(|trace| render::trace_detail(&id, &trace.spans))
+            .map(|trace| render::trace_detail(&id, &trace.spans, held))
     }
 
     /// Newest first.
@@ -331,6 +339,7 @@ impl Store {
         newest_first
             .take_while(unseen)
             .filter(|entry| filter.matches(entry))
+            .skip(query.offset.unwrap_or(0))
             .take(limit)
             .map(render::log_entry)
             .collect()
@@ -362,6 +371,55 @@ impl Store {
             logs: inner.logs.iter().cloned().collect(),
             metrics: inner.series.query(&MetricQuery::default()),
         }
+    }
+
+    /// Takes out everything held, or only what `service` sent: its log
+    /// records, its metric series, and every trace with a span of it (a trace
+    /// goes as a whole, as when evicted). Eviction counts stay as they are.
+    pub fn clear(&self, service: Option<&str>) {
+        let mut gone = Vec::new();
+        self.update(|inner| inner.clear(service, &mut gone));
+        drop(gone);
+    }
+
+    /// The matching traces (as `traces` finds them) as one OTLP export request.
+    pub fn export_traces(&self, query: &TraceQuery) -> ExportTraceServiceRequest {
+        let inner = self.lock();
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let attr = query.attr.as_deref().and_then(AttrFilter::parse);
+        let newest_first = inner
+            .trace_order
+            .iter()
+            .rev()
+            .filter_map(|id| inner.traces.get(id).map(|trace| trace.spans.as_slice()));
+        let found = newest_first
+            .filter(|spans| render::trace_matches(spans, query, attr.as_ref()))
+            .skip(query.offset.unwrap_or(0))
+            .take(limit);
+        export::traces(found.flatten())
+    }
+
+    /// One trace as an OTLP export request, while it is held.
+    pub fn export_trace(&self, trace_id: &str) -> Option<ExportTraceServiceRequest> {
+        let id = render::decode_hex(trace_id)?;
+        let inner = self.lock();
+        let trace = inner.traces.get(&id)?;
+        Some(export::traces(trace.spans.iter()))
+    }
+
+    /// The matching log records (as `logs` finds them) as one OTLP export request.
+    pub fn export_logs(&self, query: &LogQuery) -> ExportLogsServiceRequest {
+        let inner = self.lock();
+        let filter = render::LogFilter::new(query);
+        let found = inner
+            .logs
+            .iter()
+            .rev()
+            .filter(|entry| filter.matches(entry));
+        let found = found
+            .skip(query.offset.unwrap_or(0))
+            .take(query.limit.unwrap_or(usize::MAX));
+        export::logs(found)
     }
 
     /// Waits until `done` holds for the store, checking again after each
@@ -450,6 +508,43 @@ impl Inner {
             if *held == 0 {
                 self.services.remove(service);
             }
+        }
+    }
+
+    /// See [`Store::clear`]; what is taken out goes to `gone`.
+    fn clear(&mut self, service: Option<&str>, gone: &mut Vec<Gone>) {
+        let of = |name: &str| service.is_none_or(|s| s == name);
+        let traces: Vec<Vec<u8>> = self
+            .traces
+            .iter()
+            .filter(|(_, trace)| trace.spans.iter().any(|r| of(&r.service)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in traces {
+            if let Some(trace) = self.traces.remove(&id) {
+                self.span_count -= trace.spans.len();
+                self.span_bytes -= trace.bytes;
+                for record in &trace.spans {
+                    self.release(&record.service, 1);
+                }
+                gone.push(Gone::Trace(trace));
+            }
+        }
+        let held = &self.traces;
+        self.trace_order.retain(|id| held.contains_key(id));
+        let logs: Vec<_> = self.logs.drain(..).zip(self.log_sizes.drain(..)).collect();
+        for (entry, size) in logs {
+            if of(&entry.service) {
+                self.log_bytes -= size;
+                self.release(&entry.service, 1);
+                gone.push(Gone::Log(entry));
+            } else {
+                self.logs.push_back(entry);
+                self.log_sizes.push_back(size);
+            }
+        }
+        for service in self.series.clear(service) {
+            self.release(&service, 1);
         }
     }
 

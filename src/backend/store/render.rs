@@ -11,8 +11,8 @@ use opentelemetry_proto::tonic::{
 
 use super::{LogRecordEntry, SpanRecord};
 use crate::backend::model::{
-    Attribute, LogEntry, LogQuery, RUN, SpanDetail, SpanEvent, StatusCode, TraceDetail, TraceQuery,
-    TraceSummary,
+    Attribute, LogEntry, LogQuery, RUN, SpanDetail, SpanEvent, SpanLink, StatusCode, TraceDetail,
+    TraceQuery, TraceSummary,
 };
 
 /// OTLP severity numbers: 1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN,
@@ -120,7 +120,66 @@ fn kind(kind: i32) -> &'static str {
     }
 }
 
-pub(crate) fn trace_matches(spans: &[SpanRecord], query: &TraceQuery) -> bool {
+/// An attribute filter: `KEY=VALUE`, `KEY!=VALUE` or `KEY~TEXT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AttrFilter {
+    key: String,
+    op: AttrOp,
+    value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AttrOp {
+    Equals,
+    NotEquals,
+    Contains,
+}
+
+impl AttrFilter {
+    /// `None` for text with no operator or an empty key.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let at = text.find(['=', '!', '~'])?;
+        let (key, rest) = text.split_at(at);
+        let (op, value) = if let Some(value) = rest.strip_prefix("!=") {
+            (AttrOp::NotEquals, value)
+        } else if let Some(value) = rest.strip_prefix('=') {
+            (AttrOp::Equals, value)
+        } else {
+            (AttrOp::Contains, rest.strip_prefix('~')?)
+        };
+        let key = key.trim();
+        (!key.is_empty()).then(|| Self {
+            key: key.to_owned(),
+            op,
+            value: if op == AttrOp::Contains {
+                value.to_lowercase()
+            } else {
+                value.to_owned()
+            },
+        })
+    }
+
+    /// Whether one of `lists` has the key with a value that passes.
+    pub(crate) fn matches(&self, lists: &[&[KeyValue]]) -> bool {
+        let values = lists
+            .iter()
+            .flat_map(|list| list.iter())
+            .filter(|kv| kv.key == self.key)
+            .map(kv_value);
+        let mut values = values;
+        match self.op {
+            AttrOp::Equals => values.any(|v| v == self.value),
+            AttrOp::NotEquals => values.any(|v| v != self.value),
+            AttrOp::Contains => values.any(|v| v.to_lowercase().contains(&self.value)),
+        }
+    }
+}
+
+pub(crate) fn trace_matches(
+    spans: &[SpanRecord],
+    query: &TraceQuery,
+    attr: Option<&AttrFilter>,
+) -> bool {
     let service_ok = query
         .service
         .as_deref()
@@ -142,11 +201,27 @@ pub(crate) fn trace_matches(spans: &[SpanRecord], query: &TraceQuery) -> bool {
     let run_ok = query
         .run
         .is_none_or(|wanted| spans.iter().any(|r| r.run == Some(wanted)));
-    let since_ok = query.since.is_none_or(|since| {
-        let start = spans.iter().map(|r| r.span.start_time_unix_nano).min();
-        start.unwrap_or_default() >= since
+    let since_ok = query.since.is_none_or(|since| bounds(spans).0 >= since);
+    let attr_ok = attr.is_none_or(|filter| {
+        spans
+            .iter()
+            .any(|r| filter.matches(&[&r.span.attributes, &r.resource]))
     });
-    service_ok && errors_ok && text_ok && run_ok && since_ok
+    let duration_ok = query.min_duration_ms.is_some() || query.max_duration_ms.is_some();
+    let duration_ok = !duration_ok || {
+        let (start, end) = bounds(spans);
+        let ms = end.saturating_sub(start) as f64 / 1e6;
+        query.min_duration_ms.is_none_or(|min| ms >= min)
+            && query.max_duration_ms.is_none_or(|max| ms <= max)
+    };
+    service_ok && errors_ok && text_ok && run_ok && since_ok && attr_ok && duration_ok
+}
+
+/// The earliest start and latest end of the spans.
+fn bounds(spans: &[SpanRecord]) -> (u64, u64) {
+    let start = spans.iter().map(|r| r.span.start_time_unix_nano).min();
+    let end = spans.iter().map(|r| r.span.end_time_unix_nano).max();
+    (start.unwrap_or_default(), end.unwrap_or_default())
 }
 
 /// The run number a resource carries ([`RUN`]), as a number or as text.
@@ -164,16 +239,7 @@ pub(crate) fn trace_summary(spans: &[SpanRecord]) -> TraceSummary {
         .iter()
         .find(|r| r.span.parent_span_id.is_empty())
         .unwrap_or(&spans[0]);
-    let start = spans
-        .iter()
-        .map(|r| r.span.start_time_unix_nano)
-        .min()
-        .unwrap_or_default();
-    let end = spans
-        .iter()
-        .map(|r| r.span.end_time_unix_nano)
-        .max()
-        .unwrap_or_default();
+    let (start, end) = bounds(spans);
     let mut services: Vec<String> = spans.iter().map(|r| r.service.to_string()).collect();
     services.sort_unstable();
     services.dedup();
@@ -216,8 +282,13 @@ fn exception(record: &SpanRecord) -> Option<String> {
     )
 }
 
-pub(crate) fn trace_detail(id: &[u8], spans: &[SpanRecord]) -> TraceDetail {
-    let mut details: Vec<SpanDetail> = spans.iter().map(span_detail).collect();
+/// `held` says whether a linked trace is held.
+pub(crate) fn trace_detail(
+    id: &[u8],
+    spans: &[SpanRecord],
+    held: impl Fn(&[u8]) -> bool,
+) -> TraceDetail {
+    let mut details: Vec<SpanDetail> = spans.iter().map(|r| span_detail(r, &held)).collect();
     details.sort_by(|a, b| {
         let start = |d: &SpanDetail| d.start_unix_nano.parse::<u64>().unwrap_or_default();
         start(a).cmp(&start(b))
@@ -228,8 +299,14 @@ pub(crate) fn trace_detail(id: &[u8], spans: &[SpanRecord]) -> TraceDetail {
     }
 }
 
-fn span_detail(record: &SpanRecord) -> SpanDetail {
+fn span_detail(record: &SpanRecord, held: impl Fn(&[u8]) -> bool) -> SpanDetail {
     let span = &record.span;
+    let links = span.links.iter().map(|link| SpanLink {
+        trace_id: hex(&link.trace_id),
+        span_id: hex(&link.span_id),
+        attributes: attributes(&link.attributes),
+        held: held(&link.trace_id),
+    });
     let events = span.events.iter().map(|event| SpanEvent {
         name: event.name.clone(),
         time_unix_nano: event.time_unix_nano.to_string(),
@@ -252,6 +329,9 @@ fn span_detail(record: &SpanRecord) -> SpanDetail {
         attributes: attributes(&span.attributes),
         events: events.collect(),
         scope: record.scope.name.clone(),
+        scope_version: record.scope.version.clone(),
+        resource: attributes(&record.resource),
+        links: links.collect(),
     }
 }
 
@@ -263,6 +343,7 @@ pub(crate) struct LogFilter<'q> {
     text: Option<String>,
     trace_id: Option<Vec<u8>>,
     since: Option<u64>,
+    attr: Option<AttrFilter>,
 }
 
 impl<'q> LogFilter<'q> {
@@ -282,6 +363,7 @@ impl<'q> LogFilter<'q> {
             text: query.q.as_deref().map(str::to_lowercase),
             trace_id: query.trace_id.as_deref().and_then(decode_hex),
             since: query.since,
+            attr: query.attr.as_deref().and_then(AttrFilter::parse),
         }
     }
 
@@ -307,6 +389,10 @@ impl<'q> LogFilter<'q> {
                         .iter()
                         .any(|kv| kv_value(kv).to_lowercase().contains(needle))
             })
+            && self
+                .attr
+                .as_ref()
+                .is_none_or(|filter| filter.matches(&[&record.attributes, &entry.resource]))
     }
 }
 

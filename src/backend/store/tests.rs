@@ -540,3 +540,118 @@ fn traces_and_logs_filter_by_run() {
             .is_empty()
     );
 }
+
+fn attribute(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(value.into())),
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn attribute_filters_read_key_operator_and_value() {
+    let parse = |text: &str| AttrFilter::parse(text);
+    for bad in ["", "no-operator", "=value", " !=x"] {
+        assert_eq!(parse(bad), None, "{bad}");
+    }
+    let list = [attribute("http.route", "/Checkout")];
+    let passes = |text: &str| parse(text).unwrap().matches(&[&list]);
+    assert!(passes("http.route=/Checkout"));
+    assert!(!passes("http.route=/checkout"));
+    assert!(passes("http.route!=/cart"));
+    assert!(!passes("http.route!=/Checkout"));
+    assert!(passes("http.route~CHECK"));
+    assert!(!passes("other!=x"), "a missing key passes no operator");
+}
+
+#[test]
+fn traces_filter_by_attribute_and_duration_and_page() {
+    let store = Store::default();
+    for t in 1..=5u8 {
+        let mut root = span(t, 1, None, "work");
+        root.end_time_unix_nano = root.start_time_unix_nano + u64::from(t) * 1_000_000;
+        root.attributes = vec![attribute("tenant", if t % 2 == 0 { "even" } else { "odd" })];
+        store.ingest_traces(traces("svc", vec![root]));
+    }
+    let ids = |query: TraceQuery| -> Vec<String> {
+        store
+            .traces(&query)
+            .into_iter()
+            .map(|t| t.trace_id[..2].to_owned())
+            .collect()
+    };
+    let attr = |text: &str| TraceQuery {
+        attr: Some(text.into()),
+        ..TraceQuery::default()
+    };
+    assert_eq!(ids(attr("tenant=even")), ["04", "02"]);
+    assert_eq!(ids(attr("tenant!=even")), ["05", "03", "01"]);
+    assert_eq!(
+        ids(attr("service.name=svc")).len(),
+        5,
+        "resource attributes count"
+    );
+    let durations = TraceQuery {
+        min_duration_ms: Some(2.0),
+        max_duration_ms: Some(4.0),
+        ..TraceQuery::default()
+    };
+    assert_eq!(ids(durations), ["04", "03", "02"]);
+    let page = TraceQuery {
+        limit: Some(2),
+        offset: Some(2),
+        ..TraceQuery::default()
+    };
+    assert_eq!(ids(page), ["03", "02"]);
+}
+
+#[test]
+fn clearing_a_service_takes_its_traces_logs_and_series_only() {
+    let store = Store::default();
+    store.ingest_traces(traces("a", vec![span(1, 1, None, "a-root")]));
+    store.ingest_traces(traces("b", vec![span(2, 1, None, "b-root")]));
+    store.ingest_logs(logs("a", vec![log("from a", 9, None)]));
+    store.ingest_logs(logs("b", vec![log("from b", 9, None)]));
+    store.ingest_metrics(counter(1, 10));
+    let before = store.summary();
+    store.clear(Some("a"));
+    let after = store.summary();
+    assert_eq!(
+        after.services,
+        before
+            .services
+            .iter()
+            .filter(|s| *s != "a")
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!((after.held.traces, after.held.logs), (1, 1));
+    assert_eq!(store.logs(&LogQuery::default())[0].body, "from b");
+    store.clear(None);
+    let empty = store.summary();
+    assert_eq!(empty.held, Counts::default());
+    assert_eq!(empty.memory.held_bytes, 0, "every byte is given back");
+    assert!(empty.services.is_empty());
+    store.ingest_traces(traces("a", vec![span(3, 1, None, "again")]));
+    assert_eq!(store.summary().held.traces, 1);
+}
+
+#[test]
+fn held_traces_export_as_the_requests_they_came_in() {
+    let store = Store::default();
+    store.ingest_traces(traces(
+        "a",
+        vec![span(1, 1, None, "root"), span(1, 2, Some(1), "child")],
+    ));
+    let request = store.export_trace(&hex(&[1; 16])).expect("held");
+    assert_eq!(request.resource_spans.len(), 1);
+    let resource = request.resource_spans[0].resource.as_ref().unwrap();
+    assert_eq!(service_name(Some(resource)), "a");
+    assert_eq!(request.resource_spans[0].scope_spans[0].spans.len(), 2);
+    assert_eq!(store.export_trace(&hex(&[9; 16])), None);
+    let all = store.export_traces(&TraceQuery::default());
+    assert_eq!(all, request);
+}

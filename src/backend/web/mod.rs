@@ -13,7 +13,8 @@
 //! | `GET /login?t=TOKEN&returnUrl=/path` | no | sets the cookie and redirects, or shows the login form |
 //! | `GET /` | yes (else the login form) | the app; views are hash routes (`#/traces`, `#/logs`, `#/metrics`) |
 //! | `GET /assets/{path}` | no | the embedded `assets/` directory: the page's modules, styles, icon |
-//! | `GET /api/...` | cookie or bearer token (else 401) | JSON: see [`crate::backend::model`] |
+//! | `GET /api/...` | cookie or bearer token (else 401) | JSON: see [`crate::backend::model`]; `/api/traces/{id}/otlp` and `/api/export/{traces,logs}?...` download OTLP/JSON |
+//! | `POST /api/clear?service=S` | cookie or bearer token, and the `x-cargo-otel-action: clear` header, a loopback `Host`, no foreign `Origin` (else 403) | takes out what is held |
 //!
 //! The page is `html/app.html` plus native ES modules under `assets/`, served
 //! as they are (no bundler, no npm):
@@ -22,11 +23,12 @@
 //! |---|---|
 //! | `app.js` | the entry: starts the live store and the router |
 //! | `routes.js`, `router.js` | the route table (hash to view) and the router that mounts one view at a time |
-//! | `live.js`, `live-status.js` | the one live data store (polls `/api/summary`; views subscribe) and the top bar's indicator |
-//! | `views/*.js` | one file per view: `traces`, `trace` (with `waterfall`), `logs`, `metrics`, `not-found` |
+//! | `live.js`, `live-status.js`, `controls.js` | the one live data store (polls `/api/summary`; views subscribe; pauses), the top bar's indicator and its Pause and Clear buttons |
+//! | `views/*.js` | one file per view: `traces`, `trace` (with `waterfall`), `logs`, `metrics`, `instrument` (one metric's chart), `not-found` |
+//! | `metric-stats.js` | what a metric series says by kind: percentiles, total and rate, value |
 //! | `list.js` | the list views' shared toolbar, filters, table and empty states |
 //! | `api.js`, `model.js` | fetching `/api/*`; JSDoc types of its JSON (checked against the model by a test) |
-//! | `dom.js`, `format.js`, `telemetry.js`, `charts/` | DOM from text only; times, durations, units; service badges; scales, axes, sparkline |
+//! | `dom.js`, `format.js`, `telemetry.js`, `charts/` | DOM from text only; times, durations, units; service badges; scales, axes, sparkline, the time chart |
 //!
 //! A view is `(root, params, ctx) -> { refresh, failed, unmount }`: it builds
 //! its DOM under `root`, and the router calls `refresh` when the live store

@@ -7,8 +7,8 @@ use super::{
     pages::{content_type, embedded_assets, escape_html},
 };
 use crate::backend::model::{
-    Attribute, Counts, LogEntry, Memory, MetricPoint, MetricSeries, SpanDetail, SpanEvent,
-    StatusCode, Summary, TraceDetail, TraceSummary,
+    Attribute, Buckets, Counts, Exemplar, HistogramStats, LogEntry, Memory, MetricPoint,
+    MetricSeries, SpanDetail, SpanEvent, SpanLink, StatusCode, Summary, TraceDetail, TraceSummary,
 };
 
 #[test]
@@ -164,6 +164,20 @@ fn model_js_typedefs_mirror_the_api_json() {
         time_unix_nano: "1".into(),
         attributes: vec![attribute.clone()],
     };
+    let link = SpanLink {
+        trace_id: "t".into(),
+        span_id: "s".into(),
+        attributes: vec![attribute.clone()],
+        held: false,
+    };
+    let stats = HistogramStats::default();
+    let buckets = Buckets::default();
+    let exemplar = Exemplar {
+        time_unix_nano: "1".into(),
+        value: 1.0,
+        trace_id: "t".into(),
+        span_id: "s".into(),
+    };
     let span = SpanDetail {
         span_id: "s".into(),
         parent_span_id: String::new(),
@@ -177,6 +191,9 @@ fn model_js_typedefs_mirror_the_api_json() {
         attributes: vec![attribute.clone()],
         events: vec![event.clone()],
         scope: String::new(),
+        scope_version: String::new(),
+        resource: vec![attribute.clone()],
+        links: vec![link.clone()],
     };
     let samples = [
         ("Summary", json(&Summary::default())),
@@ -228,8 +245,15 @@ fn model_js_typedefs_mirror_the_api_json() {
                 time_unix_nano: "1".into(),
                 value: 1.0,
                 count: None,
+                buckets: Some(buckets.clone()),
+                histogram: Some(stats),
+                exemplars: vec![exemplar.clone()],
             }),
         ),
+        ("SpanLink", json(&link)),
+        ("HistogramStats", json(&stats)),
+        ("Buckets", json(&buckets)),
+        ("Exemplar", json(&exemplar)),
         (
             "MetricSeries",
             json(&MetricSeries {
@@ -241,6 +265,10 @@ fn model_js_typedefs_mirror_the_api_json() {
                 attributes: vec![attribute],
                 latest: 1.0,
                 points: Vec::new(),
+                scope: "meter".into(),
+                scope_version: String::new(),
+                temporality: "cumulative".into(),
+                histogram: None,
             }),
         ),
     ];

@@ -702,7 +702,11 @@ async fn start_backend(
     config.http = port(options.http_port, DEFAULT_HTTP_PORT, "OTLP/HTTP");
     config.ui = port(options.ui_port, DEFAULT_UI_PORT, "dashboard");
     config.feed = Some(Feed::new(*shell));
-    Backend::start(config).await
+    let backend = Backend::start(config).await?;
+    if let Some((path, lines)) = backend.loaded() {
+        shell.status("Loaded", save::describe_loaded(path, lines));
+    }
+    Ok(backend)
 }
 
 /// The standard port if it is free; otherwise any free one, said out loud,

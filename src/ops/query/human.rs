@@ -307,10 +307,21 @@ pub(super) fn metric_line(series: &MetricSeries, width: Option<usize>) -> String
         "" | "1" => String::new(),
         unit => format!(" {}", printable(unit)),
     };
-    let value = match count {
-        Some(0) => "count=0".to_owned(),
-        Some(count) => format!("count={count} avg={}{unit}", series.latest / count as f64),
-        None => format!("{}{unit}", series.latest),
+    let value = match (series.histogram, count) {
+        (_, Some(0)) => "count=0".to_owned(),
+        (Some(h), _) => format!(
+            "count={} avg={}{unit} p50={}{unit} p90={}{unit} p99={}{unit}",
+            h.count,
+            figure(h.avg),
+            figure(h.p50),
+            figure(h.p90),
+            figure(h.p99)
+        ),
+        (None, Some(count)) => format!(
+            "count={count} avg={}{unit}",
+            figure(series.latest / count as f64)
+        ),
+        (None, None) => format!("{}{unit}", figure(series.latest)),
     };
     let mut line = Line::new(width);
     line.push(SERVICE, &printable(&series.service))
@@ -330,6 +341,17 @@ pub(super) fn metric_line(series: &MetricSeries, width: Option<usize>) -> String
             .push(DIM, &format!("{{{}}}", attributes.join(", ")));
     }
     line.end()
+}
+
+/// A measured value to three decimals at most: `12.5`, not `12.500000001`.
+fn figure(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 #[cfg(test)]

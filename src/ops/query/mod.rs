@@ -82,6 +82,7 @@ pub fn traces(shell: &Shell, options: &TracesOptions) -> anyhow::Result<()> {
         since: options.since.map(since_unix_nano),
         run: options.run,
         limit: Some(options.limit),
+        ..TraceQuery::default()
     };
     let (client, traces) = block_on(&options.common, async |client| client.traces(&query).await)?;
     if options.common.json {
@@ -144,6 +145,7 @@ pub fn logs(shell: &Shell, options: &LogsOptions) -> anyhow::Result<()> {
         run: options.run,
         after: None,
         limit: Some(options.limit),
+        ..LogQuery::default()
     };
     let common = &options.common;
     let runtime = runtime()?;
@@ -184,6 +186,7 @@ pub fn metrics(shell: &Shell, options: &MetricsOptions) -> anyhow::Result<()> {
     let query = MetricQuery {
         service: options.service.clone(),
         q: options.grep.clone(),
+        ..MetricQuery::default()
     };
     let (client, series) = block_on(&options.common, async |client| client.metrics(&query).await)?;
     if options.common.json {

@@ -4,6 +4,7 @@
 //! test images and containers ([`docker`]).
 
 pub(crate) mod backend;
+pub(crate) mod chromium;
 pub(crate) mod collector;
 pub(crate) mod docker;
 pub(crate) mod http;

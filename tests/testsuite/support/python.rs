@@ -5,7 +5,7 @@
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
-    sync::mpsc,
+    sync::{OnceLock, mpsc},
     time::Duration,
 };
 
@@ -18,7 +18,13 @@ const REQUIREMENTS: [&str; 2] = [
 const PYTHON_PATIENCE: Duration = Duration::from_secs(300);
 
 /// The venv's `python`, with the pinned SDK installed; `None` without `python3`.
+/// Made once per test process: the tests run in parallel and share the venv.
 pub(crate) fn venv_python() -> Option<PathBuf> {
+    static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
+    VENV.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> Option<PathBuf> {
     match Command::new("python3").arg("--version").output() {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
         Err(error) => panic!("failed to run python3: {error}"),

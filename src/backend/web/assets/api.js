@@ -40,6 +40,25 @@ export async function getJson(path) {
   return response.json();
 }
 
+/** The header the server wants on a `POST` (see `ACTION_HEADER` in api.rs). */
+const ACTION_HEADER = "x-cargo-otel-action";
+
+/**
+ * POSTs an action to `path`; resolves with the JSON answer.
+ * @param {string} action the header's value, which the server checks
+ * @param {string} path
+ */
+async function postAction(action, path) {
+  const response = await fetch(path, {
+    method: "POST",
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: { accept: "application/json", [ACTION_HEADER]: action },
+  });
+  if (!response.ok) throw new ApiError(`${response.status} ${response.statusText}`, response.status);
+  return response.json();
+}
+
 /** One function per endpoint; queries are `URLSearchParams` as the API takes them. */
 export const api = {
   /** @returns {Promise<import("./model.js").Summary>} */
@@ -54,4 +73,10 @@ export const api = {
   log: (id) => getJson(`/api/logs/${encodeURIComponent(id)}`),
   /** @returns {Promise<import("./model.js").MetricSeries[]>} */
   metrics: (query) => getJson(`/api/metrics?${query}`),
+  /** Takes out everything held, or what `service` sent. */
+  clear: (service) => postAction("clear", `/api/clear${service ? `?service=${encodeURIComponent(service)}` : ""}`),
+  /** Where a trace downloads as OTLP/JSON. */
+  traceExport: (traceId) => `/api/traces/${encodeURIComponent(traceId)}/otlp`,
+  /** Where the traces or logs a query selects download as OTLP/JSON. */
+  listExport: (signal, query) => `/api/export/${signal}?${query}`,
 };

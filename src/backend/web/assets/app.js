@@ -6,6 +6,7 @@
 
 import { api } from "./api.js";
 import { LiveStore } from "./live.js";
+import { showControls } from "./controls.js";
 import { showLiveStatus } from "./live-status.js";
 import { createRouter } from "./router.js";
 import { FALLBACKS, HOME, ROUTES } from "./routes.js";
@@ -17,6 +18,7 @@ const appName = appNameMeta?.content || "cargo-otel";
 const tabs = document.querySelectorAll(".tabs a[data-view]");
 const live = new LiveStore(api.summary);
 showLiveStatus(document.getElementById("live"), live);
+showControls(document.querySelector(".topbar"), live);
 
 const router = createRouter({
   root: document.getElementById("view"),

@@ -21,6 +21,8 @@ export const LIST_LIMIT = 500;
  * @property {[string, string?][]} columns `[title, class]`
  * @property {string} [tableClass]
  * @property {(items: any[]) => Node[]} rows
+ * @property {(query: URLSearchParams) => string} [exportHref] where the listed items
+ *   download as OTLP/JSON (the toolbar then links to it)
  */
 
 /**
@@ -34,18 +36,49 @@ export const LIST_LIMIT = 500;
 export function listView(root, { query }, ctx, spec) {
   const update = (key, value) => {
     setParam(query, key, value);
+    query.delete("page");
     ctx.replaceQuery(query);
     ctx.refresh();
   };
   const count = h("span", { class: "count" });
+  const pager = h("div", { class: "pager" });
   const results = h("div", { class: "panel" });
-  root.append(h("div", { class: "toolbar" }, h("h1", {}, spec.title), spec.filters(query, update), count), results);
+  const exported = spec.exportHref
+    ? h("a", { class: "export", download: "", dataset: { export: "" }, title: "The listed items as an OTLP/JSON export request" }, "Export OTLP/JSON")
+    : null;
+  root.append(h("div", { class: "toolbar" }, h("h1", {}, spec.title), spec.filters(query, update), count, exported), results, pager);
+
+  const toPage = (page) => {
+    setParam(query, "page", page > 0 ? String(page) : "");
+    ctx.replaceQuery(query);
+    ctx.refresh();
+  };
 
   async function refresh() {
     const request = new URLSearchParams(query);
-    if (spec.limit) request.set("limit", String(spec.limit));
-    const items = await spec.load(request);
-    count.textContent = spec.count(items.length);
+    request.delete("page");
+    const page = Math.max(0, Number(query.get("page")) || 0);
+    if (spec.limit) {
+      // One more than a page says whether there is a next one.
+      request.set("limit", String(spec.limit + 1));
+      if (page) request.set("offset", String(page * spec.limit));
+    }
+    if (exported) {
+      const selection = new URLSearchParams(request);
+      if (spec.limit) selection.set("limit", String(spec.limit));
+      exported.href = spec.exportHref(selection);
+    }
+    let items = await spec.load(request);
+    const more = Boolean(spec.limit) && items.length > spec.limit;
+    if (more) items = items.slice(0, spec.limit);
+    const first = page * (spec.limit || 0);
+    count.textContent = page || more ? `${spec.count(items.length)} (${first + 1}–${first + items.length}, newest first)` : spec.count(items.length);
+    pager.replaceChildren(
+      ...[
+        page ? h("button", { type: "button", class: "link-button", dataset: { page: "newer" }, onclick: () => toPage(page - 1) }, "← Newer") : null,
+        more ? h("button", { type: "button", class: "link-button", dataset: { page: "older" }, onclick: () => toPage(page + 1) }, "Older →") : null,
+      ].filter(Boolean),
+    );
     if (!items.length) {
       const [title, text] = spec.filterKeys.some((key) => query.get(key)) ? spec.noMatch : spec.noneYet;
       results.replaceChildren(empty(title, text));
@@ -120,4 +153,67 @@ export function checkbox(label, checked, onChange) {
     h("input", { type: "checkbox", checked, onchange: (e) => onChange(e.target.checked ? "true" : "") }),
     label,
   );
+}
+
+/**
+ * A labelled select of `[value, text]` options that reports the value chosen.
+ * @param {string} label its accessible name
+ * @param {[string, string][]} options
+ * @param {string} value
+ * @param {(value: string) => void} onChange
+ */
+export function choice(label, options, value, onChange) {
+  const select = h(
+    "select",
+    { "aria-label": label, dataset: { choice: label }, onchange: () => onChange(select.value) },
+    options.map(([v, text]) => h("option", { value: v }, text)),
+  );
+  select.value = value;
+  return select;
+}
+
+/** The operators of an attribute filter, as the API spells them. */
+const ATTR_OPS = [["=", "="], ["!=", "≠"], ["~", "contains"]];
+
+/**
+ * An attribute filter: a key, an operator and a value, reported as the API's
+ * `attr` (`KEY=VALUE`, `KEY!=VALUE`, `KEY~TEXT`) once both key and value are
+ * set, or `""` when the key is cleared.
+ * @param {string | null} current
+ * @param {(attr: string) => void} onChange
+ */
+export function attrFilter(current, onChange) {
+  const match = /^([^=!~]+)(!=|=|~)(.*)$/.exec(current || "");
+  const key = h("input", { type: "search", class: "attr-key", placeholder: "Attribute key", "aria-label": "Attribute key", value: match?.[1] || "" });
+  const op = choice("Operator", ATTR_OPS, match?.[2] || "=", () => report());
+  const value = h("input", { type: "search", class: "attr-value", placeholder: "Value", "aria-label": "Attribute value", value: match?.[3] || "" });
+  let timer;
+  const report = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const k = key.value.trim();
+      onChange(k ? `${k}${op.value}${value.value}` : "");
+    }, 250);
+  };
+  key.addEventListener("input", report);
+  value.addEventListener("input", report);
+  return h("span", { class: "attr-filter", dataset: { filter: "attr" } }, key, op, value);
+}
+
+/** A number box (empty for none) reported 250 ms after the last keystroke. */
+export function numberInput(value, label, onChange) {
+  let timer;
+  const input = h("input", {
+    type: "number",
+    min: "0",
+    class: "num-input",
+    placeholder: label,
+    "aria-label": label,
+    value: value || "",
+    oninput: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => onChange(input.value.trim()), 250);
+    },
+  });
+  return input;
 }

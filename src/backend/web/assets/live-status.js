@@ -21,7 +21,8 @@ export function showLiveStatus(indicator, live) {
   live.subscribe(({ summary, connected }) => {
     indicator.classList.toggle("ok", connected);
     indicator.classList.toggle("down", !connected);
-    if (connected) showCounts(indicator, text, summary);
+    indicator.classList.toggle("paused", live.paused);
+    if (connected) showCounts(indicator, text, summary, live.paused);
     else showDisconnected(indicator, text);
   });
 }
@@ -36,12 +37,12 @@ function showDisconnected(indicator, text) {
  * @param {Element} text
  * @param {import("./model.js").Summary} summary
  */
-function showCounts(indicator, text, { held, evicted, caps }) {
+function showCounts(indicator, text, { held, evicted, caps }, paused) {
   const heldText = KINDS.map(([key, noun]) => plural(held[key] || 0, noun)).join(" · ");
   const dropped = KINDS.reduce((sum, [key]) => sum + (evicted[key] || 0), 0);
   text.replaceChildren();
   appendAll(text, [
-    "live · ",
+    paused ? "paused · " : "live · ",
     heldText,
     dropped ? h("span", { class: "evicted" }, ` · ${fmtPlain(dropped)} evicted`) : null,
   ]);

@@ -35,10 +35,35 @@ export class LiveStore {
   /** @type {Set<LiveListener>} */
   #listeners = new Set();
   #fetchSummary;
+  /** While paused, the version views were last told about. */
+  #pausedAt = null;
 
   /** @param {() => Promise<import("./model.js").Summary>} fetchSummary */
   constructor(fetchSummary) {
     this.#fetchSummary = fetchSummary;
+  }
+
+  /** Whether new data is kept from the views until `resume`. */
+  get paused() {
+    return this.#pausedAt !== null;
+  }
+
+  /** Stops telling views about new data (the counts keep updating). */
+  pause() {
+    if (this.#pausedAt === null) this.#pausedAt = this.#summary.version;
+    this.#emit({ summary: this.#summary, connected: true, dataChanged: false });
+  }
+
+  /** Tells views again, at once if anything arrived meanwhile. */
+  resume() {
+    const missed = this.#pausedAt !== null && this.#pausedAt !== this.#summary.version;
+    this.#pausedAt = null;
+    this.#emit({ summary: this.#summary, connected: true, dataChanged: missed });
+  }
+
+  /** Polls now (after a change the page made itself, such as a clear). */
+  refreshNow() {
+    return this.#poll();
   }
 
   /** The latest summary (empty until the first one arrives). */
@@ -79,7 +104,7 @@ export class LiveStore {
       if (!(error instanceof SignedOut)) this.#emit({ summary: this.#summary, connected: false, dataChanged: false });
       return;
     }
-    const dataChanged = this.#seen && summary.version !== this.#summary.version;
+    const dataChanged = this.#seen && summary.version !== this.#summary.version && !this.paused;
     this.#summary = summary;
     this.#seen = true;
     this.#emit({ summary, connected: true, dataChanged });

@@ -72,6 +72,18 @@
  * @property {Attribute[]} attributes
  * @property {SpanEvent[]} events
  * @property {string} scope the instrumentation scope (library) that recorded the span
+ * @property {string} scope_version the scope's version, empty when none was sent
+ * @property {Attribute[]} resource every attribute of the resource that emitted the span
+ * @property {SpanLink[]} links
+ */
+
+/**
+ * A span's link to another span, maybe of another trace.
+ * @typedef {object} SpanLink
+ * @property {string} trace_id
+ * @property {string} span_id
+ * @property {Attribute[]} attributes
+ * @property {boolean} held whether the linked trace is held (so it can be opened)
  */
 
 /**
@@ -117,6 +129,11 @@
  * @property {Attribute[]} attributes
  * @property {number} latest
  * @property {MetricPoint[]} points
+ * @property {string} scope the meter that recorded the series
+ * @property {string} scope_version empty when none was sent
+ * @property {string} temporality `cumulative` or `delta` for sums and histograms, else empty
+ * @property {HistogramStats | null} histogram histograms: the newest point's distribution
+ *   (cumulative), or the held points merged (delta)
  */
 
 /**
@@ -126,6 +143,37 @@
  * @property {string} time_unix_nano
  * @property {number} value
  * @property {number | null} count
+ * @property {Buckets | null} buckets histograms: the point's buckets
+ * @property {HistogramStats | null} histogram histograms: the point's own distribution
+ * @property {Exemplar[]} exemplars
+ */
+
+/**
+ * Count, sum, average and percentiles in the metric's unit; the percentiles
+ * are interpolated linearly within the bucket that holds them.
+ * @typedef {object} HistogramStats
+ * @property {number} count
+ * @property {number} sum
+ * @property {number} avg
+ * @property {number} p50
+ * @property {number} p90
+ * @property {number} p99
+ */
+
+/**
+ * Explicit upper bounds, ascending; `counts` has one more entry (above the last bound).
+ * @typedef {object} Buckets
+ * @property {number[]} bounds
+ * @property {number[]} counts
+ */
+
+/**
+ * A measurement the SDK sent with a point, with the span it was taken in.
+ * @typedef {object} Exemplar
+ * @property {string} time_unix_nano
+ * @property {number} value
+ * @property {string} trace_id empty when not taken in a sampled span
+ * @property {string} span_id
  */
 
 export {};

@@ -1,5 +1,6 @@
 // The route table: which view each hash shows, and which tab it belongs to.
 
+import { instrumentView } from "./views/instrument.js";
 import { logView } from "./views/log.js";
 import { logsView } from "./views/logs.js";
 import { metricsView } from "./views/metrics.js";
@@ -17,6 +18,7 @@ export const ROUTES = [
   { name: "logs", path: "/logs", title: "Logs", tab: "logs", view: logsView },
   { name: "log", path: "/logs/:logId", title: "Log record", tab: "logs", view: logView },
   { name: "metrics", path: "/metrics", title: "Metrics", tab: "metrics", view: metricsView },
+  { name: "instrument", path: "/metrics/:service/:name", title: "Metric", tab: "metrics", view: instrumentView },
 ];
 
 export const FALLBACKS = { notFound: notFoundView, badLink: badLinkView };

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { fmtTime, plural } from "../format.js";
-import { LIST_LIMIT, listView, searchInput, serviceSelect } from "../list.js";
+import { LIST_LIMIT, attrFilter, listView, searchInput, serviceSelect } from "../list.js";
 import { hasException } from "../exception.js";
 import { attrChips, serviceBadge } from "../telemetry.js";
 
@@ -16,14 +16,16 @@ export function logsView(root, params, ctx) {
     title: "Logs",
     load: api.logs,
     limit: LIST_LIMIT,
-    filterKeys: ["level", "service", "q", "trace_id"],
+    filterKeys: ["level", "service", "q", "trace_id", "attr"],
     filters: (query, update) => [
       levelSelect(query.get("level"), (v) => update("level", v)),
       serviceSelect(ctx, query.get("service"), (v) => update("service", v)),
       searchInput(query.get("q"), "Search messages and attributes", (v) => update("q", v)),
+      attrFilter(query.get("attr"), (v) => update("attr", v)),
       traceChip(query.get("trace_id")),
     ],
     count: (n) => plural(n, "record"),
+    exportHref: (query) => api.listExport("logs", query),
     noneYet: ["No logs yet", "Log records your program exports over OTLP show up here as they arrive."],
     noMatch: ["No matching log records", "Change the filters to see more."],
     columns: [["Time", "shrink"], ["Level", "shrink"], ["Service", "shrink"], ["Message"], ["Trace", "shrink"]],

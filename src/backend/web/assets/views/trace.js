@@ -5,18 +5,37 @@ import { api } from "../api.js";
 import { empty, h, kvList, loadFailed } from "../dom.js";
 import { exceptionBlock, hasException } from "../exception.js";
 import { fmtDateTime, fmtDuration, fmtPlain, nsBig, plural } from "../format.js";
-import { setParam } from "../list.js";
+import { searchInput, setParam } from "../list.js";
 import { serviceBadge, statusPill } from "../telemetry.js";
-import { treeOrder, waterfall } from "./waterfall.js";
+import { spanMatches, treeOrder, visibleRows, waterfall } from "./waterfall.js";
 
 /** @type {import("../router.js").View} */
 export function traceView(root, { traceId, query }, ctx) {
   const head = h("div", { class: "trace-head" });
   const layout = h("div", { class: "trace-layout" });
-  root.append(h("div", { class: "toolbar" }, h("a", { href: "#/traces" }, "← All traces")), head, layout);
   let selected = query.get("span");
   /** @type {import("../model.js").TraceDetail | null} */
   let trace = null;
+  /** The trace's log records by span id, drawn on the bars. */
+  let logs = new Map();
+  const collapsed = new Set((query.get("collapsed") || "").split(",").filter(Boolean));
+  let needle = (query.get("find") || "").toLowerCase();
+  const found = h("span", { class: "muted", dataset: { found: "" } });
+  const keep = (key, value) => {
+    setParam(query, key, value);
+    ctx.replaceQuery(query);
+    render();
+  };
+  const toggle = (spanId) => {
+    if (!collapsed.delete(spanId)) collapsed.add(spanId);
+    keep("collapsed", [...collapsed].join(","));
+  };
+  const find = searchInput(query.get("find"), "Find spans in this trace", (text) => {
+    needle = text.toLowerCase();
+    keep("find", text);
+  });
+  const exported = h("a", { class: "export", download: `trace-${traceId}.json`, href: api.traceExport(traceId), dataset: { export: "" } }, "Export OTLP/JSON");
+  root.append(h("div", { class: "toolbar" }, h("a", { href: "#/traces" }, "← All traces"), find, found, h("span", { class: "count" }, exported)), head, layout);
 
   const select = (spanId) => {
     selected = spanId;
@@ -27,7 +46,7 @@ export function traceView(root, { traceId, query }, ctx) {
 
   async function refresh() {
     try {
-      trace = await api.trace(traceId);
+      [trace, logs] = await Promise.all([api.trace(traceId), logsBySpan(traceId)]);
     } catch (error) {
       if (error.status !== 404 && error.status !== 400) throw error;
       head.replaceChildren();
@@ -53,11 +72,25 @@ export function traceView(root, { traceId, query }, ctx) {
     head.replaceChildren(h("h1", {}, root?.name || "Trace"), facts(trace, start, total));
     const selectedSpan = spans.find((s) => s.span_id === selected);
     layout.classList.toggle("with-detail", Boolean(selectedSpan));
-    layout.replaceChildren(waterfall(rows, start, total, selected, select));
+    const matches = needle ? spans.filter((s) => spanMatches(s, needle)).length : 0;
+    found.textContent = needle ? `${matches} of ${plural(spans.length, "span")} match` : "";
+    const options = { selected, select, toggle, needle, logs };
+    layout.replaceChildren(waterfall(visibleRows(rows, collapsed), start, total, options));
     if (selectedSpan) layout.append(spanDetail(selectedSpan, start, () => select(null)));
   }
 
   return { refresh, failed: (error) => layout.replaceChildren(loadFailed(error)) };
+}
+
+/** The trace's log records (the newest 500), by the span they were emitted in. */
+async function logsBySpan(traceId) {
+  const records = await api.logs(new URLSearchParams({ trace_id: traceId, limit: "500" }));
+  const bySpan = new Map();
+  for (const record of records) {
+    if (!bySpan.has(record.span_id)) bySpan.set(record.span_id, []);
+    bySpan.get(record.span_id).push(record);
+  }
+  return bySpan;
 }
 
 /** The line under the title: start, duration, counts, services, id, logs link. */
@@ -102,11 +135,32 @@ function spanDetail(span, traceStart, close) {
       ["offset", `+${fmtDuration(Number(spanStart - traceStart))}`],
       ["duration", fmtDuration(span.duration_ns)],
       ["scope", span.scope || "–"],
+      ["scope version", span.scope_version || "–"],
     ]),
     h("h3", {}, `Attributes (${span.attributes.length})`),
     span.attributes.length ? kvList(span.attributes.map((a) => [a.key, a.value])) : none(),
     h("h3", {}, `Events (${span.events.length})`),
     span.events.length ? span.events.map((ev) => eventBlock(ev, spanStart)) : none(),
+    h("h3", {}, `Links (${span.links.length})`),
+    span.links.length ? span.links.map(linkBlock) : none(),
+    h("h3", {}, `Resource (${span.resource.length})`),
+    span.resource.length ? h("div", { dataset: { resource: "" } }, kvList(span.resource.map((a) => [a.key, a.value]))) : none(),
+  );
+}
+
+/**
+ * A link to another span: to its trace when that is held.
+ * @param {import("../model.js").SpanLink} link
+ */
+function linkBlock(link) {
+  const target = `${link.trace_id} / ${link.span_id}`;
+  return h(
+    "div",
+    { class: "event", dataset: { linkTrace: link.trace_id } },
+    link.held
+      ? h("a", { class: "mono", href: `#/traces/${link.trace_id}?span=${link.span_id}` }, target)
+      : h("span", { class: "mono", title: "This trace is not (or no longer) held." }, target),
+    link.attributes.length ? kvList(link.attributes.map((a) => [a.key, a.value])) : null,
   );
 }
 

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { fmtDuration, fmtPlain, fmtTime, plural } from "../format.js";
-import { LIST_LIMIT, checkbox, listView, searchInput, serviceSelect } from "../list.js";
+import { LIST_LIMIT, attrFilter, checkbox, listView, numberInput, searchInput, serviceSelect } from "../list.js";
 import { serviceBadge, statusPill } from "../telemetry.js";
 
 /** @type {import("../router.js").View} */
@@ -12,13 +12,17 @@ export function tracesView(root, params, ctx) {
     title: "Traces",
     load: api.traces,
     limit: LIST_LIMIT,
-    filterKeys: ["service", "q", "errors"],
+    filterKeys: ["service", "q", "errors", "attr", "min_duration_ms", "max_duration_ms"],
     filters: (query, update) => [
       serviceSelect(ctx, query.get("service"), (v) => update("service", v)),
       searchInput(query.get("q"), "Search span names and attributes", (v) => update("q", v)),
+      attrFilter(query.get("attr"), (v) => update("attr", v)),
+      numberInput(query.get("min_duration_ms"), "Min ms", (v) => update("min_duration_ms", v)),
+      numberInput(query.get("max_duration_ms"), "Max ms", (v) => update("max_duration_ms", v)),
       checkbox("Errors only", query.get("errors") === "true", (v) => update("errors", v)),
     ],
     count: (n) => plural(n, "trace"),
+    exportHref: (query) => api.listExport("traces", query),
     noneYet: ["No traces yet", "Run your program with its OTLP exporter pointed here; traces show up as they arrive."],
     noMatch: ["No matching traces", "Change the filters to see more."],
     columns: [

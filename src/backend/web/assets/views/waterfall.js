@@ -1,5 +1,7 @@
 // A trace's spans as a waterfall: one row per span in tree order, its bar
-// placed on a shared time axis, its events as dots on the bar.
+// placed on a shared time axis, its events as dots and its log records as
+// ticks on the bar. A span with children folds them away; a search marks
+// the spans it finds and dims the rest.
 
 import { gridLines, tickLabels } from "../charts/axis.js";
 import { evenTicks, linearScale } from "../charts/scale.js";
@@ -53,17 +55,51 @@ export function treeOrder(spans) {
 }
 
 /**
+ * The rows left when the spans in `collapsed` fold their descendants away,
+ * each with how many it hides.
  * @param {Row[]} rows in tree order
+ * @param {Set<string>} collapsed
+ * @returns {(Row & { hidden: number, parent: boolean })[]}
+ */
+export function visibleRows(rows, collapsed) {
+  const shown = [];
+  for (let i = 0; i < rows.length; i += 1) {
+    const { depth, span } = rows[i];
+    let end = i + 1;
+    while (end < rows.length && rows[end].depth > depth) end += 1;
+    const folded = collapsed.has(span.span_id);
+    shown.push({ ...rows[i], hidden: folded ? end - i - 1 : 0, parent: end > i + 1 });
+    if (folded) i = end - 1;
+  }
+  return shown;
+}
+
+/** Whether the span's name, service or an attribute value contains `needle` (lowercase). */
+export function spanMatches(span, needle) {
+  const has = (text) => text.toLowerCase().includes(needle);
+  return has(span.name) || has(span.service) || span.attributes.some((a) => has(a.value) || has(a.key));
+}
+
+/**
+ * @typedef {object} WaterfallOptions
+ * @property {string | null} selected the selected span's id
+ * @property {(spanId: string | null) => void} select
+ * @property {(spanId: string) => void} toggle folds or unfolds a span's children
+ * @property {string} needle the search, lowercase ("" for none)
+ * @property {Map<string, import("../model.js").LogEntry[]>} logs by span id
+ */
+
+/**
+ * @param {ReturnType<typeof visibleRows>} rows
  * @param {bigint} start the trace's start (Unix ns)
  * @param {number} total the trace's duration (ns, at least 1)
- * @param {string | null} selected the selected span's id
- * @param {(spanId: string | null) => void} select
+ * @param {WaterfallOptions} options
  */
-export function waterfall(rows, start, total, selected, select) {
+export function waterfall(rows, start, total, { selected, select, toggle, needle, logs }) {
   const scale = linearScale([0, total], [0, 100], { clamp: true });
   const ticks = evenTicks(scale, 4);
   const byId = new Map(rows.map((r) => [r.span.span_id, r.span]));
-  const context = { start, scale, inner: ticks.slice(1, -1), byId, selected, select };
+  const context = { start, scale, inner: ticks.slice(1, -1), byId, selected, select, toggle, needle, logs };
   return h(
     "div",
     { class: "panel waterfall" },
@@ -81,14 +117,30 @@ export function waterfall(rows, start, total, selected, select) {
   );
 }
 
-function spanRow({ span, depth }, i, { start, scale, inner, byId, selected, select }) {
+function spanRow({ span, depth, hidden, parent: hasChildren }, i, { start, scale, inner, byId, selected, select, toggle, needle, logs }) {
   const pct = (ns) => `${scale(ns)}%`;
   const offset = Number(nsBig(span.start_unix_nano) - start);
   const parent = byId.get(span.parent_span_id);
   const showService = !parent || parent.service !== span.service;
   const isError = span.status === "error";
   const isSelected = span.span_id === selected;
-  const classes = ["span-row", isError && "error", isSelected && "selected"].filter(Boolean).join(" ");
+  const found = needle ? spanMatches(span, needle) : null;
+  const classes = ["span-row", isError && "error", isSelected && "selected", found === true && "match", found === false && "dimmed"]
+    .filter(Boolean)
+    .join(" ");
+  const fold = hasChildren
+    ? h(
+        "button",
+        {
+          type: "button",
+          class: "fold",
+          "aria-label": hidden ? "Expand" : "Collapse",
+          dataset: { fold: hidden ? "collapsed" : "expanded" },
+          onclick: (e) => (e.stopPropagation(), toggle(span.span_id)),
+        },
+        hidden ? "▸" : "▾",
+      )
+    : h("span", { class: "fold" });
   return h(
     "div",
     {
@@ -108,10 +160,12 @@ function spanRow({ span, depth }, i, { start, scale, inner, byId, selected, sele
     },
     h(
       "div",
-      { class: "span-name", style: { paddingLeft: `${12 + depth * 18}px` } },
+      { class: "span-name", style: { paddingLeft: `${4 + depth * 18}px` } },
+      fold,
       isError ? h("span", { class: "err-mark", title: "error" }, "!") : null,
       h("span", { class: "label" }, span.name),
       showService ? serviceBadge(span.service) : null,
+      hidden ? h("span", { class: "muted", dataset: { hidden: String(hidden) } }, `+${hidden}`) : null,
     ),
     h(
       "div",
@@ -124,6 +178,7 @@ function spanRow({ span, depth }, i, { start, scale, inner, byId, selected, sele
           style: { left: pct(offset), width: pct(span.duration_ns), "--svc": serviceColor(span.service) },
         },
         eventDots(span),
+        logTicks(span, logs.get(span.span_id) || []),
       ),
       h("span", { class: "span-dur", style: { left: pct(offset + span.duration_ns) } }, fmtDuration(span.duration_ns)),
     ),
@@ -137,5 +192,24 @@ function eventDots(span) {
   return span.events.map((ev) => {
     const left = span.duration_ns ? along(Number(nsBig(ev.time_unix_nano) - spanStart)) : 0;
     return h("span", { class: "ev", title: ev.name, style: { left: `${left}%` } });
+  });
+}
+
+/**
+ * The span's log records as ticks on its bar, coloured by level.
+ * @param {SpanDetail} span
+ * @param {import("../model.js").LogEntry[]} records
+ */
+function logTicks(span, records) {
+  const spanStart = nsBig(span.start_unix_nano);
+  const along = linearScale([0, span.duration_ns], [0, 100], { clamp: true });
+  return records.map((log) => {
+    const left = span.duration_ns ? along(Number(nsBig(log.time_unix_nano) - spanStart)) : 0;
+    return h("span", {
+      class: `log-tick ${log.level.toLowerCase()}`,
+      title: `${log.level} ${log.body}`,
+      dataset: { logId: String(log.id) },
+      style: { left: `${left}%` },
+    });
   });
 }
