@@ -55,6 +55,9 @@ pub struct TraceSummary {
     /// The first exception recorded in the trace, as `type: message`; empty
     /// when there is none.
     pub exception: String,
+    /// The run of `cargo otel dash` that sent it ([`RUN`]), when labelled.
+    #[serde(default)]
+    pub run: Option<u32>,
 }
 
 /// `GET /api/traces/{trace_id}`: every span, ordered by start time.
@@ -144,6 +147,9 @@ pub struct LogEntry {
     /// The attributes of the resource that emitted it.
     pub resource: Vec<Attribute>,
     pub scope: String,
+    /// The run of `cargo otel dash` that emitted it ([`RUN`]), when labelled.
+    #[serde(default)]
+    pub run: Option<u32>,
 }
 
 /// `GET /api/metrics?service=S`: one entry per series (service, scope, name,

@@ -600,6 +600,41 @@ fn the_open_page_picks_up_new_traces() {
     }
 }
 
+/// Runs of `dash --watch` (the `cargo_otel.run` resource attribute): a trace shows its run,
+/// and the run's badge lists that run alone, with a chip that says so.
+#[test]
+fn runs_are_labelled_and_filter_the_lists() {
+    let Some(chromium) = chromium() else { return };
+    let store = sample_store(Caps::default());
+    let mut second = late_trace(now_ns());
+    let resource = second.resource_spans[0]
+        .resource
+        .as_mut()
+        .expect("a resource");
+    let run = cargo_otel::backend::model::RUN;
+    resource.attributes.push(attr(run, Value::IntValue(2)));
+    store.ingest_traces(second);
+    let server = Server::serve(Some(TOKEN), store, |app| app);
+    let listed = |hash: &str| chromium.dump_dom(&server.login_url(hash));
+    let row = |id: &str| format!(r#"data-trace-id="{id}""#);
+
+    let all = listed("/#/traces");
+    assert!(
+        all.contains(&row(TRACE_ID)) && all.contains(&row(LATE_TRACE_ID)),
+        "{all}"
+    );
+    let badge = start_tag_with(&all, r#"class="run-badge""#).expect("a run badge");
+    assert!(badge.contains(r##"href="#/traces?run=2""##), "{badge}");
+    assert_eq!(all.matches(r#"class="run-badge""#).count(), 1, "{all}");
+
+    let only = listed("/#/traces?run=2");
+    assert!(only.contains(&row(LATE_TRACE_ID)), "{only}");
+    assert!(!only.contains(&row(TRACE_ID)), "{only}");
+    assert!(only.contains(r#"data-filter="run""#), "{only}");
+    assert!(listed("/#/traces?run=3").contains("No matching traces"));
+    screenshot(&chromium, &server, "issue-19-runs.png", "/#/traces");
+}
+
 const LATE_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 
 #[derive(Clone)]

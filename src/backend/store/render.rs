@@ -259,6 +259,7 @@ pub(crate) fn trace_summary(spans: &[SpanRecord]) -> TraceSummary {
         span_count: spans.len(),
         services,
         exception,
+        run: root.run.or_else(|| spans.iter().find_map(|r| r.run)),
     }
 }
 
@@ -432,5 +433,6 @@ pub(crate) fn log_entry(entry: &LogRecordEntry) -> LogEntry {
         attributes: attributes(&record.attributes),
         resource: attributes(&entry.resource),
         scope: entry.scope.name.clone(),
+        run: run(&entry.resource),
     }
 }

@@ -221,6 +221,7 @@ fn model_js_typedefs_mirror_the_api_json() {
                 span_count: 1,
                 services: vec!["svc".into()],
                 exception: "panic: boom".into(),
+                run: Some(2),
             }),
         ),
         (
@@ -237,6 +238,7 @@ fn model_js_typedefs_mirror_the_api_json() {
                 attributes: vec![attribute.clone()],
                 resource: vec![attribute.clone()],
                 scope: String::new(),
+                run: Some(2),
             }),
         ),
         (

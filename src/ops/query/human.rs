@@ -381,6 +381,7 @@ mod tests {
             attributes: Vec::new(),
             resource: Vec::new(),
             scope: String::new(),
+            run: None,
         };
         let line = anstream::adapter::strip_str(&log_line(&log, None)).to_string();
         assert!(line.ends_with("svc  boom\\u{1b}[2J\\nforged\n"), "{line:?}");

@@ -14,6 +14,25 @@ export function serviceBadge(name) {
   return h("span", { class: "svc", style: { "--svc": serviceColor(name) } }, name || "unknown");
 }
 
+/**
+ * The `dash --watch` run a record came from, linking to that run's `list`.
+ * @param {number | null | undefined} run
+ * @param {string} list `traces` or `logs`
+ */
+export function runBadge(run, list) {
+  if (run == null) return null;
+  const href = `#/${list}?run=${run}`;
+  // Inside a clickable row: the badge's own link, not the row's.
+  const onclick = (event) => event.stopPropagation();
+  return h("a", { class: "run-badge", href, onclick, title: `Only run ${run}`, dataset: { run: String(run) } }, `run ${run}`);
+}
+
+/** Says the list is one run's, with a way back to every run. */
+export function runChip(run, list) {
+  if (!run) return null;
+  return h("span", { class: "chip", dataset: { filter: "run" } }, `run ${run}`, h("a", { href: `#/${list}`, title: "Show every run" }, "×"));
+}
+
 /** @param {import("./model.js").StatusCode} status */
 export function statusPill(status) {
   const text = { error: "Error", ok: "OK", unset: "Unset" }[status] || status;

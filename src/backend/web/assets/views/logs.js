@@ -5,7 +5,7 @@ import { h } from "../dom.js";
 import { fmtTime, plural } from "../format.js";
 import { LIST_LIMIT, attrFilter, listView, searchInput, serviceSelect } from "../list.js";
 import { hasException } from "../exception.js";
-import { attrChips, serviceBadge } from "../telemetry.js";
+import { attrChips, runBadge, runChip, serviceBadge } from "../telemetry.js";
 
 /** Minimum levels, as `GET /api/logs?level=` takes them. */
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"];
@@ -16,13 +16,14 @@ export function logsView(root, params, ctx) {
     title: "Logs",
     load: api.logs,
     limit: LIST_LIMIT,
-    filterKeys: ["level", "service", "q", "trace_id", "attr"],
+    filterKeys: ["level", "service", "q", "trace_id", "attr", "run"],
     filters: (query, update) => [
       levelSelect(query.get("level"), (v) => update("level", v)),
       serviceSelect(ctx, query.get("service"), (v) => update("service", v)),
       searchInput(query.get("q"), "Search messages and attributes", (v) => update("q", v)),
       attrFilter(query.get("attr"), (v) => update("attr", v)),
       traceChip(query.get("trace_id")),
+      runChip(query.get("run"), "logs"),
     ],
     count: (n) => plural(n, "record"),
     exportHref: (query) => api.listExport("logs", query),
@@ -69,7 +70,7 @@ function logRow(log) {
     { class: `clickable log-${level}`, dataset: { level, logId: String(log.id) }, onclick: () => (location.hash = href) },
     h("td", { class: "time" }, h("a", { href, title: "Open the record" }, fmtTime(log.time_unix_nano))),
     h("td", {}, h("span", { class: `level ${level}` }, log.level || "?")),
-    h("td", { class: "shrink" }, serviceBadge(log.service)),
+    h("td", { class: "shrink" }, serviceBadge(log.service), runBadge(log.run, "logs")),
     h(
       "td",
       {},

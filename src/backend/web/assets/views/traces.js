@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { h } from "../dom.js";
 import { fmtDuration, fmtPlain, fmtTime, plural } from "../format.js";
 import { LIST_LIMIT, attrFilter, checkbox, listView, numberInput, searchInput, serviceSelect } from "../list.js";
-import { serviceBadge, statusPill } from "../telemetry.js";
+import { runBadge, runChip, serviceBadge, statusPill } from "../telemetry.js";
 
 /** @type {import("../router.js").View} */
 export function tracesView(root, params, ctx) {
@@ -12,7 +12,7 @@ export function tracesView(root, params, ctx) {
     title: "Traces",
     load: api.traces,
     limit: LIST_LIMIT,
-    filterKeys: ["service", "q", "errors", "attr", "min_duration_ms", "max_duration_ms"],
+    filterKeys: ["service", "q", "errors", "attr", "min_duration_ms", "max_duration_ms", "run"],
     filters: (query, update) => [
       serviceSelect(ctx, query.get("service"), (v) => update("service", v)),
       searchInput(query.get("q"), "Search span names and attributes", (v) => update("q", v)),
@@ -20,6 +20,7 @@ export function tracesView(root, params, ctx) {
       numberInput(query.get("min_duration_ms"), "Min ms", (v) => update("min_duration_ms", v)),
       numberInput(query.get("max_duration_ms"), "Max ms", (v) => update("max_duration_ms", v)),
       checkbox("Errors only", query.get("errors") === "true", (v) => update("errors", v)),
+      runChip(query.get("run"), "traces"),
     ],
     count: (n) => plural(n, "trace"),
     exportHref: (query) => api.listExport("traces", query),
@@ -51,7 +52,13 @@ function traceRow(trace, longest) {
     "tr",
     { class: "clickable", dataset: { traceId: trace.trace_id }, onclick: () => (location.hash = href) },
     h("td", { class: "time" }, fmtTime(trace.start_unix_nano)),
-    h("td", { class: "shrink" }, serviceBadge(trace.service), others ? h("span", { class: "muted" }, ` +${others}`) : null),
+    h(
+      "td",
+      { class: "shrink" },
+      serviceBadge(trace.service),
+      others ? h("span", { class: "muted" }, ` +${others}`) : null,
+      runBadge(trace.run, "traces"),
+    ),
     h(
       "td",
       {},
