@@ -49,7 +49,7 @@
  * @property {number} span_count
  * @property {string[]} services
  * @property {string} exception the first exception in the trace as `type: message`, empty when none
- * @property {number | null} [run] the `cargo otel dash` run that sent it, when labelled
+ * @property {number | null} run the `cargo otel dash` run that sent it, when labelled
  */
 
 /**
@@ -116,7 +116,7 @@
  * @property {Attribute[]} attributes
  * @property {Attribute[]} resource the attributes of the resource that emitted it
  * @property {string} scope
- * @property {number | null} [run] the `cargo otel dash` run that emitted it, when labelled
+ * @property {number | null} run the `cargo otel dash` run that emitted it, when labelled
  */
 
 /**
