@@ -139,11 +139,14 @@ fn the_commands_show_what_python_and_a_failed_rust_run_sent() {
         );
     }
 
-    // metrics: the histogram's count and mean; Python's counter.
+    // metrics: the histogram's count, mean and percentiles (7.5 and 12.5 ms in the default
+    // buckets (5, 10] and (10, 25], closed by the recorded min and max); Python's counter.
     let histogram = query(&["metrics", "--grep", "queries.latency"]);
     assert_eq!(
         histogram,
-        format!("{FIXTURE}  queries.latency  count=2 avg=10 ms  histogram\n")
+        format!(
+            "{FIXTURE}  queries.latency  count=2 avg=10 ms p50=10 ms p90=12 ms p99=12.45 ms  histogram\n"
+        )
     );
     let series = json_lines(&query(&["metrics", "--service", FIXTURE, "--json"]));
     let latency = series
