@@ -106,6 +106,17 @@ pub struct Program {
     uses: Vec<Vec<calls::Use>>,
 }
 
+/// Whether a program listens for connections, as [`Program::serves`] tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    Never,
+    EveryRun,
+    /// Only in a branch whose other branches do not listen (a `serve`
+    /// subcommand beside `build`, as mdBook has): a command-line program
+    /// whose other runs are commands.
+    InASubcommand,
+}
+
 /// A logging setup somewhere in the program.
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -296,21 +307,20 @@ impl Program {
         })
     }
 
-    /// Whether the code `main` reaches listens for connections itself (a
+    /// Where the code `main` reaches listens for connections itself (a
     /// server is told by its framework too; see `init`).
-    pub fn listens(&self) -> bool {
-        self.main
-            .is_some_and(|main| serving::serving(self).leads_to_listening.contains(&main))
-    }
-
-    /// Whether `main` listens only in a branch whose other branches do not
-    /// (a `serve` subcommand beside `build`, as mdBook has): a command-line
-    /// program whose other runs are commands.
-    pub fn serves_in_a_subcommand(&self) -> bool {
-        let Some(main) = self.main else { return false };
+    pub fn serves(&self) -> Serves {
+        let Some(main) = self.main else {
+            return Serves::Never;
+        };
         let serving = serving::serving(self);
-        serving.leads_to_listening.contains(&main)
-            && !serving.listens_unconditionally.contains(&main)
+        if !serving.leads_to_listening.contains(&main) {
+            Serves::Never
+        } else if serving.listens_unconditionally.contains(&main) {
+            Serves::EveryRun
+        } else {
+            Serves::InASubcommand
+        }
     }
 
     /// Whether `test` holds for a reached function: with its body's tokens

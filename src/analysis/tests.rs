@@ -268,7 +268,8 @@ fn serving_of(main: &str) -> (bool, bool) {
             "pub async fn run() {\n    let l = tokio::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();\n    axum::serve(l, app()).await.unwrap();\n}\npub fn tls() { actix_web::HttpServer::new(app).run(); }\n",
         ),
     ]);
-    (program.listens(), program.serves_in_a_subcommand())
+    let serves = program.serves();
+    (serves != Serves::Never, serves == Serves::InASubcommand)
 }
 
 #[test]

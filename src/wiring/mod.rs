@@ -23,7 +23,7 @@ use anyhow::bail;
 use syn::Item;
 
 use crate::{
-    analysis::{self, CrateKind, Program, main_fn},
+    analysis::{self, CrateKind, Program, Serves, main_fn},
     detect::Framework,
 };
 
@@ -156,7 +156,11 @@ fn start_in_main(
     }
     // A server's requests are traces of their own; a command's run is one.
     let run_span = !program.creates_spans()
-        && (program.serves_in_a_subcommand() || !options.server && !program.listens());
+        && match program.serves() {
+            Serves::InASubcommand => true,
+            Serves::EveryRun => false,
+            Serves::Never => !options.server,
+        };
     let main_otel = cx.otel_path(program.root);
     let statements = |init: &str| {
         let mut text = format!("let _otel = {main_otel}::{init}(){};\n", cx.try_suffix);
